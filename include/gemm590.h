@@ -1,0 +1,71 @@
+/* libgemm590 public API.
+ *
+ * cblas_sgemm and sgemm_ are drop-in replacements for the BLAS routines of
+ * the same names.  Everything else here is the libgemm590 extension API,
+ * prefixed gemm590_.
+ *
+ * This header can be included before, after or instead of a CBLAS header
+ * (OpenBLAS's or netlib's cblas.h): the CBLAS enums are taken from cblas.h
+ * when one is reachable and defined here, with the standard values, only
+ * when none is. */
+#ifndef GEMM590_H
+#define GEMM590_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if !defined(CBLAS_H) && defined(__has_include)
+#if __has_include(<cblas.h>)
+#include <cblas.h>
+#endif
+#endif
+
+#ifndef CBLAS_H
+/* No cblas.h on this system: the standard CBLAS enums, same tags and values. */
+enum CBLAS_ORDER { CblasRowMajor = 101, CblasColMajor = 102 };
+enum CBLAS_TRANSPOSE {
+  CblasNoTrans = 111,
+  CblasTrans = 112,
+  CblasConjTrans = 113,
+  CblasConjNoTrans = 114
+};
+#define GEMM590_OWN_CBLAS_ENUMS 1
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* C = alpha * op(A) * op(B) + beta * C, exactly as the reference CBLAS. */
+void cblas_sgemm(const enum CBLAS_ORDER layout, const enum CBLAS_TRANSPOSE transa,
+                 const enum CBLAS_TRANSPOSE transb, const int m, const int n, const int k,
+                 const float alpha, const float *a, const int lda, const float *b,
+                 const int ldb, const float beta, float *c, const int ldc);
+
+/* Fortran SGEMM, gfortran calling convention (hidden string lengths last). */
+void sgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
+            const float *alpha, const float *a, const int *lda, const float *b, const int *ldb,
+            const float *beta, float *c, const int *ldc, size_t transa_len, size_t transb_len);
+
+/* Which path computed a call. */
+enum gemm590_path { GEMM590_PATH_HOST = 0, GEMM590_PATH_DEVICE = 1, GEMM590_PATH_COUNT = 2 };
+
+/* Counters since load (or the last reset), per path.  Calls that returned
+ * early (quick return, invalid argument) count under neither path; flops
+ * are 2*M*N*K per call. */
+struct gemm590_counters {
+  uint64_t calls[GEMM590_PATH_COUNT];
+  double flops[GEMM590_PATH_COUNT];
+};
+
+void gemm590_get_counters(struct gemm590_counters *out);
+void gemm590_reset_counters(void);
+
+/* Library version as "MAJOR.MINOR.PATCH". */
+const char *gemm590_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

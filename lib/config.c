@@ -1,0 +1,45 @@
+/* Configuration: every GEMM590_* environment variable, read once. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "g590.h"
+
+static g590_config config;
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+static bool env_flag(const char *name) {
+  const char *v = getenv(name);
+  return v && *v && strcmp(v, "0") != 0 && strcmp(v, "off") != 0 && strcmp(v, "no") != 0;
+}
+
+/* Empty strings mean "unset", so `GEMM590_DEVICE= prog` restores the default. */
+static const char *env_string(const char *name) {
+  const char *v = getenv(name);
+  return (v && *v) ? strdup(v) : NULL;
+}
+
+static void config_read(void) {
+  config.verbose = env_flag("GEMM590_VERBOSE");
+  config.disable_device = env_flag("GEMM590_DISABLE_DEVICE");
+  config.fallback_lib = env_string("GEMM590_FALLBACK_LIB");
+  config.device = env_string("GEMM590_DEVICE");
+  config.kernel = env_string("GEMM590_KERNEL");
+  config.cache_dir = env_string("GEMM590_CACHE_DIR");
+  config.fault = env_string("GEMM590_FAULT");
+  /* Default: 2*64^3 flops.  Smaller products finish on the host before a
+   * device round trip (launch plus transfers, tens of microseconds) could. */
+  config.min_device_flops = 2.0 * 64 * 64 * 64;
+  const char *v = getenv("GEMM590_MIN_DEVICE_FLOPS");
+  if (v && *v) {
+    char *end = NULL;
+    double d = strtod(v, &end);
+    if (end != v && d >= 0) config.min_device_flops = d;
+  }
+  if (config.device && strcmp(config.device, "none") == 0) config.disable_device = true;
+}
+
+const g590_config *g590_config_get(void) {
+  pthread_once(&config_once, config_read);
+  return &config;
+}

@@ -1,0 +1,11 @@
+/* Device path for builds without OpenCL: every call is "not handled". */
+#include <stdio.h>
+
+#include "g590.h"
+
+g590_status g590_device_sgemm(const g590_call *call, char *what, size_t what_len, char *why,
+                              size_t why_len) {
+  (void)call, (void)what, (void)what_len;
+  snprintf(why, why_len, "no device: built without OpenCL");
+  return G590_NOT_HANDLED;
+}

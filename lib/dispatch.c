@@ -1,0 +1,48 @@
+/* The path of one call: quick returns, then the device, then the host.
+ * Every call that reaches here prints exactly one verbose line. */
+#include <stdio.h>
+
+#include "gemm590.h"
+#include "g590.h"
+
+static void log_line(const g590_call *call, const char *path_and_reason) {
+  if (!g590_config_get()->verbose) return;
+  fprintf(stderr, "gemm590: %s layout=%c transa=%c transb=%c M=%lld N=%lld K=%lld %s\n",
+          call->entry, call->layout, call->user_ta, call->user_tb, (long long)call->user_m,
+          (long long)call->user_n, (long long)call->k, path_and_reason);
+}
+
+void g590_log_invalid(const char *entry, int info) {
+  if (!g590_config_get()->verbose) return;
+  fprintf(stderr, "gemm590: %s path=none reason=\"invalid parameter %d\"\n", entry, info);
+}
+
+void g590_sgemm(const g590_call *call) {
+  if (call->m == 0 || call->n == 0 ||
+      ((call->alpha == 0.0f || call->k == 0) && call->beta == 1.0f)) {
+    log_line(call, "path=none reason=\"quick return\"");
+    return;
+  }
+  if (call->alpha == 0.0f || call->k == 0) {
+    /* The reference never reads A or B here: C = beta * C. */
+    g590_scale_c(call);
+    log_line(call, "path=host reason=\"alpha=0 or K=0: C=beta*C\"");
+    return;
+  }
+
+  double flops = 2.0 * (double)call->m * (double)call->n * (double)call->k;
+  char what[192] = "", why[192] = "", line[448];
+  if (g590_config_get()->disable_device) {
+    snprintf(why, sizeof why, "device disabled");
+  } else if (g590_device_sgemm(call, what, sizeof what, why, sizeof why) == G590_HANDLED) {
+    g590_count(GEMM590_PATH_DEVICE, flops);
+    snprintf(line, sizeof line, "path=device %s", what);
+    log_line(call, line);
+    return;
+  }
+  const char *how = "";
+  g590_host_sgemm(call, &how);
+  g590_count(GEMM590_PATH_HOST, flops);
+  snprintf(line, sizeof line, "path=host reason=\"%s\" host=%s", why, how);
+  log_line(call, line);
+}

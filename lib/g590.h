@@ -1,0 +1,84 @@
+/* Internal interfaces of libgemm590 (prefix g590_).  Nothing here is
+ * exported: the version script (lib/exports.map) lists the public API. */
+#ifndef G590_H
+#define G590_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One SGEMM call after argument checking, normalised to column-major:
+ * C(m x n) = alpha * op(A)(m x k) * op(B)(k x n) + beta * C.
+ * Row-major calls arrive here as the transposed problem C^T = B^T A^T.
+ * All sizes are 64-bit so that lda * n past 2^31 elements is safe. */
+typedef struct g590_call {
+  const char *entry;      /* entry point name for logs: "cblas_sgemm", "sgemm_", ... */
+  char layout;            /* 'R' or 'C' as the caller gave it (logs only) */
+  char user_ta, user_tb;  /* caller's transposes 'N'/'T'/'C' (logs only) */
+  int64_t user_m, user_n; /* caller's M and N (logs only) */
+  bool trans_a, trans_b;  /* normalised: op(X) = X^T ('C' is 'T' for real data) */
+  int64_t m, n, k;
+  float alpha, beta;
+  const float *a;
+  int64_t lda;
+  const float *b;
+  int64_t ldb;
+  float *c;
+  int64_t ldc;
+} g590_call;
+
+/* ---- configuration (lib/config.c), read once from GEMM590_* ---- */
+typedef struct g590_config {
+  bool verbose;               /* GEMM590_VERBOSE */
+  bool disable_device;        /* GEMM590_DISABLE_DEVICE */
+  const char *fallback_lib;   /* GEMM590_FALLBACK_LIB, NULL = build default */
+  const char *device;         /* GEMM590_DEVICE, NULL = first GPU */
+  const char *kernel;         /* GEMM590_KERNEL, NULL = selector decides */
+  const char *cache_dir;      /* GEMM590_CACHE_DIR, NULL = XDG default */
+  const char *fault;          /* GEMM590_FAULT: test hook, fail this OpenCL step */
+  double min_device_flops;    /* GEMM590_MIN_DEVICE_FLOPS: below this, host */
+} g590_config;
+
+const g590_config *g590_config_get(void);
+
+/* ---- argument checks (lib/args.c) ---- */
+/* Reference SGEMM check of a normalised call: 0 when valid, else the
+ * Fortran parameter number (3 m, 4 n, 5 k, 8 lda, 10 ldb, 13 ldc). */
+int g590_check_fortran(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, int64_t lda,
+                       int64_t ldb, int64_t ldc);
+/* Parses a Fortran transpose letter: 'N' -> 0, 'T'/'C' -> 1, else -1. */
+int g590_parse_trans_char(char t);
+
+/* ---- error reporting (lib/xerbla.c) ---- */
+void g590_report_fortran(const char *srname6, int info);
+/* `info` is netlib's raw number: for row-major calls, that of the swapped
+ * column-major problem (see lib/api_cblas.c). */
+void g590_report_cblas(int info, const char *rout, bool row_major);
+
+/* ---- the path of one call (lib/dispatch.c) ---- */
+/* Runs a checked, normalised call: quick returns, device, host. */
+void g590_sgemm(const g590_call *call);
+/* Logs an invalid call (one verbose line) without running it. */
+void g590_log_invalid(const char *entry, int info);
+
+/* ---- device path (lib/device*.c) ---- */
+typedef enum { G590_HANDLED = 0, G590_NOT_HANDLED = 1 } g590_status;
+/* Tries the call on the OpenCL device.  On G590_NOT_HANDLED, C is
+ * untouched and `why` (size why_len) says why, for the verbose line; on
+ * G590_HANDLED, `what` describes the kernel that ran. */
+g590_status g590_device_sgemm(const g590_call *call, char *what, size_t what_len, char *why,
+                              size_t why_len);
+
+/* ---- host path (lib/fallback.c) ---- */
+/* Computes the call on the host BLAS (or the built-in loop if none can be
+ * loaded, or on re-entry); `how` names which, for the verbose line. */
+void g590_host_sgemm(const g590_call *call, const char **how);
+/* The built-in loop: slow, correct, 64-bit indices. */
+void g590_builtin_sgemm(const g590_call *call);
+/* C = beta * C over the m x n block (beta == 0 writes zeros, never reads). */
+void g590_scale_c(const g590_call *call);
+
+/* ---- counters (lib/api_ext.c) ---- */
+void g590_count(int path, double flops);
+
+#endif
