@@ -1,0 +1,154 @@
+/* Choosing and opening the OpenCL device, once, on the first call that
+ * could use it.  Nothing OpenCL happens at library load. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl_engine.h"
+
+enum { MAX_PLATFORMS = 16, MAX_DEVICES = 64 };
+
+static g590_engine engine;
+static bool engine_ready;
+static char engine_why[192];
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+
+/* Set in a child after fork(): the OpenCL objects belong to the parent
+ * (drivers do not survive fork), so the child computes on the host. */
+static volatile bool forked_child;
+static void on_fork_child(void) { forked_child = true; }
+
+static bool contains_nocase(const char *haystack, const char *needle) {
+  for (; *haystack; haystack++) {
+    size_t i = 0;
+    while (needle[i] && tolower((unsigned char)haystack[i]) == tolower((unsigned char)needle[i]))
+      i++;
+    if (!needle[i]) return true;
+  }
+  return false;
+}
+
+static void read_info(cl_device_id d, g590_device_info *info) {
+  cl_device_type type = 0;
+  cl_ulong local = 0, alloc = 0, global = 0;
+  size_t wg = 0;
+  memset(info, 0, sizeof *info);
+  clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+  clGetDeviceInfo(d, CL_DEVICE_NAME, sizeof info->name - 1, info->name, NULL);
+  clGetDeviceInfo(d, CL_DEVICE_VENDOR, sizeof info->vendor - 1, info->vendor, NULL);
+  clGetDeviceInfo(d, CL_DRIVER_VERSION, sizeof info->driver - 1, info->driver, NULL);
+  clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
+  clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local, &local, NULL);
+  clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof alloc, &alloc, NULL);
+  clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof global, &global, NULL);
+  info->is_gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
+  info->is_cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
+  info->max_work_group = wg;
+  info->local_mem = local;
+  info->max_alloc = alloc;
+  info->global_mem = global;
+}
+
+/* Does device `d` (index di of platform index pi) match GEMM590_DEVICE?
+ * Accepted: "P:D" indices, "gpu", "cpu", or a substring of the device,
+ * platform or vendor name (case-insensitive). */
+static bool device_matches(const char *spec, unsigned pi, unsigned di, cl_platform_id p,
+                           const g590_device_info *info) {
+  unsigned sp, sd;
+  char tail;
+  if (sscanf(spec, "%u:%u%c", &sp, &sd, &tail) == 2) return sp == pi && sd == di;
+  if (strcmp(spec, "gpu") == 0) return info->is_gpu;
+  if (strcmp(spec, "cpu") == 0) return info->is_cpu;
+  char pname[256] = "";
+  clGetPlatformInfo(p, CL_PLATFORM_NAME, sizeof pname - 1, pname, NULL);
+  return contains_nocase(info->name, spec) || contains_nocase(info->vendor, spec) ||
+         contains_nocase(pname, spec);
+}
+
+/* Picks the device: GEMM590_DEVICE if set; else the first GPU; else, only
+ * when a test forces a kernel family, the first device of any type. */
+static bool choose_device(cl_platform_id *platform, cl_device_id *device) {
+  const g590_config *cfg = g590_config_get();
+  cl_platform_id platforms[MAX_PLATFORMS];
+  cl_uint np = 0;
+  cl_int err = G590_CL("clGetPlatformIDs", clGetPlatformIDs(MAX_PLATFORMS, platforms, &np));
+  if (err == CL_PLATFORM_NOT_FOUND_KHR || (err == CL_SUCCESS && np == 0)) {
+    snprintf(engine_why, sizeof engine_why, "no device: no OpenCL platform");
+    return false;
+  }
+  if (g590_cl_failed(err, "clGetPlatformIDs", engine_why, sizeof engine_why)) return false;
+  if (np > MAX_PLATFORMS) np = MAX_PLATFORMS;
+
+  bool any_fallback = cfg->kernel != NULL && cfg->device == NULL;
+  bool found_any = false;
+  for (int pass = 0; pass < (any_fallback ? 2 : 1); pass++) {
+    for (cl_uint pi = 0; pi < np; pi++) {
+      cl_device_id devices[MAX_DEVICES];
+      cl_uint nd = 0;
+      err = G590_CL("clGetDeviceIDs",
+                    clGetDeviceIDs(platforms[pi], CL_DEVICE_TYPE_ALL, MAX_DEVICES, devices, &nd));
+      if (err == CL_DEVICE_NOT_FOUND) continue;
+      if (g590_cl_failed(err, "clGetDeviceIDs", engine_why, sizeof engine_why)) return false;
+      if (nd > MAX_DEVICES) nd = MAX_DEVICES;
+      for (cl_uint di = 0; di < nd; di++) {
+        g590_device_info info;
+        read_info(devices[di], &info);
+        found_any = true;
+        bool match = cfg->device ? device_matches(cfg->device, pi, di, platforms[pi], &info)
+                                 : (pass == 0 ? info.is_gpu : true);
+        if (match) {
+          *platform = platforms[pi];
+          *device = devices[di];
+          engine.info = info;
+          return true;
+        }
+      }
+    }
+  }
+  if (cfg->device)
+    snprintf(engine_why, sizeof engine_why, "no device: GEMM590_DEVICE=%s matches none",
+             cfg->device);
+  else
+    snprintf(engine_why, sizeof engine_why, "no device: %s",
+             found_any ? "no OpenCL GPU (GEMM590_DEVICE names another)" : "no OpenCL device");
+  return false;
+}
+
+static void engine_init(void) {
+  cl_int err = CL_SUCCESS;
+  if (!choose_device(&engine.platform, &engine.device)) return;
+  cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)engine.platform,
+                                   0};
+  engine.context = g590_fault("clCreateContext")
+                       ? (err = CL_OUT_OF_HOST_MEMORY, NULL)
+                       : clCreateContext(props, 1, &engine.device, NULL, NULL, &err);
+  if (g590_cl_failed(err, "clCreateContext", engine_why, sizeof engine_why)) return;
+  engine.queue = g590_fault("clCreateCommandQueue")
+                     ? (err = CL_OUT_OF_HOST_MEMORY, NULL)
+                     : clCreateCommandQueue(engine.context, engine.device, 0, &err);
+  if (g590_cl_failed(err, "clCreateCommandQueue", engine_why, sizeof engine_why)) {
+    clReleaseContext(engine.context);
+    engine.context = NULL;
+    return;
+  }
+  pthread_mutex_init(&engine.lock, NULL);
+  pthread_atfork(NULL, NULL, on_fork_child);
+  engine_ready = true;
+  if (g590_config_get()->verbose)
+    fprintf(stderr, "gemm590: device \"%s\" (%s, driver %s)\n", engine.info.name,
+            engine.info.vendor, engine.info.driver);
+}
+
+g590_engine *g590_engine_get(char *why, size_t why_len) {
+  if (forked_child) {
+    snprintf(why, why_len, "forked child: the device belongs to the parent process");
+    return NULL;
+  }
+  pthread_once(&engine_once, engine_init);
+  if (!engine_ready) {
+    snprintf(why, why_len, "%s", engine_why);
+    return NULL;
+  }
+  return &engine;
+}

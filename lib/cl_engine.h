@@ -1,0 +1,60 @@
+/* The OpenCL engine: one device, context and queue per process, shared by
+ * all threads.  Device calls are serialised by `lock` (one in-order queue:
+ * the GPU runs one SGEMM at a time anyway, and the reused buffers and
+ * staging memory stay consistent); host-path calls never take it. */
+#ifndef G590_CL_ENGINE_H
+#define G590_CL_ENGINE_H
+
+#include <CL/cl.h>
+#include <CL/cl_ext.h>
+#include <pthread.h>
+
+#include "g590.h"
+#include "select.h"
+
+typedef struct g590_program g590_program;
+
+typedef struct g590_buffer {
+  cl_mem mem;
+  size_t bytes;
+} g590_buffer;
+
+typedef struct g590_engine {
+  cl_platform_id platform;
+  cl_device_id device;
+  cl_context context;
+  cl_command_queue queue;
+  g590_device_info info;
+  pthread_mutex_t lock;     /* held for the whole device part of a call */
+  g590_program *programs;   /* in-memory program cache (under lock) */
+  g590_buffer a, b, c;      /* device operands, grown as needed (under lock) */
+  void *staging;            /* host staging: half operands, C before it is copied back */
+  size_t staging_bytes;
+} g590_engine;
+
+/* The engine, initialised on first use; NULL with `why` set when no device
+ * can serve (no platform, GEMM590_DEVICE matched nothing, init failed,
+ * forked child). */
+g590_engine *g590_engine_get(char *why, size_t why_len);
+
+/* Checks an OpenCL result: on failure logs "<call>: <error name>" when
+ * verbose, writes "error: <call> <error name>" to why, returns true. */
+bool g590_cl_failed(cl_int err, const char *call, char *why, size_t why_len);
+const char *g590_cl_error_name(cl_int err);
+
+/* Fault injection (GEMM590_FAULT=<OpenCL function name>): true when the
+ * named call site must fail instead of calling OpenCL. */
+bool g590_fault(const char *call);
+
+/* Runs `expr` unless a fault is injected for `name`, yielding its cl_int. */
+#define G590_CL(name, expr) (g590_fault(name) ? CL_OUT_OF_RESOURCES : (expr))
+
+/* The kernel for (family, options), built or loaded from the caches.
+ * `origin` says where it came from ("memory", "disk", "built").
+ * Requires the engine lock. */
+cl_kernel g590_program_kernel(g590_engine *e, const char *family, const char *options,
+                              const char **origin, char *why, size_t why_len);
+/* Releases every cached program (engine teardown). */
+void g590_programs_release(g590_engine *e);
+
+#endif

@@ -1,0 +1,196 @@
+/* The device path of one SGEMM: plan, stage operands, launch, read back.
+ *
+ * Operands are copied into dense device buffers (leading dimension = rows)
+ * with rect copies, which read exactly the caller's rows x cols block and
+ * never past it.  C comes back into host staging first and is copied into
+ * the caller's C only after every OpenCL step succeeded, so a failure at
+ * any point leaves C untouched for the host path to compute. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl_engine.h"
+#include "fp16.h"
+
+/* An operand as stored in host memory: rows x cols, column-major, ld. */
+typedef struct operand {
+  const float *data;
+  int64_t rows, cols, ld;
+} operand;
+
+static bool ensure_buffer(g590_engine *e, g590_buffer *buf, size_t bytes, char *why,
+                          size_t why_len) {
+  if (buf->mem && buf->bytes >= bytes) return true;
+  if (buf->mem) clReleaseMemObject(buf->mem);
+  buf->mem = NULL;
+  buf->bytes = 0;
+  cl_int err = CL_SUCCESS;
+  cl_mem mem = g590_fault("clCreateBuffer")
+                   ? (err = CL_MEM_OBJECT_ALLOCATION_FAILURE, NULL)
+                   : clCreateBuffer(e->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+  if (g590_cl_failed(err, "clCreateBuffer", why, why_len)) return false;
+  buf->mem = mem;
+  buf->bytes = bytes;
+  return true;
+}
+
+static bool ensure_staging(g590_engine *e, size_t bytes, char *why, size_t why_len) {
+  if (e->staging_bytes >= bytes) return true;
+  void *p = realloc(e->staging, bytes);
+  if (!p) {
+    snprintf(why, why_len, "error: out of host memory for staging");
+    return false;
+  }
+  e->staging = p;
+  e->staging_bytes = bytes;
+  return true;
+}
+
+/* Queues the copy of a float operand into a dense device buffer. */
+static bool upload_float(g590_engine *e, cl_mem dst, const operand *x, char *why, size_t why_len) {
+  size_t row_bytes = (size_t)x->rows * sizeof(float);
+  if (x->ld == x->rows || x->cols == 1) {
+    cl_int err = G590_CL("clEnqueueWriteBuffer",
+                         clEnqueueWriteBuffer(e->queue, dst, CL_FALSE, 0,
+                                              row_bytes * (size_t)x->cols, x->data, 0, NULL,
+                                              NULL));
+    return !g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len);
+  }
+  size_t origin[3] = {0, 0, 0}, region[3] = {row_bytes, (size_t)x->cols, 1};
+  cl_int err = G590_CL("clEnqueueWriteBufferRect",
+                       clEnqueueWriteBufferRect(e->queue, dst, CL_FALSE, origin, origin, region,
+                                                row_bytes, 0, (size_t)x->ld * sizeof(float), 0,
+                                                x->data, 0, NULL, NULL));
+  return !g590_cl_failed(err, "clEnqueueWriteBufferRect", why, why_len);
+}
+
+/* Converts a float operand to dense binary16 in `dst` (host staging). */
+static void pack_half(uint16_t *dst, const operand *x) {
+  for (int64_t c = 0; c < x->cols; c++) {
+    const float *src = x->data + c * x->ld;
+    uint16_t *out = dst + c * x->rows;
+    for (int64_t r = 0; r < x->rows; r++) out[r] = g590_float_to_half(src[r]);
+  }
+}
+
+static bool set_args(cl_kernel k, const g590_call *call, int lda, int ldb, int ldc, cl_mem a,
+                     cl_mem b, cl_mem c, char *why, size_t why_len) {
+  int m = (int)call->m, n = (int)call->n, kk = (int)call->k;
+  struct { size_t size; const void *value; } args[] = {
+      {sizeof m, &m},          {sizeof n, &n},   {sizeof kk, &kk}, {sizeof(float), &call->alpha},
+      {sizeof(cl_mem), &a},    {sizeof lda, &lda}, {sizeof(cl_mem), &b}, {sizeof ldb, &ldb},
+      {sizeof(float), &call->beta}, {sizeof(cl_mem), &c}, {sizeof ldc, &ldc}};
+  for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++) {
+    cl_int err = G590_CL("clSetKernelArg", clSetKernelArg(k, i, args[i].size, args[i].value));
+    if (g590_cl_failed(err, "clSetKernelArg", why, why_len)) return false;
+  }
+  return true;
+}
+
+/* Runs the planned kernel with the engine lock held.  Returns true when
+ * the result is in e->staging (dense m x n at `c_offset` bytes). */
+static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *plan,
+                       const operand *a, const operand *b, size_t c_offset, const char **origin,
+                       char *why, size_t why_len) {
+  const g590_family *f = plan->family;
+  char options[256];
+  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d", plan->defines,
+           call->trans_a, call->trans_b, call->beta == 0.0f);
+  cl_kernel kernel = g590_program_kernel(e, f->name, options, origin, why, why_len);
+  if (!kernel) return false;
+
+  size_t a_bytes = (size_t)(a->rows * a->cols) * (size_t)f->operand_bytes;
+  size_t b_bytes = (size_t)(b->rows * b->cols) * (size_t)f->operand_bytes;
+  size_t c_bytes = (size_t)(call->m * call->n) * sizeof(float);
+  if (!ensure_staging(e, c_offset + c_bytes, why, why_len) ||
+      !ensure_buffer(e, &e->a, a_bytes, why, why_len) ||
+      !ensure_buffer(e, &e->b, b_bytes, why, why_len) ||
+      !ensure_buffer(e, &e->c, c_bytes, why, why_len))
+    return false;
+
+  bool ok;
+  if (f->operand_bytes == 2) {
+    uint16_t *ha = e->staging, *hb = ha + a->rows * a->cols;
+    pack_half(ha, a);
+    pack_half(hb, b);
+    cl_int err = G590_CL("clEnqueueWriteBuffer",
+                         clEnqueueWriteBuffer(e->queue, e->a.mem, CL_FALSE, 0, a_bytes, ha, 0,
+                                              NULL, NULL));
+    if (err == CL_SUCCESS)
+      err = clEnqueueWriteBuffer(e->queue, e->b.mem, CL_FALSE, 0, b_bytes, hb, 0, NULL, NULL);
+    ok = !g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len);
+  } else {
+    ok = upload_float(e, e->a.mem, a, why, why_len) && upload_float(e, e->b.mem, b, why, why_len);
+  }
+  if (ok && call->beta != 0.0f) {
+    /* beta = 0: C is never read, so it is not sent either. */
+    operand c = {call->c, call->m, call->n, call->ldc};
+    ok = upload_float(e, e->c.mem, &c, why, why_len);
+  }
+  ok = ok && set_args(kernel, call, (int)a->rows, (int)b->rows, (int)call->m, e->a.mem, e->b.mem,
+                      e->c.mem, why, why_len);
+  if (ok) {
+    size_t global[2] = {
+        (size_t)((call->m + (int64_t)plan->tile[0] - 1) / (int64_t)plan->tile[0]) * plan->local[0],
+        (size_t)((call->n + (int64_t)plan->tile[1] - 1) / (int64_t)plan->tile[1]) * plan->local[1]};
+    cl_int err = G590_CL("clEnqueueNDRangeKernel",
+                         clEnqueueNDRangeKernel(e->queue, kernel, 2, NULL, global, plan->local, 0,
+                                                NULL, NULL));
+    ok = !g590_cl_failed(err, "clEnqueueNDRangeKernel", why, why_len);
+  }
+  if (ok) {
+    cl_int err = G590_CL("clEnqueueReadBuffer",
+                         clEnqueueReadBuffer(e->queue, e->c.mem, CL_TRUE, 0, c_bytes,
+                                             (char *)e->staging + c_offset, 0, NULL, NULL));
+    ok = !g590_cl_failed(err, "clEnqueueReadBuffer", why, why_len);
+  }
+  if (ok) {
+    cl_int err = G590_CL("clFinish", clFinish(e->queue));
+    ok = !g590_cl_failed(err, "clFinish", why, why_len);
+  }
+  if (!ok) clFinish(e->queue); /* nothing queued may still touch host memory */
+  return ok;
+}
+
+g590_status g590_device_sgemm(const g590_call *call, char *what, size_t what_len, char *why,
+                              size_t why_len) {
+  g590_engine *e = g590_engine_get(why, why_len);
+  if (!e) return G590_NOT_HANDLED;
+  g590_plan plan;
+  if (!g590_select(call, &e->info, &plan, why, why_len)) return G590_NOT_HANDLED;
+  if (call->m > INT_MAX || call->n > INT_MAX || call->k > INT_MAX) {
+    snprintf(why, why_len, "dimension beyond 32-bit kernel indices");
+    return G590_NOT_HANDLED;
+  }
+  operand a = {call->a, call->trans_a ? call->k : call->m, call->trans_a ? call->m : call->k,
+               call->lda};
+  operand b = {call->b, call->trans_b ? call->n : call->k, call->trans_b ? call->k : call->n,
+               call->ldb};
+  uint64_t eb = (uint64_t)plan.family->operand_bytes;
+  if ((uint64_t)(a.rows * a.cols) * eb > e->info.max_alloc ||
+      (uint64_t)(b.rows * b.cols) * eb > e->info.max_alloc ||
+      (uint64_t)(call->m * call->n) * 4 > e->info.max_alloc) {
+    snprintf(why, why_len, "operand larger than the device's largest buffer");
+    return G590_NOT_HANDLED;
+  }
+  /* Staging holds the binary16 operands (fp16 families) followed by C. */
+  size_t c_offset = plan.family->operand_bytes == 2
+                        ? (size_t)(a.rows * a.cols + b.rows * b.cols) * 2
+                        : 0;
+  c_offset = (c_offset + 63) & ~(size_t)63;
+
+  const char *origin = "";
+  pthread_mutex_lock(&e->lock);
+  bool ok = run_locked(e, call, &plan, &a, &b, c_offset, &origin, why, why_len);
+  if (ok) {
+    const float *src = (const float *)((char *)e->staging + c_offset);
+    for (int64_t j = 0; j < call->n; j++)
+      memcpy(call->c + j * call->ldc, src + j * call->m, (size_t)call->m * sizeof(float));
+  }
+  pthread_mutex_unlock(&e->lock);
+  if (!ok) return G590_NOT_HANDLED;
+  snprintf(what, what_len, "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\"",
+           plan.family->name, plan.defines, plan.rule, origin, e->info.name);
+  return G590_HANDLED;
+}

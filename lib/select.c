@@ -1,0 +1,69 @@
+/* Rule-based selector: GEMM590_KERNEL forces a family; otherwise GPUs run
+ * tile20_v3 above a size threshold and CPU OpenCL devices defer to the host
+ * BLAS, which is faster on the same cores. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "select.h"
+
+/* Reads "-DNAME=value" out of a define string, or `fallback`. */
+static int define_value(const char *defines, const char *name, int fallback) {
+  char key[32];
+  snprintf(key, sizeof key, "-D%s=", name);
+  const char *p = strstr(defines, key);
+  return p ? atoi(p + strlen(key)) : fallback;
+}
+
+/* The seed families: a WG x WG work-group computing a 2WG x 2WG tile. */
+static void square_2x2_geometry(const char *defines, size_t local[2], size_t tile[2]) {
+  int wg = define_value(defines, "WG", 0);
+  local[0] = local[1] = (size_t)wg;
+  tile[0] = tile[1] = 2 * (size_t)wg;
+}
+
+static const g590_family tile20_v3 = {"tile20_v3", 4, false, "-DWG=10 -DKS=20",
+                                      square_2x2_geometry};
+static const g590_family tile24 = {"tile24", 4, false, "-DWG=12 -DKS=16", square_2x2_geometry};
+static const g590_family fp16_mixed = {"fp16_mixed", 2, true, "-DWG=16 -DKS=16",
+                                       square_2x2_geometry};
+
+const g590_family *const g590_families[] = {&tile20_v3, &tile24, &fp16_mixed, NULL};
+
+const g590_family *g590_family_find(const char *name) {
+  for (int i = 0; g590_families[i]; i++)
+    if (strcmp(g590_families[i]->name, name) == 0) return g590_families[i];
+  return NULL;
+}
+
+static void plan_family(g590_plan *plan, const g590_family *f, const char *rule) {
+  plan->family = f;
+  snprintf(plan->defines, sizeof plan->defines, "%s", f->defaults);
+  f->geometry(plan->defines, plan->local, plan->tile);
+  plan->rule = rule;
+}
+
+bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *plan, char *why,
+                 size_t why_len) {
+  const g590_config *cfg = g590_config_get();
+  if (cfg->kernel) {
+    const g590_family *f = g590_family_find(cfg->kernel);
+    if (!f) {
+      snprintf(why, why_len, "GEMM590_KERNEL=%s is not a kernel family", cfg->kernel);
+      return false;
+    }
+    plan_family(plan, f, "forced by GEMM590_KERNEL");
+    return true;
+  }
+  if (!dev->is_gpu) {
+    snprintf(why, why_len, "CPU OpenCL device: host BLAS is faster");
+    return false;
+  }
+  double flops = 2.0 * (double)call->m * (double)call->n * (double)call->k;
+  if (flops < cfg->min_device_flops) {
+    snprintf(why, why_len, "below threshold (%.3g < %.3g flops)", flops, cfg->min_device_flops);
+    return false;
+  }
+  plan_family(plan, &tile20_v3, "default GPU family");
+  return true;
+}

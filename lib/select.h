@@ -1,0 +1,50 @@
+/* The selector: for one call on one device, which kernel family with which
+ * parameters, or the host BLAS. */
+#ifndef G590_SELECT_H
+#define G590_SELECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "g590.h"
+
+typedef struct g590_device_info {
+  bool is_gpu;
+  bool is_cpu;
+  char name[256];
+  char vendor[128];
+  char driver[128];
+  size_t max_work_group;
+  uint64_t local_mem;   /* bytes */
+  uint64_t max_alloc;   /* bytes, largest single buffer */
+  uint64_t global_mem;  /* bytes */
+} g590_device_info;
+
+typedef struct g590_family {
+  const char *name;       /* kernels/<name>.cl, kernel gemm590_<name> */
+  int operand_bytes;      /* 4 (float) or 2 (binary16) on the device */
+  bool lowers_precision;  /* never chosen for cblas_sgemm unless opted in or forced */
+  const char *defaults;   /* default tunables as -D options */
+  /* Work-group shape and C tile per work-group for the given tunables. */
+  void (*geometry)(const char *defines, size_t local[2], size_t tile[2]);
+} g590_family;
+
+typedef struct g590_plan {
+  const g590_family *family;
+  char defines[160];      /* tunables, e.g. "-DWG=12 -DKS=16" */
+  size_t local[2];
+  size_t tile[2];
+  const char *rule;       /* why this choice, for the verbose line */
+} g590_plan;
+
+/* Every family, NULL-terminated. */
+extern const g590_family *const g590_families[];
+const g590_family *g590_family_find(const char *name);
+
+/* Fills `plan` and returns true when the device should run the call;
+ * otherwise writes the reason to `why` and returns false. */
+bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *plan, char *why,
+                 size_t why_len);
+
+#endif
