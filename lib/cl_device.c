@@ -33,6 +33,7 @@ static void read_info(cl_device_id d, g590_device_info *info) {
   cl_device_type type = 0;
   cl_ulong local = 0, alloc = 0, global = 0;
   size_t wg = 0;
+  cl_uint cu = 0;
   memset(info, 0, sizeof *info);
   clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL);
   clGetDeviceInfo(d, CL_DEVICE_NAME, sizeof info->name - 1, info->name, NULL);
@@ -42,6 +43,8 @@ static void read_info(cl_device_id d, g590_device_info *info) {
   clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local, &local, NULL);
   clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof alloc, &alloc, NULL);
   clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof global, &global, NULL);
+  clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
+  info->compute_units = cu;
   info->is_gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
   info->is_cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
   info->max_work_group = wg;

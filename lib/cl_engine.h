@@ -54,7 +54,9 @@ bool g590_fault(const char *call);
  * Requires the engine lock. */
 cl_kernel g590_program_kernel(g590_engine *e, const char *family, const char *options,
                               const char **origin, char *why, size_t why_len);
-/* Releases every cached program (engine teardown). */
-void g590_programs_release(g590_engine *e);
+/* Runs one call with a given plan (the device half of g590_device_sgemm;
+ * benchmarks call it to time each family end to end). */
+g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_plan *plan,
+                            char *what, size_t what_len, char *why, size_t why_len);
 
 #endif

@@ -267,14 +267,3 @@ cl_kernel g590_program_kernel(g590_engine *e, const char *family, const char *op
   e->programs = entry;
   return entry->kernel;
 }
-
-void g590_programs_release(g590_engine *e) {
-  while (e->programs) {
-    g590_program *p = e->programs;
-    e->programs = p->next;
-    if (p->kernel) clReleaseKernel(p->kernel);
-    if (p->program) clReleaseProgram(p->program);
-    free(p->key);
-    free(p);
-  }
-}

@@ -13,11 +13,24 @@
 #include "cl_engine.h"
 #include "fp16.h"
 
-/* An operand as stored in host memory: rows x cols, column-major, ld. */
+/* An operand as stored in host memory (rows x cols, column-major, ld),
+ * and the shape of its dense device copy (leading dimension dev_rows).
+ * The device copy is larger when the family wants whole tiles. */
 typedef struct operand {
   const float *data;
   int64_t rows, cols, ld;
+  size_t dev_rows, dev_cols;
 } operand;
+
+static size_t round_up(int64_t x, size_t unit) { return ((size_t)x + unit - 1) / unit * unit; }
+
+static operand make_operand(const float *data, int64_t rows, int64_t cols, int64_t ld,
+                            size_t row_unit, size_t col_unit) {
+  operand x = {data, rows, cols, ld, round_up(rows, row_unit), round_up(cols, col_unit)};
+  return x;
+}
+
+static size_t dev_elems(const operand *x) { return x->dev_rows * x->dev_cols; }
 
 static bool ensure_buffer(g590_engine *e, g590_buffer *buf, size_t bytes, char *why,
                           size_t why_len) {
@@ -47,21 +60,32 @@ static bool ensure_staging(g590_engine *e, size_t bytes, char *why, size_t why_l
   return true;
 }
 
-/* Queues the copy of a float operand into a dense device buffer. */
-static bool upload_float(g590_engine *e, cl_mem dst, const operand *x, char *why, size_t why_len) {
+/* Queues the copy of a float operand into its device buffer; with
+ * zero_pad, the padding around it is cleared first (padded A and B must
+ * contribute zeros to every sum; C's padding is never copied back). */
+static bool upload_float(g590_engine *e, cl_mem dst, const operand *x, bool zero_pad, char *why,
+                         size_t why_len) {
+  cl_int err;
+  if (zero_pad && (x->dev_rows > (size_t)x->rows || x->dev_cols > (size_t)x->cols)) {
+    const float zero = 0.0f;
+    err = G590_CL("clEnqueueFillBuffer",
+                  clEnqueueFillBuffer(e->queue, dst, &zero, sizeof zero, 0,
+                                      dev_elems(x) * sizeof(float), 0, NULL, NULL));
+    if (g590_cl_failed(err, "clEnqueueFillBuffer", why, why_len)) return false;
+  }
   size_t row_bytes = (size_t)x->rows * sizeof(float);
-  if (x->ld == x->rows || x->cols == 1) {
-    cl_int err = G590_CL("clEnqueueWriteBuffer",
-                         clEnqueueWriteBuffer(e->queue, dst, CL_FALSE, 0,
-                                              row_bytes * (size_t)x->cols, x->data, 0, NULL,
-                                              NULL));
+  if ((size_t)x->rows == x->dev_rows && (x->ld == x->rows || x->cols == 1)) {
+    err = G590_CL("clEnqueueWriteBuffer",
+                  clEnqueueWriteBuffer(e->queue, dst, CL_FALSE, 0, row_bytes * (size_t)x->cols,
+                                       x->data, 0, NULL, NULL));
     return !g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len);
   }
   size_t origin[3] = {0, 0, 0}, region[3] = {row_bytes, (size_t)x->cols, 1};
-  cl_int err = G590_CL("clEnqueueWriteBufferRect",
-                       clEnqueueWriteBufferRect(e->queue, dst, CL_FALSE, origin, origin, region,
-                                                row_bytes, 0, (size_t)x->ld * sizeof(float), 0,
-                                                x->data, 0, NULL, NULL));
+  err = G590_CL("clEnqueueWriteBufferRect",
+                clEnqueueWriteBufferRect(e->queue, dst, CL_FALSE, origin, origin, region,
+                                         x->dev_rows * sizeof(float), 0,
+                                         (size_t)x->ld * sizeof(float), 0, x->data, 0, NULL,
+                                         NULL));
   return !g590_cl_failed(err, "clEnqueueWriteBufferRect", why, why_len);
 }
 
@@ -74,9 +98,30 @@ static void pack_half(uint16_t *dst, const operand *x) {
   }
 }
 
-static bool set_args(cl_kernel k, const g590_call *call, int lda, int ldb, int ldc, cl_mem a,
-                     cl_mem b, cl_mem c, char *why, size_t why_len) {
-  int m = (int)call->m, n = (int)call->n, kk = (int)call->k;
+/* Reads the m x n block of the device C (leading dimension dev_rows)
+ * into dense host memory. */
+static bool download_c(g590_engine *e, const operand *c, void *dst, char *why, size_t why_len) {
+  cl_int err;
+  if (c->dev_rows == (size_t)c->rows) {
+    err = G590_CL("clEnqueueReadBuffer",
+                  clEnqueueReadBuffer(e->queue, e->c.mem, CL_TRUE, 0,
+                                      (size_t)(c->rows * c->cols) * sizeof(float), dst, 0, NULL,
+                                      NULL));
+    return !g590_cl_failed(err, "clEnqueueReadBuffer", why, why_len);
+  }
+  size_t origin[3] = {0, 0, 0};
+  size_t region[3] = {(size_t)c->rows * sizeof(float), (size_t)c->cols, 1};
+  err = G590_CL("clEnqueueReadBufferRect",
+                clEnqueueReadBufferRect(e->queue, e->c.mem, CL_TRUE, origin, origin, region,
+                                        c->dev_rows * sizeof(float), 0,
+                                        (size_t)c->rows * sizeof(float), 0, dst, 0, NULL, NULL));
+  return !g590_cl_failed(err, "clEnqueueReadBufferRect", why, why_len);
+}
+
+/* Kernel arguments: dimensions as the kernel sees them (padded for
+ * padded families), leading dimensions of the device copies. */
+static bool set_args(cl_kernel k, const g590_call *call, int m, int n, int kk, int lda, int ldb,
+                     int ldc, cl_mem a, cl_mem b, cl_mem c, char *why, size_t why_len) {
   struct { size_t size; const void *value; } args[] = {
       {sizeof m, &m},          {sizeof n, &n},   {sizeof kk, &kk}, {sizeof(float), &call->alpha},
       {sizeof(cl_mem), &a},    {sizeof lda, &lda}, {sizeof(cl_mem), &b}, {sizeof ldb, &ldb},
@@ -91,8 +136,8 @@ static bool set_args(cl_kernel k, const g590_call *call, int lda, int ldb, int l
 /* Runs the planned kernel with the engine lock held.  Returns true when
  * the result is in e->staging (dense m x n at `c_offset` bytes). */
 static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *plan,
-                       const operand *a, const operand *b, size_t c_offset, const char **origin,
-                       char *why, size_t why_len) {
+                       const operand *a, const operand *b, const operand *c, size_t c_offset,
+                       const char **origin, char *why, size_t why_len) {
   const g590_family *f = plan->family;
   char options[256];
   snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d", plan->defines,
@@ -100,51 +145,44 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
   cl_kernel kernel = g590_program_kernel(e, f->name, options, origin, why, why_len);
   if (!kernel) return false;
 
-  size_t a_bytes = (size_t)(a->rows * a->cols) * (size_t)f->operand_bytes;
-  size_t b_bytes = (size_t)(b->rows * b->cols) * (size_t)f->operand_bytes;
-  size_t c_bytes = (size_t)(call->m * call->n) * sizeof(float);
-  if (!ensure_staging(e, c_offset + c_bytes, why, why_len) ||
-      !ensure_buffer(e, &e->a, a_bytes, why, why_len) ||
-      !ensure_buffer(e, &e->b, b_bytes, why, why_len) ||
-      !ensure_buffer(e, &e->c, c_bytes, why, why_len))
+  size_t eb = (size_t)f->operand_bytes;
+  if (!ensure_staging(e, c_offset + (size_t)(c->rows * c->cols) * sizeof(float), why, why_len) ||
+      !ensure_buffer(e, &e->a, dev_elems(a) * eb, why, why_len) ||
+      !ensure_buffer(e, &e->b, dev_elems(b) * eb, why, why_len) ||
+      !ensure_buffer(e, &e->c, dev_elems(c) * sizeof(float), why, why_len))
     return false;
 
   bool ok;
-  if (f->operand_bytes == 2) {
-    uint16_t *ha = e->staging, *hb = ha + a->rows * a->cols;
+  if (eb == 2) {
+    uint16_t *ha = e->staging, *hb = ha + dev_elems(a);
     pack_half(ha, a);
     pack_half(hb, b);
     cl_int err = G590_CL("clEnqueueWriteBuffer",
-                         clEnqueueWriteBuffer(e->queue, e->a.mem, CL_FALSE, 0, a_bytes, ha, 0,
-                                              NULL, NULL));
+                         clEnqueueWriteBuffer(e->queue, e->a.mem, CL_FALSE, 0, dev_elems(a) * 2,
+                                              ha, 0, NULL, NULL));
     if (err == CL_SUCCESS)
-      err = clEnqueueWriteBuffer(e->queue, e->b.mem, CL_FALSE, 0, b_bytes, hb, 0, NULL, NULL);
+      err = clEnqueueWriteBuffer(e->queue, e->b.mem, CL_FALSE, 0, dev_elems(b) * 2, hb, 0, NULL,
+                                 NULL);
     ok = !g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len);
   } else {
-    ok = upload_float(e, e->a.mem, a, why, why_len) && upload_float(e, e->b.mem, b, why, why_len);
+    ok = upload_float(e, e->a.mem, a, f->padded, why, why_len) &&
+         upload_float(e, e->b.mem, b, f->padded, why, why_len);
   }
-  if (ok && call->beta != 0.0f) {
-    /* beta = 0: C is never read, so it is not sent either. */
-    operand c = {call->c, call->m, call->n, call->ldc};
-    ok = upload_float(e, e->c.mem, &c, why, why_len);
-  }
-  ok = ok && set_args(kernel, call, (int)a->rows, (int)b->rows, (int)call->m, e->a.mem, e->b.mem,
-                      e->c.mem, why, why_len);
+  /* beta = 0: C is never read, so it is not sent either. */
+  if (ok && call->beta != 0.0f) ok = upload_float(e, e->c.mem, c, false, why, why_len);
+  int km = (int)c->dev_rows, kn = (int)c->dev_cols;
+  int kk = (int)(call->trans_a ? a->dev_rows : a->dev_cols);
+  ok = ok && set_args(kernel, call, km, kn, kk, (int)a->dev_rows, (int)b->dev_rows, km, e->a.mem,
+                      e->b.mem, e->c.mem, why, why_len);
   if (ok) {
-    size_t global[2] = {
-        (size_t)((call->m + (int64_t)plan->tile[0] - 1) / (int64_t)plan->tile[0]) * plan->local[0],
-        (size_t)((call->n + (int64_t)plan->tile[1] - 1) / (int64_t)plan->tile[1]) * plan->local[1]};
+    size_t global[2] = {round_up(km, plan->tile[0]) / plan->tile[0] * plan->local[0],
+                        round_up(kn, plan->tile[1]) / plan->tile[1] * plan->local[1]};
     cl_int err = G590_CL("clEnqueueNDRangeKernel",
                          clEnqueueNDRangeKernel(e->queue, kernel, 2, NULL, global, plan->local, 0,
                                                 NULL, NULL));
     ok = !g590_cl_failed(err, "clEnqueueNDRangeKernel", why, why_len);
   }
-  if (ok) {
-    cl_int err = G590_CL("clEnqueueReadBuffer",
-                         clEnqueueReadBuffer(e->queue, e->c.mem, CL_TRUE, 0, c_bytes,
-                                             (char *)e->staging + c_offset, 0, NULL, NULL));
-    ok = !g590_cl_failed(err, "clEnqueueReadBuffer", why, why_len);
-  }
+  ok = ok && download_c(e, c, (char *)e->staging + c_offset, why, why_len);
   if (ok) {
     cl_int err = G590_CL("clFinish", clFinish(e->queue));
     ok = !g590_cl_failed(err, "clFinish", why, why_len);
@@ -153,36 +191,35 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
   return ok;
 }
 
-g590_status g590_device_sgemm(const g590_call *call, char *what, size_t what_len, char *why,
-                              size_t why_len) {
-  g590_engine *e = g590_engine_get(why, why_len);
-  if (!e) return G590_NOT_HANDLED;
-  g590_plan plan;
-  if (!g590_select(call, &e->info, &plan, why, why_len)) return G590_NOT_HANDLED;
+g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_plan *plan,
+                            char *what, size_t what_len, char *why, size_t why_len) {
   if (call->m > INT_MAX || call->n > INT_MAX || call->k > INT_MAX) {
     snprintf(why, why_len, "dimension beyond 32-bit kernel indices");
     return G590_NOT_HANDLED;
   }
-  operand a = {call->a, call->trans_a ? call->k : call->m, call->trans_a ? call->m : call->k,
-               call->lda};
-  operand b = {call->b, call->trans_b ? call->n : call->k, call->trans_b ? call->k : call->n,
-               call->ldb};
-  uint64_t eb = (uint64_t)plan.family->operand_bytes;
-  if ((uint64_t)(a.rows * a.cols) * eb > e->info.max_alloc ||
-      (uint64_t)(b.rows * b.cols) * eb > e->info.max_alloc ||
-      (uint64_t)(call->m * call->n) * 4 > e->info.max_alloc) {
+  /* Padding units: whole tiles for padded families, nothing otherwise. */
+  const size_t *t = plan->tile;
+  bool pad = plan->family->padded;
+  size_t um = pad ? t[0] : 1, un = pad ? t[1] : 1, uk = pad ? t[2] : 1;
+  operand a = call->trans_a ? make_operand(call->a, call->k, call->m, call->lda, uk, um)
+                            : make_operand(call->a, call->m, call->k, call->lda, um, uk);
+  operand b = call->trans_b ? make_operand(call->b, call->n, call->k, call->ldb, un, uk)
+                            : make_operand(call->b, call->k, call->n, call->ldb, uk, un);
+  operand c = make_operand(call->c, call->m, call->n, call->ldc, um, un);
+  uint64_t eb = (uint64_t)plan->family->operand_bytes;
+  if (dev_elems(&a) * eb > e->info.max_alloc || dev_elems(&b) * eb > e->info.max_alloc ||
+      dev_elems(&c) * 4 > e->info.max_alloc || c.dev_rows > INT_MAX || c.dev_cols > INT_MAX ||
+      a.dev_rows > INT_MAX || a.dev_cols > INT_MAX) {
     snprintf(why, why_len, "operand larger than the device's largest buffer");
     return G590_NOT_HANDLED;
   }
   /* Staging holds the binary16 operands (fp16 families) followed by C. */
-  size_t c_offset = plan.family->operand_bytes == 2
-                        ? (size_t)(a.rows * a.cols + b.rows * b.cols) * 2
-                        : 0;
+  size_t c_offset = eb == 2 ? (dev_elems(&a) + dev_elems(&b)) * 2 : 0;
   c_offset = (c_offset + 63) & ~(size_t)63;
 
   const char *origin = "";
   pthread_mutex_lock(&e->lock);
-  bool ok = run_locked(e, call, &plan, &a, &b, c_offset, &origin, why, why_len);
+  bool ok = run_locked(e, call, plan, &a, &b, &c, c_offset, &origin, why, why_len);
   if (ok) {
     const float *src = (const float *)((char *)e->staging + c_offset);
     for (int64_t j = 0; j < call->n; j++)
@@ -191,6 +228,15 @@ g590_status g590_device_sgemm(const g590_call *call, char *what, size_t what_len
   pthread_mutex_unlock(&e->lock);
   if (!ok) return G590_NOT_HANDLED;
   snprintf(what, what_len, "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\"",
-           plan.family->name, plan.defines, plan.rule, origin, e->info.name);
+           plan->family->name, plan->defines, plan->rule, origin, e->info.name);
   return G590_HANDLED;
+}
+
+g590_status g590_device_sgemm(const g590_call *call, char *what, size_t what_len, char *why,
+                              size_t why_len) {
+  g590_engine *e = g590_engine_get(why, why_len);
+  if (!e) return G590_NOT_HANDLED;
+  g590_plan plan;
+  if (!g590_select(call, &e->info, &plan, why, why_len)) return G590_NOT_HANDLED;
+  return g590_device_run(e, call, &plan, what, what_len, why, why_len);
 }

@@ -1,6 +1,7 @@
 /* Rule-based selector: GEMM590_KERNEL forces a family; otherwise GPUs run
- * tile20_v3 above a size threshold and CPU OpenCL devices defer to the host
- * BLAS, which is faster on the same cores. */
+ * regblock above a size threshold, with the largest tile that still gives
+ * every compute unit work, and CPU OpenCL devices defer to the host BLAS,
+ * which is faster on the same cores. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,19 +17,35 @@ static int define_value(const char *defines, const char *name, int fallback) {
 }
 
 /* The seed families: a WG x WG work-group computing a 2WG x 2WG tile. */
-static void square_2x2_geometry(const char *defines, size_t local[2], size_t tile[2]) {
+static void square_2x2_geometry(const char *defines, size_t local[2], size_t tile[3]) {
   int wg = define_value(defines, "WG", 0);
   local[0] = local[1] = (size_t)wg;
   tile[0] = tile[1] = 2 * (size_t)wg;
+  tile[2] = (size_t)define_value(defines, "KS", 1);
 }
 
-static const g590_family tile20_v3 = {"tile20_v3", 4, false, "-DWG=10 -DKS=20",
-                                      square_2x2_geometry};
-static const g590_family tile24 = {"tile24", 4, false, "-DWG=12 -DKS=16", square_2x2_geometry};
-static const g590_family fp16_mixed = {"fp16_mixed", 2, true, "-DWG=16 -DKS=16",
-                                       square_2x2_geometry};
+/* regblock: a 1-D work-group of (TM/WM)*(TN/WN) items per TM x TN tile. */
+static void regblock_geometry(const char *defines, size_t local[2], size_t tile[3]) {
+  int tm = define_value(defines, "TM", 128), tn = define_value(defines, "TN", 128);
+  int wm = define_value(defines, "WM", 8), wn = define_value(defines, "WN", 8);
+  local[0] = (size_t)((tm / wm) * (tn / wn));
+  local[1] = 1;
+  tile[0] = (size_t)tm;
+  tile[1] = (size_t)tn;
+  tile[2] = (size_t)define_value(defines, "KS", 8);
+}
 
-const g590_family *const g590_families[] = {&tile20_v3, &tile24, &fp16_mixed, NULL};
+static const g590_family tile20_v3 = {"tile20_v3", 4, false, false, "-DWG=10 -DKS=20",
+                                      square_2x2_geometry};
+static const g590_family tile24 = {"tile24", 4, false, false, "-DWG=12 -DKS=16",
+                                   square_2x2_geometry};
+static const g590_family fp16_mixed = {"fp16_mixed", 2, true, false, "-DWG=16 -DKS=16",
+                                       square_2x2_geometry};
+static const g590_family regblock = {"regblock", 4, false, true,
+                                     "-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8",
+                                     regblock_geometry};
+
+const g590_family *const g590_families[] = {&tile20_v3, &tile24, &fp16_mixed, &regblock, NULL};
 
 const g590_family *g590_family_find(const char *name) {
   for (int i = 0; g590_families[i]; i++)
@@ -36,9 +53,10 @@ const g590_family *g590_family_find(const char *name) {
   return NULL;
 }
 
-static void plan_family(g590_plan *plan, const g590_family *f, const char *rule) {
+static void plan_family(g590_plan *plan, const g590_family *f, const char *defines,
+                        const char *rule) {
   plan->family = f;
-  snprintf(plan->defines, sizeof plan->defines, "%s", f->defaults);
+  snprintf(plan->defines, sizeof plan->defines, "%s", defines ? defines : f->defaults);
   f->geometry(plan->defines, plan->local, plan->tile);
   plan->rule = rule;
 }
@@ -52,7 +70,7 @@ bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *
       snprintf(why, why_len, "GEMM590_KERNEL=%s is not a kernel family", cfg->kernel);
       return false;
     }
-    plan_family(plan, f, "forced by GEMM590_KERNEL");
+    plan_family(plan, f, NULL, "forced by GEMM590_KERNEL");
     return true;
   }
   if (!dev->is_gpu) {
@@ -64,6 +82,16 @@ bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *
     snprintf(why, why_len, "below threshold (%.3g < %.3g flops)", flops, cfg->min_device_flops);
     return false;
   }
-  plan_family(plan, &tile20_v3, "default GPU family");
+  /* Fewer large tiles than compute units leaves SMs idle: step down. */
+  double cu = dev->compute_units ? dev->compute_units : 1;
+  double tiles_128 = (double)((call->m + 127) / 128) * (double)((call->n + 127) / 128);
+  if (tiles_128 >= cu)
+    plan_family(plan, &regblock, NULL, "regblock 128x128: enough tiles for every compute unit");
+  else if (2 * tiles_128 >= cu)
+    plan_family(plan, &regblock, "-DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=4",
+                "regblock 128x64: fewer 128x128 tiles than compute units");
+  else
+    plan_family(plan, &regblock, "-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4",
+                "regblock 64x64: small product");
   return true;
 }

@@ -19,22 +19,25 @@ typedef struct g590_device_info {
   uint64_t local_mem;   /* bytes */
   uint64_t max_alloc;   /* bytes, largest single buffer */
   uint64_t global_mem;  /* bytes */
+  unsigned compute_units;
 } g590_device_info;
 
 typedef struct g590_family {
   const char *name;       /* kernels/<name>.cl, kernel gemm590_<name> */
   int operand_bytes;      /* 4 (float) or 2 (binary16) on the device */
   bool lowers_precision;  /* never chosen for cblas_sgemm unless opted in or forced */
+  bool padded;            /* operands zero-padded to whole tiles; no bounds checks inside */
   const char *defaults;   /* default tunables as -D options */
-  /* Work-group shape and C tile per work-group for the given tunables. */
-  void (*geometry)(const char *defines, size_t local[2], size_t tile[2]);
+  /* Work-group shape, and the tile per work-group: tile[0] rows and
+   * tile[1] columns of C, tile[2] the K step (the padding unit of K). */
+  void (*geometry)(const char *defines, size_t local[2], size_t tile[3]);
 } g590_family;
 
 typedef struct g590_plan {
   const g590_family *family;
   char defines[160];      /* tunables, e.g. "-DWG=12 -DKS=16" */
   size_t local[2];
-  size_t tile[2];
+  size_t tile[3];
   const char *rule;       /* why this choice, for the verbose line */
 } g590_plan;
 

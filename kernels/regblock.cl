@@ -1,0 +1,181 @@
+/* regblock: register-blocked large tiles.
+ *
+ * A TM x TN tile of C per work-group of (TM/WM) * (TN/WN) items, each item
+ * accumulating WM x WN results in registers.  K advances in steps of KS
+ * through two local-memory buffers: while one step is multiplied, the next
+ * step's operands are already loaded from global memory into registers
+ * (prefetch) and then stored to the other buffer, so one barrier per step
+ * suffices.
+ *
+ * The host pads every operand with zeros to whole tiles (rows and columns
+ * to multiples of TM, TN and KS, leading dimensions to those padded sizes),
+ * so this kernel needs no bounds checks and every float4 access is 16-byte
+ * aligned.  The C it writes is padded too; the host copies back the M x N
+ * block.
+ *
+ * Each item's WM rows are RM = WM/4 float4 blocks, TM/RM apart, and its WN
+ * columns RN = WN/4 blocks of 4, TN/RN apart: neighbouring items read
+ * neighbouring float4s of local memory (no bank conflicts), and global
+ * stores of C are float4-wide and coalesced. */
+#ifndef TM
+#define TM 128
+#endif
+#ifndef TN
+#define TN 128
+#endif
+#ifndef KS
+#define KS 8
+#endif
+#ifndef WM
+#define WM 8
+#endif
+#ifndef WN
+#define WN 8
+#endif
+
+#define RM (WM / 4)
+#define RN (WN / 4)
+#define DX (TM / WM)
+#define NT (DX * (TN / WN))
+/* +4 floats per local row: the transposing stores of consecutive items
+ * land in different banks, while rows stay 16-byte aligned. */
+#define LDA_S (TM + 4)
+#define LDB_S (TN + 4)
+#define A_VECS (TM * KS / 4)
+#define B_VECS (TN * KS / 4)
+#define A_PER_ITEM ((A_VECS + NT - 1) / NT)
+#define B_PER_ITEM ((B_VECS + NT - 1) / NT)
+
+#if (WM % 4) || (WN % 4) || (KS % 4) || (TM % WM) || (TN % WN)
+#error "regblock: WM, WN, KS must be multiples of 4 dividing TM, TN"
+#endif
+
+/* Reads the v-th float4 of the op(A) tile at (i0, l0). */
+float4 read_a(__global const float *A, int lda, int i0, int l0, int v) {
+#if TRANS_A
+  int i = v / (KS / 4), l = (v % (KS / 4)) * 4;
+#else
+  int l = v / (TM / 4), i = (v % (TM / 4)) * 4;
+#endif
+  return vload4(0, A + A_INDEX(i0 + i, l0 + l, lda));
+}
+
+/* Stores it into the local A tile, laid out [l][i]. */
+void write_a(__local float *As, int v, float4 x) {
+#if TRANS_A
+  int i = v / (KS / 4), l = (v % (KS / 4)) * 4;
+  As[(l + 0) * LDA_S + i] = x.x;
+  As[(l + 1) * LDA_S + i] = x.y;
+  As[(l + 2) * LDA_S + i] = x.z;
+  As[(l + 3) * LDA_S + i] = x.w;
+#else
+  int l = v / (TM / 4), i = (v % (TM / 4)) * 4;
+  vstore4(x, 0, As + l * LDA_S + i);
+#endif
+}
+
+float4 read_b(__global const float *B, int ldb, int l0, int j0, int v) {
+#if TRANS_B
+  int l = v / (TN / 4), j = (v % (TN / 4)) * 4;
+#else
+  int j = v / (KS / 4), l = (v % (KS / 4)) * 4;
+#endif
+  return vload4(0, B + B_INDEX(l0 + l, j0 + j, ldb));
+}
+
+/* Local B tile laid out [l][j]: op(B) transposed when B is not. */
+void write_b(__local float *Bs, int v, float4 x) {
+#if TRANS_B
+  int l = v / (TN / 4), j = (v % (TN / 4)) * 4;
+  vstore4(x, 0, Bs + l * LDB_S + j);
+#else
+  int j = v / (KS / 4), l = (v % (KS / 4)) * 4;
+  Bs[(l + 0) * LDB_S + j] = x.x;
+  Bs[(l + 1) * LDB_S + j] = x.y;
+  Bs[(l + 2) * LDB_S + j] = x.z;
+  Bs[(l + 3) * LDB_S + j] = x.w;
+#endif
+}
+
+#define MAC_COLUMN(c, bv)                                           \
+  for (int rb = 0; rb < RM; rb++) acc[c][rb] = mad(a[rb], (float4)(bv), acc[c][rb]);
+
+__kernel __attribute__((reqd_work_group_size(NT, 1, 1))) void
+gemm590_regblock(const int M, const int N, const int K, const float alpha,
+                 __global const float *A, const int lda, __global const float *B, const int ldb,
+                 const float beta, __global float *C, const int ldc) {
+  __local float As[2][KS * LDA_S];
+  __local float Bs[2][KS * LDB_S];
+  const int tid = get_local_id(0);
+  const int tx = tid % DX, ty = tid / DX;
+  const int i0 = get_group_id(0) * TM, j0 = get_group_id(1) * TN;
+  float4 acc[WN][RM];
+  for (int c = 0; c < WN; c++)
+    for (int rb = 0; rb < RM; rb++) acc[c][rb] = (float4)(0.0f);
+  float4 pa[A_PER_ITEM], pb[B_PER_ITEM];
+  (void)M, (void)N;
+
+  /* The first step goes straight to buffer 0. */
+  for (int p = 0; p < A_PER_ITEM; p++) {
+    int v = tid + p * NT;
+    if (v < A_VECS) write_a(As[0], v, read_a(A, lda, i0, 0, v));
+  }
+  for (int p = 0; p < B_PER_ITEM; p++) {
+    int v = tid + p * NT;
+    if (v < B_VECS) write_b(Bs[0], v, read_b(B, ldb, 0, j0, v));
+  }
+  barrier(CLK_LOCAL_MEM_FENCE);
+
+  const int steps = K / KS;
+  for (int t = 0; t < steps; t++) {
+    const int cur = t & 1;
+    const bool more = t + 1 < steps;
+    if (more) {
+      for (int p = 0; p < A_PER_ITEM; p++) {
+        int v = tid + p * NT;
+        if (v < A_VECS) pa[p] = read_a(A, lda, i0, (t + 1) * KS, v);
+      }
+      for (int p = 0; p < B_PER_ITEM; p++) {
+        int v = tid + p * NT;
+        if (v < B_VECS) pb[p] = read_b(B, ldb, (t + 1) * KS, j0, v);
+      }
+    }
+    __local const float *as = As[cur], *bs = Bs[cur];
+#pragma unroll
+    for (int l = 0; l < KS; l++) {
+      float4 a[RM];
+      for (int rb = 0; rb < RM; rb++) a[rb] = vload4(0, as + l * LDA_S + rb * (TM / RM) + tx * 4);
+      for (int cb = 0; cb < RN; cb++) {
+        float4 b = vload4(0, bs + l * LDB_S + cb * (TN / RN) + ty * 4);
+        MAC_COLUMN(cb * 4 + 0, b.x)
+        MAC_COLUMN(cb * 4 + 1, b.y)
+        MAC_COLUMN(cb * 4 + 2, b.z)
+        MAC_COLUMN(cb * 4 + 3, b.w)
+      }
+    }
+    if (more) {
+      for (int p = 0; p < A_PER_ITEM; p++) {
+        int v = tid + p * NT;
+        if (v < A_VECS) write_a(As[cur ^ 1], v, pa[p]);
+      }
+      for (int p = 0; p < B_PER_ITEM; p++) {
+        int v = tid + p * NT;
+        if (v < B_VECS) write_b(Bs[cur ^ 1], v, pb[p]);
+      }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+
+  for (int cb = 0; cb < RN; cb++)
+    for (int c = 0; c < 4; c++) {
+      size_t col = (size_t)(j0 + cb * (TN / RN) + ty * 4 + c) * (size_t)ldc;
+      for (int rb = 0; rb < RM; rb++) {
+        __global float *dst = C + col + i0 + rb * (TM / RM) + tx * 4;
+#if BETA_ZERO
+        vstore4(alpha * acc[cb * 4 + c][rb], 0, dst);
+#else
+        vstore4(alpha * acc[cb * 4 + c][rb] + beta * vload4(0, dst), 0, dst);
+#endif
+      }
+    }
+}
