@@ -1,0 +1,175 @@
+/* GFLOPS of cblas_sgemm through libgemm590 against the host BLAS called
+ * directly, in one process, on square column-major C = A * B.
+ *
+ *   sgemm_vs_openblas [N ...]        (default: 64 128 256 512 1024 2048)
+ *
+ * "Host BLAS" is the library libgemm590 falls back to (the fallback_lib
+ * build option, libopenblas.so.0 by default; GEMM590_FALLBACK_LIB
+ * overrides both alike).  It is dlopen()ed and its cblas_sgemm taken from
+ * that handle, so the two calls share one OpenBLAS and one thread pool.
+ *
+ * Which path libgemm590 took is read from gemm590_get_counters(), never
+ * assumed from the environment:
+ *   GEMM590_DISABLE_DEVICE=1  every call runs on the host BLAS: the ratio
+ *                             column is libgemm590's dispatch overhead
+ *                             alone and should read 1.00 within noise.
+ *   unset                     the selector may send a call to the device;
+ *                             the ratio is then the speed-up over the host.
+ *
+ * Each timing is the median of repeated single calls, the two libraries
+ * interleaved so that clock or thermal drift hits both alike.  The results
+ * of the two are compared (bound 2 (K+2) eps K for inputs in [-1, 1]); a
+ * mismatch makes the exit status 1. */
+#include <dlfcn.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gemm590.h"
+
+#ifndef HOST_BLAS_SONAME
+#error "HOST_BLAS_SONAME must name the host BLAS (set by bench/meson.build)"
+#endif
+
+typedef void (*cblas_sgemm_fn)(int layout, int transa, int transb, int m, int n, int k,
+                               float alpha, const float *a, int lda, const float *b, int ldb,
+                               float beta, float *c, int ldc);
+
+/* Each library gets at least MIN_REPEATS calls and at most MAX_REPEATS, and
+ * about TARGET_SECONDS of calls when that falls in between. */
+enum { MIN_REPEATS = 5, MAX_REPEATS = 501 };
+static const double TARGET_SECONDS = 0.5;
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int compare_double(const void *x, const void *y) {
+  double a = *(const double *)x, b = *(const double *)y;
+  return (a > b) - (a < b);
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, compare_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static double time_call(cblas_sgemm_fn f, int n, const float *a, const float *b, float *c) {
+  double t0 = now();
+  f(CblasColMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+  return now() - t0;
+}
+
+/* libgemm590's cblas_sgemm with the host's signature (int, not enum,
+ * arguments), so that both are timed through the same call. */
+static void via_gemm590(int layout, int transa, int transb, int m, int n, int k, float alpha,
+                        const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                        int ldc) {
+  cblas_sgemm((enum CBLAS_ORDER)layout, (enum CBLAS_TRANSPOSE)transa,
+              (enum CBLAS_TRANSPOSE)transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+static float *random_matrix(size_t count) {
+  float *m = malloc(count * sizeof *m);
+  if (!m) {
+    perror("malloc");
+    exit(2);
+  }
+  for (size_t i = 0; i < count; i++) m[i] = 2.0f * (float)rand() / (float)RAND_MAX - 1.0f;
+  return m;
+}
+
+static const char *path_taken(const struct gemm590_counters *c) {
+  uint64_t host = c->calls[GEMM590_PATH_HOST], device = c->calls[GEMM590_PATH_DEVICE];
+  return host + device == 0 ? "none" : device == 0 ? "host" : host == 0 ? "device" : "mixed";
+}
+
+/* Runs one size; returns 0 when the two results agree. */
+static int bench_size(int n, cblas_sgemm_fn host) {
+  size_t count = (size_t)n * (size_t)n;
+  float *a = random_matrix(count), *b = random_matrix(count);
+  float *c_ours = random_matrix(count), *c_host = random_matrix(count);
+
+  /* Warm-up: thread pools, first-touch pages, device initialisation and
+   * program builds stay out of the timings. */
+  time_call(host, n, a, b, c_host);
+  time_call(via_gemm590, n, a, b, c_ours);
+  double estimate = time_call(host, n, a, b, c_host);
+  int repeats = (int)(TARGET_SECONDS / (estimate > 1e-9 ? estimate : 1e-9));
+  repeats = repeats < MIN_REPEATS ? MIN_REPEATS : repeats > MAX_REPEATS ? MAX_REPEATS : repeats;
+
+  double *t_ours = malloc((size_t)repeats * sizeof *t_ours);
+  double *t_host = malloc((size_t)repeats * sizeof *t_host);
+  if (!t_ours || !t_host) {
+    perror("malloc");
+    exit(2);
+  }
+  gemm590_reset_counters();
+  for (int r = 0; r < repeats; r++) {
+    t_ours[r] = time_call(via_gemm590, n, a, b, c_ours);
+    t_host[r] = time_call(host, n, a, b, c_host);
+  }
+  struct gemm590_counters counted;
+  gemm590_get_counters(&counted);
+
+  double max_diff = 0;
+  for (size_t i = 0; i < count; i++) {
+    double d = fabs((double)c_ours[i] - (double)c_host[i]);
+    max_diff = d > max_diff || isnan(d) ? d : max_diff;
+  }
+  double bound = 2.0 * (n + 2) * FLT_EPSILON * n;
+  int agree = max_diff <= bound;
+
+  double flops = 2.0 * n * (double)n * n;
+  double gf_ours = flops / median(t_ours, repeats) * 1e-9;
+  double gf_host = flops / median(t_host, repeats) * 1e-9;
+  printf("%6d %12.1f %12.1f %7.2f  %-6s %5d  %9.2e%s\n", n, gf_ours, gf_host, gf_ours / gf_host,
+         path_taken(&counted), repeats, max_diff, agree ? "" : "  MISMATCH");
+  fflush(stdout);
+  free(a), free(b), free(c_ours), free(c_host), free(t_ours), free(t_host);
+  return !agree;
+}
+
+int main(int argc, char **argv) {
+  static const int default_sizes[] = {64, 128, 256, 512, 1024, 2048};
+  const char *soname = getenv("GEMM590_FALLBACK_LIB");
+  if (!soname || !*soname) soname = HOST_BLAS_SONAME;
+  void *handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+  cblas_sgemm_fn host = handle ? (cblas_sgemm_fn)dlsym(handle, "cblas_sgemm") : NULL;
+  if (!host) {
+    fprintf(stderr, "cannot load cblas_sgemm from %s: %s\n", soname, dlerror());
+    return 2;
+  }
+  Dl_info host_info, our_info;
+  if (!dladdr((void *)host, &host_info) || !dladdr((void *)cblas_sgemm, &our_info) ||
+      host_info.dli_fbase == our_info.dli_fbase) {
+    fprintf(stderr, "the host cblas_sgemm from %s is not a separate library\n", soname);
+    return 2;
+  }
+
+  const char *disable = getenv("GEMM590_DISABLE_DEVICE");
+  printf("libgemm590 %s (%s)\nhost BLAS  %s\n", gemm590_version(), our_info.dli_fname,
+         host_info.dli_fname);
+  printf("GEMM590_DISABLE_DEVICE=%s   OPENBLAS_NUM_THREADS=%s\n", disable ? disable : "(unset)",
+         getenv("OPENBLAS_NUM_THREADS") ? getenv("OPENBLAS_NUM_THREADS") : "(unset)");
+  printf("column-major C = A * B, N x N, median of repeats; ratio = gemm590 / host\n\n");
+  printf("%6s %12s %12s %7s  %-6s %5s  %9s\n", "N", "gemm590 GF/s", "host GF/s", "ratio", "path",
+         "reps", "max|diff|");
+
+  int mismatches = 0;
+  int nsizes = argc > 1 ? argc - 1 : (int)(sizeof default_sizes / sizeof *default_sizes);
+  for (int i = 0; i < nsizes; i++) {
+    int n = argc > 1 ? atoi(argv[i + 1]) : default_sizes[i];
+    if (n <= 0) {
+      fprintf(stderr, "not a size: %s\n", argv[i + 1]);
+      return 2;
+    }
+    mismatches += bench_size(n, host);
+  }
+  return mismatches ? 1 : 0;
+}

@@ -1,0 +1,117 @@
+"""Builds programs against an installed libgemm590, the way users will.
+
+    consumers.py MODE --meson M --build-root B --pkg-config P --cc "CC" [--cxx "CXX"]
+
+Each run installs the build with `meson install --destdir` into a scratch
+directory, then, by MODE:
+
+  pkg-config   `cc prog.c $(pkg-config --cflags --libs gemm590)` for
+               consumer_with_cblas.c, once per include order of <cblas.h>
+               and <gemm590.h>.
+  meson        configures meson_consumer/ (dependency('gemm590') through
+               pkg-config), builds and runs it.
+  header-only  consumer_header_only.c with -I/-L of the install and no
+               BLAS flags at all, as C11 and as C++.
+
+Consumers run with LD_LIBRARY_PATH at the installed libdir, and report
+which file defines cblas_sgemm: it must be the installed library.
+"""
+import argparse
+import os
+import re
+import shlex
+import shutil
+import tempfile
+
+from harness import Checks, Installed, run, skip
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def check_consumer_output(checks, installed, label, proc):
+    """Checks one run of consumer_with_cblas: its own verdict, and that it
+    used the installed library of the installed version."""
+    print(proc.stdout)
+    checks.check(proc.returncode == 0,
+                 f"{label}: program's own checks pass (exit {proc.returncode})")
+    m = re.search(r"^sgemm from (.*)$", proc.stdout, re.M)
+    libdir = os.path.realpath(installed.libdir)
+    checks.check(m is not None and os.path.realpath(m.group(1)).startswith(libdir + os.sep),
+                 f"{label}: cblas_sgemm came from the installed {libdir}")
+    checks.check(f"version {installed.version}\n" in proc.stdout,
+                 f"{label}: gemm590_version() is the installed .pc's {installed.version}")
+
+
+def with_pkg_config(checks, installed, args, work):
+    flags = shlex.split(installed.query("--cflags", "--libs"))
+    for define, label in ((None, "<cblas.h> first"), ("-DGEMM590_H_FIRST", "<gemm590.h> first")):
+        exe = os.path.join(work, "consumer")
+        run(shlex.split(args.cc) + ["-std=c11", "-Wall", "-Wextra", "-Werror"]
+            + ([define] if define else [])
+            + [os.path.join(HERE, "consumer_with_cblas.c"), "-o", exe] + flags)
+        check_consumer_output(checks, installed, label, run([exe], env=installed.run_env(),
+                                                            must_succeed=False))
+
+
+def with_meson(checks, installed, args, work):
+    # The relocating pkg-config command goes in a native file: Meson has no
+    # other way to pass --define-variable to its pkg-config lookups.
+    native = os.path.join(work, "native.ini")
+    with open(native, "w") as f:
+        f.write("[binaries]\npkgconfig = [%s]\n" % ", ".join(repr(a) for a in installed.pkg_config))
+        f.write("[built-in options]\npkg_config_path = [%r]\n" % installed.pc_dir)
+    build = os.path.join(work, "build")
+    setup = run([args.meson, "setup", "--native-file", native, build,
+                 os.path.join(HERE, "meson_consumer")])
+    found = rf"Run-time dependency gemm590 found: YES {re.escape(installed.version)}"
+    checks.check(re.search(found, setup.stdout) is not None,
+                 "meson found dependency('gemm590') through pkg-config")
+    run([args.meson, "compile", "-C", build])
+    check_consumer_output(checks, installed, "meson consumer",
+                          run([os.path.join(build, "consumer")], env=installed.run_env(),
+                              must_succeed=False))
+
+
+def header_only(checks, installed, args, work):
+    source = os.path.join(HERE, "consumer_header_only.c")
+    link = [f"-I{installed.includedir}", f"-L{installed.libdir}", "-lgemm590"]
+    builds = [("C11", "header_only_c", shlex.split(args.cc) + ["-std=c11"])]
+    if args.cxx:
+        builds.append(("C++", "header_only_cxx",
+                       shlex.split(args.cxx) + ["-x", "c++", "-std=c++11"]))
+    else:
+        print("no C++ compiler configured: the C++ build of the header is not checked")
+    for label, name, compiler in builds:
+        exe = os.path.join(work, name)
+        run(compiler + ["-Wall", "-Wextra", "-Wpedantic", "-Werror", source, "-o", exe] + link)
+        proc = run([exe], env=installed.run_env(), must_succeed=False)
+        print(proc.stdout)
+        checks.check(proc.returncode == 0,
+                     f"{label}: program's own checks pass (exit {proc.returncode})")
+
+
+MODES = {"pkg-config": with_pkg_config, "meson": with_meson, "header-only": header_only}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=MODES)
+    parser.add_argument("--meson", required=True)
+    parser.add_argument("--build-root", required=True)
+    parser.add_argument("--pkg-config", required=True)
+    parser.add_argument("--cc", required=True)
+    parser.add_argument("--cxx")
+    args = parser.parse_args()
+    if shutil.which(args.pkg_config) is None:
+        skip(f"pkg-config ({args.pkg_config}) not found")
+
+    checks = Checks()
+    with tempfile.TemporaryDirectory(prefix=f"gemm590-consumer-{args.mode}-") as work:
+        installed = Installed(args.meson, args.build_root, args.pkg_config,
+                              os.path.join(work, "destdir"))
+        MODES[args.mode](checks, installed, args, work)
+    checks.finish()
+
+
+if __name__ == "__main__":
+    main()
