@@ -53,8 +53,8 @@ const g590_family *g590_family_find(const char *name) {
   return NULL;
 }
 
-static void plan_family(g590_plan *plan, const g590_family *f, const char *defines,
-                        const char *rule) {
+void g590_plan_family(g590_plan *plan, const g590_family *f, const char *defines,
+                      const char *rule) {
   plan->family = f;
   snprintf(plan->defines, sizeof plan->defines, "%s", defines ? defines : f->defaults);
   f->geometry(plan->defines, plan->local, plan->tile);
@@ -70,7 +70,7 @@ bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *
       snprintf(why, why_len, "GEMM590_KERNEL=%s is not a kernel family", cfg->kernel);
       return false;
     }
-    plan_family(plan, f, NULL, "forced by GEMM590_KERNEL");
+    g590_plan_family(plan, f, NULL, "forced by GEMM590_KERNEL");
     return true;
   }
   if (!dev->is_gpu) {
@@ -86,12 +86,13 @@ bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *
   double cu = dev->compute_units ? dev->compute_units : 1;
   double tiles_128 = (double)((call->m + 127) / 128) * (double)((call->n + 127) / 128);
   if (tiles_128 >= cu)
-    plan_family(plan, &regblock, NULL, "regblock 128x128: enough tiles for every compute unit");
+    g590_plan_family(plan, &regblock, NULL,
+                     "regblock 128x128: enough tiles for every compute unit");
   else if (2 * tiles_128 >= cu)
-    plan_family(plan, &regblock, "-DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=4",
+    g590_plan_family(plan, &regblock, "-DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=4",
                 "regblock 128x64: fewer 128x128 tiles than compute units");
   else
-    plan_family(plan, &regblock, "-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4",
+    g590_plan_family(plan, &regblock, "-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4",
                 "regblock 64x64: small product");
   return true;
 }

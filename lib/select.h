@@ -45,6 +45,10 @@ typedef struct g590_plan {
 extern const g590_family *const g590_families[];
 const g590_family *g590_family_find(const char *name);
 
+/* A plan for `f` with the given tunables (NULL: the family's defaults). */
+void g590_plan_family(g590_plan *plan, const g590_family *f, const char *defines,
+                      const char *rule);
+
 /* Fills `plan` and returns true when the device should run the call;
  * otherwise writes the reason to `why` and returns false. */
 bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *plan, char *why,

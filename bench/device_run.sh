@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs the correctness sweep and the benchmarks on the GPU machine.
+# Expects the build output and runtime libraries in ./devpkg (see
+# bench/NOTES.md for how it is assembled) and writes logs to $OUT.
+# Usage: bench/device_run.sh [check] [bench SIZES] [big] [trans] [cublas]
+set -uo pipefail
+mkdir -p /tmp/icd
+echo /usr/lib/libnvidia-opencl.so.1 >/tmp/icd/nvidia.icd
+export OCL_ICD_VENDORS=/tmp/icd
+export LD_LIBRARY_PATH=$PWD/devpkg
+export GEMM590_CACHE_DIR=/tmp/gemm590-cache
+OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT"
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,temperature.gpu --format=csv,noheader
+while [ $# -gt 0 ]; do
+  case "$1" in
+  check)
+    for fam in tile20_v3 tile24 fp16_mixed regblock; do
+      echo "== sweep $fam"
+      GEMM590_KERNEL=$fam timeout 300 devpkg/test_sweep --expect-device --random 30 \
+        >"$OUT/sweep_$fam.log" 2>&1
+      echo "rc=$? $(tail -3 "$OUT/sweep_$fam.log" | tr '\n' ' ')"
+    done
+    echo "== sweep selector (no forcing)"
+    timeout 300 devpkg/test_sweep --random 30 >"$OUT/sweep_selector.log" 2>&1
+    echo "rc=$? $(tail -3 "$OUT/sweep_selector.log" | tr '\n' ' ')"
+    ;;
+  bench)
+    devpkg/gemm590-bench --sizes "$2" --csv "$OUT/bench_nn.csv" 2>&1 | tee "$OUT/bench_nn.txt"
+    shift
+    ;;
+  big)
+    devpkg/gemm590-bench --sizes 8192 --no-host \
+      --variants "regblock:-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8" \
+      --csv "$OUT/bench_big.csv" 2>&1 | tee "$OUT/bench_big.txt"
+    ;;
+  trans)
+    for t in NT TN TT; do
+      devpkg/gemm590-bench --trans $t --no-host --shape 4096x4096x4096 --shape 1000x3000x2000 \
+        --variants "regblock:-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8" \
+        --csv "$OUT/bench_$t.csv" 2>&1 | tee "$OUT/bench_$t.txt"
+    done
+    ;;
+  cublas)
+    python3 bench/cublas_ref.py 256 512 1024 1280 2048 4096 8192 | tee "$OUT/cublas.csv"
+    ;;
+  esac
+  shift
+done
