@@ -169,8 +169,9 @@ typedef struct {
 static bool run_e2e(void *p) {
   e2e_ctx *x = p;
   char what[256], why[192];
-  return g590_device_run(x->e, &x->call, &x->plan, what, sizeof what, why, sizeof why) ==
-         G590_HANDLED;
+  int64_t cols_done;
+  return g590_device_run(x->e, &x->call, &x->plan, &cols_done, what, sizeof what, why,
+                         sizeof why) == G590_HANDLED;
 }
 
 typedef struct {

@@ -50,9 +50,11 @@ void sgemm_(const char *transa, const char *transb, const int *m, const int *n, 
 /* Which path computed a call. */
 enum gemm590_path { GEMM590_PATH_HOST = 0, GEMM590_PATH_DEVICE = 1, GEMM590_PATH_COUNT = 2 };
 
-/* Counters since load (or the last reset), per path.  Calls that returned
- * early (quick return, invalid argument) count under neither path; flops
- * are 2*M*N*K per call. */
+/* Counters since load (or the last reset), per path; flops are 2*M*N*K
+ * per call.  Calls that return early count under neither path: invalid
+ * arguments, quick returns, and alpha = 0 or K = 0 (C = beta*C, done on
+ * the host without a multiplication).  A call the device started but the
+ * host finished counts once, under the host. */
 struct gemm590_counters {
   uint64_t calls[GEMM590_PATH_COUNT];
   double flops[GEMM590_PATH_COUNT];

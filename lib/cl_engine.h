@@ -19,6 +19,22 @@ typedef struct g590_buffer {
   size_t bytes;
 } g590_buffer;
 
+/* A pinned host staging chunk: a buffer allocated by the driver in host
+ * memory, mapped once for the life of the engine. */
+typedef struct g590_pinned {
+  cl_mem mem;
+  void *host;
+} g590_pinned;
+
+/* An operand as stored in host memory (rows x cols, column-major, ld),
+ * and the shape of its dense device copy (leading dimension dev_rows),
+ * larger when the kernel family wants whole tiles. */
+typedef struct g590_operand {
+  const float *data;
+  int64_t rows, cols, ld;
+  size_t dev_rows, dev_cols;
+} g590_operand;
+
 typedef struct g590_engine {
   cl_platform_id platform;
   cl_device_id device;
@@ -28,8 +44,9 @@ typedef struct g590_engine {
   pthread_mutex_t lock;     /* held for the whole device part of a call */
   g590_program *programs;   /* in-memory program cache (under lock) */
   g590_buffer a, b, c;      /* device operands, grown as needed (under lock) */
-  void *staging;            /* host staging: half operands, C before it is copied back */
+  void *staging;            /* pageable host staging: half operands, small C read-backs */
   size_t staging_bytes;
+  g590_pinned pinned[2];    /* double-buffered pinned chunks of the host link */
 } g590_engine;
 
 /* The engine, initialised on first use; NULL with `why` set when no device
@@ -54,9 +71,27 @@ bool g590_fault(const char *call);
  * Requires the engine lock. */
 cl_kernel g590_program_kernel(g590_engine *e, const char *family, const char *options,
                               const char **origin, char *why, size_t why_len);
+/* Grows e->staging to at least `bytes` (under the lock). */
+bool g590_staging(g590_engine *e, size_t bytes, char *why, size_t why_len);
+
+/* ---- the host link (lib/cl_link.c), under the engine lock ---- */
+/* Queues the copy of operand x into `dst` (laid out dev_rows x dev_cols).
+ * The caller's memory may be read until the queue finishes. */
+bool g590_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, char *why,
+                      size_t why_len);
+/* Copies the c.rows x c.cols block of `src` into `dst` (leading dimension
+ * c.ld).  *cols_done counts leading columns already final in dst; on
+ * failure the others are untouched. */
+bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, float *dst,
+                        int64_t *cols_done, char *why, size_t why_len);
+/* memcpy of `cols` columns of `row_bytes`, split across host threads when large. */
+void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
+                       size_t row_bytes, int64_t cols);
+
 /* Runs one call with a given plan (the device half of g590_device_sgemm;
  * benchmarks call it to time each family end to end). */
 g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_plan *plan,
-                            char *what, size_t what_len, char *why, size_t why_len);
+                            int64_t *cols_done, char *what, size_t what_len, char *why,
+                            size_t why_len);
 
 #endif

@@ -1,5 +1,6 @@
 /* OpenCL error names, failure logging and the fault-injection hook. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cl_engine.h"
@@ -36,9 +37,16 @@ const char *g590_cl_error_name(cl_int err) {
   }
 }
 
+/* GEMM590_FAULT=<call> fails every call of that site; <call>@<n> only the
+ * n-th (counting from 1), to inject a failure in the middle of a call. */
 bool g590_fault(const char *call) {
+  static _Atomic long hits;
   const char *fault = g590_config_get()->fault;
-  return fault && strcmp(fault, call) == 0;
+  if (!fault) return false;
+  size_t len = strcspn(fault, "@");
+  if (strlen(call) != len || strncmp(fault, call, len) != 0) return false;
+  if (fault[len] != '@') return true;
+  return ++hits == atol(fault + len + 1);
 }
 
 bool g590_cl_failed(cl_int err, const char *call, char *why, size_t why_len) {

@@ -1,10 +1,10 @@
 /* The device path of one SGEMM: plan, stage operands, launch, read back.
  *
- * Operands are copied into dense device buffers (leading dimension = rows)
- * with rect copies, which read exactly the caller's rows x cols block and
- * never past it.  C comes back into host staging first and is copied into
- * the caller's C only after every OpenCL step succeeded, so a failure at
- * any point leaves C untouched for the host path to compute. */
+ * Operands are copied into dense device buffers (leading dimension = rows,
+ * or padded to whole tiles) by the host link (lib/cl_link.c), which reads
+ * exactly the caller's rows x cols block and never past it.  C reaches the
+ * caller's memory only after the kernel finished, column by column: a
+ * failure leaves every column either final or untouched. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +13,7 @@
 #include "cl_engine.h"
 #include "fp16.h"
 
-/* An operand as stored in host memory (rows x cols, column-major, ld),
- * and the shape of its dense device copy (leading dimension dev_rows).
- * The device copy is larger when the family wants whole tiles. */
-typedef struct operand {
-  const float *data;
-  int64_t rows, cols, ld;
-  size_t dev_rows, dev_cols;
-} operand;
+typedef g590_operand operand;
 
 static size_t round_up(int64_t x, size_t unit) { return ((size_t)x + unit - 1) / unit * unit; }
 
@@ -48,7 +41,7 @@ static bool ensure_buffer(g590_engine *e, g590_buffer *buf, size_t bytes, char *
   return true;
 }
 
-static bool ensure_staging(g590_engine *e, size_t bytes, char *why, size_t why_len) {
+bool g590_staging(g590_engine *e, size_t bytes, char *why, size_t why_len) {
   if (e->staging_bytes >= bytes) return true;
   void *p = realloc(e->staging, bytes);
   if (!p) {
@@ -60,33 +53,16 @@ static bool ensure_staging(g590_engine *e, size_t bytes, char *why, size_t why_l
   return true;
 }
 
-/* Queues the copy of a float operand into its device buffer; with
- * zero_pad, the padding around it is cleared first (padded A and B must
- * contribute zeros to every sum; C's padding is never copied back). */
-static bool upload_float(g590_engine *e, cl_mem dst, const operand *x, bool zero_pad, char *why,
+/* Clears the padding around a padded operand's device copy: padded A and
+ * B must contribute zeros to every sum. */
+static bool zero_padding(g590_engine *e, cl_mem dst, const operand *x, char *why,
                          size_t why_len) {
-  cl_int err;
-  if (zero_pad && (x->dev_rows > (size_t)x->rows || x->dev_cols > (size_t)x->cols)) {
-    const float zero = 0.0f;
-    err = G590_CL("clEnqueueFillBuffer",
-                  clEnqueueFillBuffer(e->queue, dst, &zero, sizeof zero, 0,
-                                      dev_elems(x) * sizeof(float), 0, NULL, NULL));
-    if (g590_cl_failed(err, "clEnqueueFillBuffer", why, why_len)) return false;
-  }
-  size_t row_bytes = (size_t)x->rows * sizeof(float);
-  if ((size_t)x->rows == x->dev_rows && (x->ld == x->rows || x->cols == 1)) {
-    err = G590_CL("clEnqueueWriteBuffer",
-                  clEnqueueWriteBuffer(e->queue, dst, CL_FALSE, 0, row_bytes * (size_t)x->cols,
-                                       x->data, 0, NULL, NULL));
-    return !g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len);
-  }
-  size_t origin[3] = {0, 0, 0}, region[3] = {row_bytes, (size_t)x->cols, 1};
-  err = G590_CL("clEnqueueWriteBufferRect",
-                clEnqueueWriteBufferRect(e->queue, dst, CL_FALSE, origin, origin, region,
-                                         x->dev_rows * sizeof(float), 0,
-                                         (size_t)x->ld * sizeof(float), 0, x->data, 0, NULL,
-                                         NULL));
-  return !g590_cl_failed(err, "clEnqueueWriteBufferRect", why, why_len);
+  if (x->dev_rows == (size_t)x->rows && x->dev_cols == (size_t)x->cols) return true;
+  const float zero = 0.0f;
+  cl_int err = G590_CL("clEnqueueFillBuffer",
+                       clEnqueueFillBuffer(e->queue, dst, &zero, sizeof zero, 0,
+                                           dev_elems(x) * sizeof(float), 0, NULL, NULL));
+  return !g590_cl_failed(err, "clEnqueueFillBuffer", why, why_len);
 }
 
 /* Converts a float operand to dense binary16 in `dst` (host staging). */
@@ -96,26 +72,6 @@ static void pack_half(uint16_t *dst, const operand *x) {
     uint16_t *out = dst + c * x->rows;
     for (int64_t r = 0; r < x->rows; r++) out[r] = g590_float_to_half(src[r]);
   }
-}
-
-/* Reads the m x n block of the device C (leading dimension dev_rows)
- * into dense host memory. */
-static bool download_c(g590_engine *e, const operand *c, void *dst, char *why, size_t why_len) {
-  cl_int err;
-  if (c->dev_rows == (size_t)c->rows) {
-    err = G590_CL("clEnqueueReadBuffer",
-                  clEnqueueReadBuffer(e->queue, e->c.mem, CL_TRUE, 0,
-                                      (size_t)(c->rows * c->cols) * sizeof(float), dst, 0, NULL,
-                                      NULL));
-    return !g590_cl_failed(err, "clEnqueueReadBuffer", why, why_len);
-  }
-  size_t origin[3] = {0, 0, 0};
-  size_t region[3] = {(size_t)c->rows * sizeof(float), (size_t)c->cols, 1};
-  err = G590_CL("clEnqueueReadBufferRect",
-                clEnqueueReadBufferRect(e->queue, e->c.mem, CL_TRUE, origin, origin, region,
-                                        c->dev_rows * sizeof(float), 0,
-                                        (size_t)c->rows * sizeof(float), 0, dst, 0, NULL, NULL));
-  return !g590_cl_failed(err, "clEnqueueReadBufferRect", why, why_len);
 }
 
 /* Kernel arguments: dimensions as the kernel sees them (padded for
@@ -133,10 +89,10 @@ static bool set_args(cl_kernel k, const g590_call *call, int m, int n, int kk, i
   return true;
 }
 
-/* Runs the planned kernel with the engine lock held.  Returns true when
- * the result is in e->staging (dense m x n at `c_offset` bytes). */
+/* Runs the planned kernel with the engine lock held and copies C back;
+ * see g590_link_download for *cols_done. */
 static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *plan,
-                       const operand *a, const operand *b, const operand *c, size_t c_offset,
+                       const operand *a, const operand *b, const operand *c, int64_t *cols_done,
                        const char **origin, char *why, size_t why_len) {
   const g590_family *f = plan->family;
   char options[256];
@@ -146,7 +102,7 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
   if (!kernel) return false;
 
   size_t eb = (size_t)f->operand_bytes;
-  if (!ensure_staging(e, c_offset + (size_t)(c->rows * c->cols) * sizeof(float), why, why_len) ||
+  if ((eb == 2 && !g590_staging(e, (dev_elems(a) + dev_elems(b)) * 2, why, why_len)) ||
       !ensure_buffer(e, &e->a, dev_elems(a) * eb, why, why_len) ||
       !ensure_buffer(e, &e->b, dev_elems(b) * eb, why, why_len) ||
       !ensure_buffer(e, &e->c, dev_elems(c) * sizeof(float), why, why_len))
@@ -165,11 +121,13 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
                                  NULL);
     ok = !g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len);
   } else {
-    ok = upload_float(e, e->a.mem, a, f->padded, why, why_len) &&
-         upload_float(e, e->b.mem, b, f->padded, why, why_len);
+    ok = zero_padding(e, e->a.mem, a, why, why_len) && zero_padding(e, e->b.mem, b, why, why_len) &&
+         g590_link_upload(e, e->a.mem, a, why, why_len) &&
+         g590_link_upload(e, e->b.mem, b, why, why_len);
   }
-  /* beta = 0: C is never read, so it is not sent either. */
-  if (ok && call->beta != 0.0f) ok = upload_float(e, e->c.mem, c, false, why, why_len);
+  /* beta = 0: C is never read, so it is not sent either; its padding is
+   * never copied back, so it needs no clearing. */
+  if (ok && call->beta != 0.0f) ok = g590_link_upload(e, e->c.mem, c, why, why_len);
   int km = (int)c->dev_rows, kn = (int)c->dev_cols;
   int kk = (int)(call->trans_a ? a->dev_rows : a->dev_cols);
   ok = ok && set_args(kernel, call, km, kn, kk, (int)a->dev_rows, (int)b->dev_rows, km, e->a.mem,
@@ -182,17 +140,19 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
                                                 NULL, NULL));
     ok = !g590_cl_failed(err, "clEnqueueNDRangeKernel", why, why_len);
   }
-  ok = ok && download_c(e, c, (char *)e->staging + c_offset, why, why_len);
   if (ok) {
     cl_int err = G590_CL("clFinish", clFinish(e->queue));
     ok = !g590_cl_failed(err, "clFinish", why, why_len);
   }
+  ok = ok && g590_link_download(e, e->c.mem, c, call->c, cols_done, why, why_len);
   if (!ok) clFinish(e->queue); /* nothing queued may still touch host memory */
   return ok;
 }
 
 g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_plan *plan,
-                            char *what, size_t what_len, char *why, size_t why_len) {
+                            int64_t *cols_done, char *what, size_t what_len, char *why,
+                            size_t why_len) {
+  *cols_done = 0;
   if (call->m > INT_MAX || call->n > INT_MAX || call->k > INT_MAX) {
     snprintf(why, why_len, "dimension beyond 32-bit kernel indices");
     return G590_NOT_HANDLED;
@@ -213,18 +173,9 @@ g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_pl
     snprintf(why, why_len, "operand larger than the device's largest buffer");
     return G590_NOT_HANDLED;
   }
-  /* Staging holds the binary16 operands (fp16 families) followed by C. */
-  size_t c_offset = eb == 2 ? (dev_elems(&a) + dev_elems(&b)) * 2 : 0;
-  c_offset = (c_offset + 63) & ~(size_t)63;
-
   const char *origin = "";
   pthread_mutex_lock(&e->lock);
-  bool ok = run_locked(e, call, plan, &a, &b, &c, c_offset, &origin, why, why_len);
-  if (ok) {
-    const float *src = (const float *)((char *)e->staging + c_offset);
-    for (int64_t j = 0; j < call->n; j++)
-      memcpy(call->c + j * call->ldc, src + j * call->m, (size_t)call->m * sizeof(float));
-  }
+  bool ok = run_locked(e, call, plan, &a, &b, &c, cols_done, &origin, why, why_len);
   pthread_mutex_unlock(&e->lock);
   if (!ok) return G590_NOT_HANDLED;
   snprintf(what, what_len, "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\"",
@@ -232,11 +183,12 @@ g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_pl
   return G590_HANDLED;
 }
 
-g590_status g590_device_sgemm(const g590_call *call, char *what, size_t what_len, char *why,
-                              size_t why_len) {
+g590_status g590_device_sgemm(const g590_call *call, int64_t *cols_done, char *what,
+                              size_t what_len, char *why, size_t why_len) {
+  *cols_done = 0;
   g590_engine *e = g590_engine_get(why, why_len);
   if (!e) return G590_NOT_HANDLED;
   g590_plan plan;
   if (!g590_select(call, &e->info, &plan, why, why_len)) return G590_NOT_HANDLED;
-  return g590_device_run(e, call, &plan, what, what_len, why, why_len);
+  return g590_device_run(e, call, &plan, cols_done, what, what_len, why, why_len);
 }

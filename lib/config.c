@@ -36,6 +36,15 @@ static void config_read(void) {
     double d = strtod(v, &end);
     if (end != v && d >= 0) config.min_device_flops = d;
   }
+  /* 32 MiB chunks: large enough for full link speed, small enough that
+   * packing one overlaps the DMA of the other (measured on the H100 host). */
+  config.link_chunk_bytes = (size_t)32 << 20;
+  v = getenv("GEMM590_LINK_CHUNK");
+  if (v && *v) {
+    char *end = NULL;
+    unsigned long long bytes = strtoull(v, &end, 10);
+    if (end != v && bytes >= 4096) config.link_chunk_bytes = (size_t)bytes;
+  }
   if (config.device && strcmp(config.device, "none") == 0) config.disable_device = true;
 }
 

@@ -1,6 +1,7 @@
 /* The path of one call: quick returns, then the device, then the host.
  * Every call that reaches here prints exactly one verbose line. */
 #include <stdio.h>
+#include <string.h>
 
 #include "gemm590.h"
 #include "g590.h"
@@ -31,18 +32,29 @@ void g590_sgemm(const g590_call *call) {
   }
 
   double flops = 2.0 * (double)call->m * (double)call->n * (double)call->k;
-  char what[192] = "", why[192] = "", line[448];
+  char what[256] = "", why[192] = "", line[512];
+  int64_t cols_done = 0;
   if (g590_config_get()->disable_device) {
     snprintf(why, sizeof why, "device disabled");
-  } else if (g590_device_sgemm(call, what, sizeof what, why, sizeof why) == G590_HANDLED) {
+  } else if (g590_device_sgemm(call, &cols_done, what, sizeof what, why, sizeof why) ==
+             G590_HANDLED) {
     g590_count(GEMM590_PATH_DEVICE, flops);
     snprintf(line, sizeof line, "path=device %s", what);
     log_line(call, line);
     return;
   }
+  /* The device may have delivered leading columns of C before failing:
+   * columns are independent, so the host computes only the rest. */
+  g590_call rest = *call;
+  rest.n -= cols_done;
+  rest.c += cols_done * call->ldc;
+  rest.b += call->trans_b ? cols_done : cols_done * call->ldb;
   const char *how = "";
-  g590_host_sgemm(call, &how);
+  g590_host_sgemm(&rest, &how);
   g590_count(GEMM590_PATH_HOST, flops);
   snprintf(line, sizeof line, "path=host reason=\"%s\" host=%s", why, how);
+  if (cols_done)
+    snprintf(line + strlen(line), sizeof line - strlen(line),
+             " device_columns=%lld", (long long)cols_done);
   log_line(call, line);
 }

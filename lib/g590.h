@@ -37,6 +37,7 @@ typedef struct g590_config {
   const char *cache_dir;      /* GEMM590_CACHE_DIR, NULL = XDG default */
   const char *fault;          /* GEMM590_FAULT: test hook, fail this OpenCL step */
   double min_device_flops;    /* GEMM590_MIN_DEVICE_FLOPS: below this, host */
+  size_t link_chunk_bytes;    /* GEMM590_LINK_CHUNK: pinned staging chunk size */
 } g590_config;
 
 const g590_config *g590_config_get(void);
@@ -63,11 +64,12 @@ void g590_log_invalid(const char *entry, int info);
 
 /* ---- device path (lib/device*.c) ---- */
 typedef enum { G590_HANDLED = 0, G590_NOT_HANDLED = 1 } g590_status;
-/* Tries the call on the OpenCL device.  On G590_NOT_HANDLED, C is
- * untouched and `why` (size why_len) says why, for the verbose line; on
- * G590_HANDLED, `what` describes the kernel that ran. */
-g590_status g590_device_sgemm(const g590_call *call, char *what, size_t what_len, char *why,
-                              size_t why_len);
+/* Tries the call on the OpenCL device.  On G590_HANDLED, `what`
+ * describes the kernel that ran.  On G590_NOT_HANDLED, `why` says why (for
+ * the verbose line); the first *cols_done columns of C are then already
+ * final (a failure while copying C back) and the others untouched. */
+g590_status g590_device_sgemm(const g590_call *call, int64_t *cols_done, char *what,
+                              size_t what_len, char *why, size_t why_len);
 
 /* ---- host path (lib/fallback.c) ---- */
 /* Computes the call on the host BLAS (or the built-in loop if none can be

@@ -1,0 +1,214 @@
+/* The host link: moving operands between the caller's pageable memory and
+ * the device.
+ *
+ * Pageable copies crawl (about 8 GB/s host-to-device on the H100 host),
+ * pinned ones run at the link's speed (about 55 GB/s).  So large operands
+ * go through two pinned staging chunks: host threads pack the next chunk
+ * of whole columns while the DMA of the previous one is in flight.  Small
+ * operands (one chunk or less) take the driver's own pageable path, whose
+ * fixed cost is lower. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cl_engine.h"
+
+enum { MAX_THREADS = 8, BYTES_PER_THREAD = 4 << 20 };
+
+/* Staging chunk size (GEMM590_LINK_CHUNK; small values let tests reach
+ * the chunked path with small matrices). */
+#define CHUNK_BYTES (g590_config_get()->link_chunk_bytes)
+
+/* NVIDIA's OpenCL silently truncates rect-copy pitches of 4 GiB and more
+ * (measured on the H100: ld = 2^30 + 7 floats gave wrong results), so
+ * wider host pitches are packed on the host instead. */
+#define MAX_HOST_PITCH ((size_t)1 << 31)
+
+/* Maps two pinned chunks once; false when the device cannot give them. */
+static bool ensure_pinned(g590_engine *e, char *why, size_t why_len) {
+  for (int i = 0; i < 2; i++) {
+    g590_pinned *p = &e->pinned[i];
+    if (p->host) continue;
+    cl_int err = CL_SUCCESS;
+    p->mem = g590_fault("clCreateBuffer")
+                 ? (err = CL_MEM_OBJECT_ALLOCATION_FAILURE, NULL)
+                 : clCreateBuffer(e->context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR,
+                                  CHUNK_BYTES, NULL, &err);
+    if (g590_cl_failed(err, "clCreateBuffer", why, why_len)) return false;
+    p->host = g590_fault("clEnqueueMapBuffer")
+                  ? (err = CL_MAP_FAILURE, NULL)
+                  : clEnqueueMapBuffer(e->queue, p->mem, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0,
+                                       CHUNK_BYTES, 0, NULL, NULL, &err);
+    if (g590_cl_failed(err, "clEnqueueMapBuffer", why, why_len)) {
+      clReleaseMemObject(p->mem);
+      p->mem = NULL;
+      p->host = NULL;
+      return false;
+    }
+  }
+  return true;
+}
+
+/* ---- column copies split across host threads ---- */
+typedef struct copy_job {
+  char *dst;
+  const char *src;
+  size_t row_bytes, dst_pitch, src_pitch;
+  int64_t col0, col1;
+} copy_job;
+
+static void *copy_columns(void *arg) {
+  const copy_job *j = arg;
+  for (int64_t c = j->col0; c < j->col1; c++)
+    memcpy(j->dst + (size_t)c * j->dst_pitch, j->src + (size_t)c * j->src_pitch, j->row_bytes);
+  return NULL;
+}
+
+void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
+                       size_t row_bytes, int64_t cols) {
+  static long cpus;
+  if (!cpus) cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  int64_t threads = (int64_t)(row_bytes * (size_t)cols / BYTES_PER_THREAD);
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  if (threads > cpus) threads = cpus;
+  if (threads > cols) threads = cols;
+  if (threads < 1) threads = 1;
+  copy_job jobs[MAX_THREADS];
+  pthread_t tids[MAX_THREADS];
+  int64_t per = (cols + threads - 1) / threads;
+  for (int64_t t = 0; t < threads; t++)
+    jobs[t] = (copy_job){dst, src, row_bytes, dst_pitch, src_pitch, t * per,
+                         (t + 1) * per < cols ? (t + 1) * per : cols};
+  /* Share 0 runs on this thread; a thread that cannot start runs inline. */
+  int started[MAX_THREADS] = {0};
+  for (int64_t t = 1; t < threads; t++) {
+    started[t] = pthread_create(&tids[t], NULL, copy_columns, &jobs[t]) == 0;
+    if (!started[t]) copy_columns(&jobs[t]);
+  }
+  copy_columns(&jobs[0]);
+  for (int64_t t = 1; t < threads; t++)
+    if (started[t]) pthread_join(tids[t], NULL);
+}
+
+static bool wait_release(cl_event *ev, const char *call, char *why, size_t why_len) {
+  if (!*ev) return true;
+  cl_int err = G590_CL("clWaitForEvents", clWaitForEvents(1, ev));
+  clReleaseEvent(*ev);
+  *ev = NULL;
+  return !g590_cl_failed(err, call, why, why_len);
+}
+
+/* Queues the copy of columns [c0, c0 + n) of `x` from host memory laid
+ * out with `host_pitch` bytes per column. */
+static cl_int write_columns(g590_engine *e, cl_mem dst, const g590_operand *x, int64_t c0,
+                            int64_t n, const void *host, size_t host_pitch, cl_bool blocking,
+                            cl_event *ev) {
+  size_t row_bytes = (size_t)x->rows * sizeof(float), dev_pitch = x->dev_rows * sizeof(float);
+  if (x->dev_rows == (size_t)x->rows && (host_pitch == row_bytes || n == 1))
+    return G590_CL("clEnqueueWriteBuffer",
+                   clEnqueueWriteBuffer(e->queue, dst, blocking, (size_t)c0 * dev_pitch,
+                                        row_bytes * (size_t)n, host, 0, NULL, ev));
+  size_t dev_origin[3] = {0, (size_t)c0, 0}, host_origin[3] = {0, 0, 0};
+  size_t region[3] = {row_bytes, (size_t)n, 1};
+  return G590_CL("clEnqueueWriteBufferRect",
+                 clEnqueueWriteBufferRect(e->queue, dst, blocking, dev_origin, host_origin, region,
+                                          dev_pitch, 0, host_pitch, 0, host, 0, NULL, ev));
+}
+
+static const char *write_name(const g590_operand *x, size_t host_pitch, int64_t n) {
+  bool plain = x->dev_rows == (size_t)x->rows &&
+               (host_pitch == (size_t)x->rows * sizeof(float) || n == 1);
+  return plain ? "clEnqueueWriteBuffer" : "clEnqueueWriteBufferRect";
+}
+
+bool g590_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, char *why,
+                      size_t why_len) {
+  size_t row_bytes = (size_t)x->rows * sizeof(float), ld_bytes = (size_t)x->ld * sizeof(float);
+  int64_t per_chunk = (int64_t)(CHUNK_BYTES / row_bytes);
+  if (row_bytes * (size_t)x->cols <= CHUNK_BYTES || per_chunk == 0 ||
+      !ensure_pinned(e, why, why_len)) {
+    if (ld_bytes < MAX_HOST_PITCH) {
+      cl_int err = write_columns(e, dst, x, 0, x->cols, x->data, ld_bytes, CL_FALSE, NULL);
+      return !g590_cl_failed(err, write_name(x, ld_bytes, x->cols), why, why_len);
+    }
+    /* Pack columns first: a pitch this wide is not passed to the driver.
+     * Blocking, since the next operand reuses the staging memory. */
+    if (!g590_staging(e, row_bytes * (size_t)x->cols, why, why_len)) return false;
+    g590_copy_columns(e->staging, row_bytes, x->data, ld_bytes, row_bytes, x->cols);
+    cl_int err = write_columns(e, dst, x, 0, x->cols, e->staging, row_bytes, CL_TRUE, NULL);
+    return !g590_cl_failed(err, write_name(x, row_bytes, x->cols), why, why_len);
+  }
+  cl_event pending[2] = {NULL, NULL};
+  bool ok = true;
+  for (int64_t c0 = 0, i = 0; ok && c0 < x->cols; c0 += per_chunk, i++) {
+    g590_pinned *p = &e->pinned[i & 1];
+    int64_t n = x->cols - c0 < per_chunk ? x->cols - c0 : per_chunk;
+    ok = wait_release(&pending[i & 1], "clWaitForEvents", why, why_len);
+    if (!ok) break;
+    g590_copy_columns(p->host, row_bytes, x->data + c0 * x->ld, ld_bytes, row_bytes, n);
+    cl_int err = write_columns(e, dst, x, c0, n, p->host, row_bytes, CL_FALSE, &pending[i & 1]);
+    ok = !g590_cl_failed(err, write_name(x, row_bytes, n), why, why_len);
+  }
+  for (int i = 0; i < 2; i++) ok = wait_release(&pending[i], "clWaitForEvents", why, why_len) && ok;
+  return ok;
+}
+
+static cl_int read_columns(g590_engine *e, cl_mem src, const g590_operand *c, int64_t c0,
+                           int64_t n, void *host, cl_bool blocking, cl_event *ev) {
+  size_t row_bytes = (size_t)c->rows * sizeof(float), dev_pitch = c->dev_rows * sizeof(float);
+  if (c->dev_rows == (size_t)c->rows)
+    return G590_CL("clEnqueueReadBuffer",
+                   clEnqueueReadBuffer(e->queue, src, blocking, (size_t)c0 * dev_pitch,
+                                       row_bytes * (size_t)n, host, 0, NULL, ev));
+  size_t dev_origin[3] = {0, (size_t)c0, 0}, host_origin[3] = {0, 0, 0};
+  size_t region[3] = {row_bytes, (size_t)n, 1};
+  return G590_CL("clEnqueueReadBufferRect",
+                 clEnqueueReadBufferRect(e->queue, src, blocking, dev_origin, host_origin, region,
+                                         dev_pitch, 0, row_bytes, 0, host, 0, NULL, ev));
+}
+
+static const char *read_name(const g590_operand *c) {
+  return c->dev_rows == (size_t)c->rows ? "clEnqueueReadBuffer" : "clEnqueueReadBufferRect";
+}
+
+bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, float *dst,
+                        int64_t *cols_done, char *why, size_t why_len) {
+  size_t row_bytes = (size_t)c->rows * sizeof(float), ld_bytes = (size_t)c->ld * sizeof(float);
+  int64_t per_chunk = (int64_t)(CHUNK_BYTES / row_bytes);
+  *cols_done = 0;
+  if (row_bytes * (size_t)c->cols <= CHUNK_BYTES || per_chunk == 0 ||
+      !ensure_pinned(e, why, why_len)) {
+    /* Small: read everything into host staging first, so that a failure
+     * leaves the caller's C untouched. */
+    if (!g590_staging(e, row_bytes * (size_t)c->cols, why, why_len)) return false;
+    cl_int err = read_columns(e, src, c, 0, c->cols, e->staging, CL_TRUE, NULL);
+    if (g590_cl_failed(err, read_name(c), why, why_len)) return false;
+    g590_copy_columns(dst, ld_bytes, e->staging, row_bytes, row_bytes, c->cols);
+    *cols_done = c->cols;
+    return true;
+  }
+  /* Chunk i is read into pinned[i % 2] while chunk i - 1 is copied out.
+   * Columns reach the caller's C only once read in full: after a failure,
+   * *cols_done columns are final and the rest are untouched. */
+  int64_t chunks = (c->cols + per_chunk - 1) / per_chunk;
+  cl_event ev[2] = {NULL, NULL};
+  cl_int err = read_columns(e, src, c, 0, c->cols < per_chunk ? c->cols : per_chunk,
+                            e->pinned[0].host, CL_FALSE, &ev[0]);
+  bool ok = !g590_cl_failed(err, read_name(c), why, why_len);
+  for (int64_t i = 0; ok && i < chunks; i++) {
+    int64_t c0 = i * per_chunk, n = c->cols - c0 < per_chunk ? c->cols - c0 : per_chunk;
+    if (i + 1 < chunks) {
+      int64_t c1 = c0 + per_chunk, n1 = c->cols - c1 < per_chunk ? c->cols - c1 : per_chunk;
+      err = read_columns(e, src, c, c1, n1, e->pinned[(i + 1) & 1].host, CL_FALSE,
+                         &ev[(i + 1) & 1]);
+      ok = !g590_cl_failed(err, read_name(c), why, why_len);
+    }
+    ok = wait_release(&ev[i & 1], "clWaitForEvents", why, why_len) && ok;
+    if (!ok) break;
+    g590_copy_columns(dst + c0 * c->ld, ld_bytes, e->pinned[i & 1].host, row_bytes, row_bytes, n);
+    *cols_done = c0 + n;
+  }
+  for (int i = 0; i < 2; i++) wait_release(&ev[i], "clWaitForEvents", why, why_len);
+  return ok;
+}
