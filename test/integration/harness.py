@@ -29,7 +29,6 @@ class Checks:
         print(f"{'ok  ' if ok else 'FAIL'} {what}")
         if not ok:
             self.failures.append(what)
-        return ok
 
     def finish(self):
         if self.failures:
