@@ -114,7 +114,8 @@ static bool choose_device(cl_platform_id *platform, cl_device_id *device) {
              cfg->device);
   else
     snprintf(engine_why, sizeof engine_why, "no device: %s",
-             found_any ? "no OpenCL GPU (GEMM590_DEVICE names another)" : "no OpenCL device");
+             found_any ? "no OpenCL GPU (GEMM590_DEVICE=cpu or a name selects another device)"
+                       : "no OpenCL device");
   return false;
 }
 

@@ -1,16 +1,23 @@
 /* The path of one call: quick returns, then the device, then the host.
  * Every call that reaches here prints exactly one verbose line. */
+#include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "gemm590.h"
 #include "g590.h"
 
-static void log_line(const g590_call *call, const char *path_and_reason) {
-  if (!g590_config_get()->verbose) return;
+/* One line per call: "gemm590: <entry> <shape> " + the path and reason. */
+static void log_line(const g590_call *call, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+static void log_line(const g590_call *call, const char *format, ...) {
+  char tail[512];
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(tail, sizeof tail, format, ap);
+  va_end(ap);
   fprintf(stderr, "gemm590: %s layout=%c transa=%c transb=%c M=%lld N=%lld K=%lld %s\n",
           call->entry, call->layout, call->user_ta, call->user_tb, (long long)call->user_m,
-          (long long)call->user_n, (long long)call->k, path_and_reason);
+          (long long)call->user_n, (long long)call->k, tail);
 }
 
 void g590_log_invalid(const char *entry, int info) {
@@ -19,28 +26,30 @@ void g590_log_invalid(const char *entry, int info) {
 }
 
 void g590_sgemm(const g590_call *call) {
+  /* Strings are only formatted when verbose: this runs on every call, and
+   * small products must not pay for it. */
+  bool verbose = g590_config_get()->verbose;
   if (call->m == 0 || call->n == 0 ||
       ((call->alpha == 0.0f || call->k == 0) && call->beta == 1.0f)) {
-    log_line(call, "path=none reason=\"quick return\"");
+    if (verbose) log_line(call, "path=none reason=\"quick return\"");
     return;
   }
   if (call->alpha == 0.0f || call->k == 0) {
     /* The reference never reads A or B here: C = beta * C. */
     g590_scale_c(call);
-    log_line(call, "path=host reason=\"alpha=0 or K=0: C=beta*C\"");
+    if (verbose) log_line(call, "path=host reason=\"alpha=0 or K=0: C=beta*C\"");
     return;
   }
 
   double flops = 2.0 * (double)call->m * (double)call->n * (double)call->k;
-  char what[256] = "", why[192] = "", line[512];
+  char what[256] = "", why[192] = "";
   int64_t cols_done = 0;
   if (g590_config_get()->disable_device) {
     snprintf(why, sizeof why, "device disabled");
   } else if (g590_device_sgemm(call, &cols_done, what, sizeof what, why, sizeof why) ==
              G590_HANDLED) {
     g590_count(GEMM590_PATH_DEVICE, flops);
-    snprintf(line, sizeof line, "path=device %s", what);
-    log_line(call, line);
+    if (verbose) log_line(call, "path=device %s", what);
     return;
   }
   /* The device may have delivered leading columns of C before failing:
@@ -52,9 +61,9 @@ void g590_sgemm(const g590_call *call) {
   const char *how = "";
   g590_host_sgemm(&rest, &how);
   g590_count(GEMM590_PATH_HOST, flops);
-  snprintf(line, sizeof line, "path=host reason=\"%s\" host=%s", why, how);
-  if (cols_done)
-    snprintf(line + strlen(line), sizeof line - strlen(line),
-             " device_columns=%lld", (long long)cols_done);
-  log_line(call, line);
+  if (verbose && cols_done)
+    log_line(call, "path=host reason=\"%s\" host=%s device_columns=%lld", why, how,
+             (long long)cols_done);
+  else if (verbose)
+    log_line(call, "path=host reason=\"%s\" host=%s", why, how);
 }
