@@ -63,6 +63,18 @@ struct gemm590_counters {
 void gemm590_get_counters(struct gemm590_counters *out);
 void gemm590_reset_counters(void);
 
+/* Math mode of SGEMM calls made by the calling thread.  GEMM590_MATH_FP32
+ * (the default) computes in float32 like any BLAS.  GEMM590_MATH_FP16 lets
+ * libgemm590 round A and B to IEEE binary16 (products and sums stay
+ * float32): half the bytes cross the host link.  Inputs that do not fit
+ * binary16 (|x| > 65504, or nonzero |x| < 2^-24) make that call run in
+ * float32 instead.  GEMM590_MATH_DEFAULT returns the thread to the process
+ * default, which GEMM590_MATH=fp16 in the environment sets.  Returns the
+ * mode in force before the call. */
+enum gemm590_math { GEMM590_MATH_DEFAULT = -1, GEMM590_MATH_FP32 = 0, GEMM590_MATH_FP16 = 1 };
+enum gemm590_math gemm590_set_math_mode(enum gemm590_math mode);
+enum gemm590_math gemm590_get_math_mode(void);
+
 /* Library version as "MAJOR.MINOR.PATCH". */
 const char *gemm590_version(void);
 

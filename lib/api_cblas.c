@@ -35,7 +35,7 @@ static void sgemm_cblas(const char *entry, int layout, int transa, int transb, i
   else if (ta < 0) info = 2;
   else if (tb < 0) info = 3;
   g590_call call = {.entry = entry, .alpha = alpha, .beta = beta, .c = c, .ldc = ldc,
-                    .user_m = m, .user_n = n, .k = k};
+                    .user_m = m, .user_n = n, .k = k, .fp16_ok = g590_math_fp16()};
   if (info == 0 && !row_major) {
     call.trans_a = ta; call.trans_b = tb;
     call.m = m; call.n = n;

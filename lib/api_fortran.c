@@ -22,7 +22,7 @@ static void sgemm_fortran(const char *entry, const char *transa, const char *tra
                     .user_tb = (char)(tb ? (*transb == 'c' || *transb == 'C' ? 'C' : 'T') : 'N'),
                     .trans_a = ta, .trans_b = tb, .m = m, .n = n, .k = k,
                     .alpha = alpha, .beta = beta, .a = a, .lda = lda, .b = b, .ldb = ldb,
-                    .c = c, .ldc = ldc};
+                    .c = c, .ldc = ldc, .fp16_ok = g590_math_fp16()};
   g590_sgemm(&call);
 }
 

@@ -65,13 +65,13 @@ static bool zero_padding(g590_engine *e, cl_mem dst, const operand *x, char *why
   return !g590_cl_failed(err, "clEnqueueFillBuffer", why, why_len);
 }
 
-/* Converts a float operand to dense binary16 in `dst` (host staging). */
-static void pack_half(uint16_t *dst, const operand *x) {
-  for (int64_t c = 0; c < x->cols; c++) {
-    const float *src = x->data + c * x->ld;
-    uint16_t *out = dst + c * x->rows;
-    for (int64_t r = 0; r < x->rows; r++) out[r] = g590_float_to_half(src[r]);
-  }
+/* Converts a float operand to dense binary16 in `dst` (host staging);
+ * false when a value does not fit binary16. */
+static bool pack_half(uint16_t *dst, const operand *x) {
+  bool fits = true;
+  for (int64_t c = 0; c < x->cols; c++)
+    fits = g590_pack_half(dst + c * x->rows, x->data + c * x->ld, (size_t)x->rows) && fits;
+  return fits;
 }
 
 /* Kernel arguments: dimensions as the kernel sees them (padded for
@@ -90,10 +90,11 @@ static bool set_args(cl_kernel k, const g590_call *call, int m, int n, int kk, i
 }
 
 /* Runs the planned kernel with the engine lock held and copies C back;
- * see g590_link_download for *cols_done. */
+ * see g590_link_download for *cols_done.  *unfit is set (and false
+ * returned) when a binary16 family meets values binary16 cannot hold. */
 static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *plan,
                        const operand *a, const operand *b, const operand *c, int64_t *cols_done,
-                       const char **origin, char *why, size_t why_len) {
+                       bool *unfit, const char **origin, char *why, size_t why_len) {
   const g590_family *f = plan->family;
   char options[256];
   snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d", plan->defines,
@@ -111,8 +112,12 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
   bool ok;
   if (eb == 2) {
     uint16_t *ha = e->staging, *hb = ha + dev_elems(a);
-    pack_half(ha, a);
-    pack_half(hb, b);
+    bool fit_a = pack_half(ha, a), fit_b = pack_half(hb, b);
+    if (!fit_a || !fit_b) {
+      *unfit = true;
+      snprintf(why, why_len, "values outside binary16 range");
+      return false;
+    }
     cl_int err = G590_CL("clEnqueueWriteBuffer",
                          clEnqueueWriteBuffer(e->queue, e->a.mem, CL_FALSE, 0, dev_elems(a) * 2,
                                               ha, 0, NULL, NULL));
@@ -174,9 +179,22 @@ g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_pl
     return G590_NOT_HANDLED;
   }
   const char *origin = "";
+  bool unfit = false;
   pthread_mutex_lock(&e->lock);
-  bool ok = run_locked(e, call, plan, &a, &b, &c, cols_done, &origin, why, why_len);
+  bool ok = run_locked(e, call, plan, &a, &b, &c, cols_done, &unfit, &origin, why, why_len);
   pthread_mutex_unlock(&e->lock);
+  if (unfit && call->fp16_ok) {
+    /* The opt-in never costs accuracy on data binary16 cannot hold: the
+     * call runs in float32 instead (on the device if the selector says so). */
+    g590_call fp32 = *call;
+    fp32.fp16_ok = false;
+    g590_plan plan32;
+    if (!g590_select(&fp32, &e->info, &plan32, why, why_len)) return G590_NOT_HANDLED;
+    g590_status st = g590_device_run(e, &fp32, &plan32, cols_done, what, what_len, why, why_len);
+    if (st == G590_HANDLED)
+      snprintf(what + strlen(what), what_len - strlen(what), " fp16=\"inputs outside binary16: float32\"");
+    return st;
+  }
   if (!ok) return G590_NOT_HANDLED;
   snprintf(what, what_len, "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\"",
            plan->family->name, plan->defines, plan->rule, origin, e->info.name);

@@ -1,6 +1,7 @@
 /* IEEE binary16 <-> float32 conversion on the host (portable C).
  * float -> half rounds to nearest even, overflows to +-Inf, keeps
  * subnormals and NaN (quietened, sign kept). */
+#include <math.h>
 #include <string.h>
 
 #include "fp16.h"
@@ -49,4 +50,17 @@ float g590_half_to_float(uint16_t h) {
   float f;
   memcpy(&f, &x, sizeof f);
   return f;
+}
+
+bool g590_pack_half(uint16_t *dst, const float *src, size_t n) {
+  bool fits = true;
+  for (size_t i = 0; i < n; i++) {
+    float a = src[i] < 0 ? -src[i] : src[i];
+    /* NaN and Inf convert faithfully; finite values must neither overflow
+     * nor flush to zero. */
+    if (a > 65504.0f && a != (float)INFINITY) fits = false;
+    if (a != 0.0f && a < 0x1p-24f) fits = false;
+    dst[i] = g590_float_to_half(src[i]);
+  }
+  return fits;
 }

@@ -17,6 +17,7 @@ typedef struct g590_call {
   char user_ta, user_tb;  /* caller's transposes 'N'/'T'/'C' (logs only) */
   int64_t user_m, user_n; /* caller's M and N (logs only) */
   bool trans_a, trans_b;  /* normalised: op(X) = X^T ('C' is 'T' for real data) */
+  bool fp16_ok;           /* caller opted in to binary16 operands (math mode fp16) */
   int64_t m, n, k;
   float alpha, beta;
   const float *a;
@@ -38,9 +39,14 @@ typedef struct g590_config {
   const char *fault;          /* GEMM590_FAULT: test hook, fail this OpenCL step */
   double min_device_flops;    /* GEMM590_MIN_DEVICE_FLOPS: below this, host */
   size_t link_chunk_bytes;    /* GEMM590_LINK_CHUNK: pinned staging chunk size */
+  bool math_fp16;             /* GEMM590_MATH=fp16: the process-wide default math mode */
 } g590_config;
 
 const g590_config *g590_config_get(void);
+
+/* ---- math mode (lib/math_mode.c) ---- */
+/* True when this thread's SGEMM calls may use binary16 operands. */
+bool g590_math_fp16(void);
 
 /* ---- argument checks (lib/args.c) ---- */
 /* Reference SGEMM check of a normalised call: 0 when valid, else the

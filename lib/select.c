@@ -82,6 +82,10 @@ bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *
     snprintf(why, why_len, "below threshold (%.3g < %.3g flops)", flops, cfg->min_device_flops);
     return false;
   }
+  if (call->fp16_ok) {
+    g590_plan_family(plan, &fp16_mixed, NULL, "math mode fp16 (opted in)");
+    return true;
+  }
   /* Fewer large tiles than compute units leaves SMs idle: step down. */
   double cu = dev->compute_units ? dev->compute_units : 1;
   double tiles_128 = (double)((call->m + 127) / 128) * (double)((call->n + 127) / 128);
