@@ -17,13 +17,16 @@ while [ $# -gt 0 ]; do
   check)
     for fam in tile20_v3 tile24 fp16_mixed regblock; do
       echo "== sweep $fam"
-      GEMM590_KERNEL=$fam timeout 300 devpkg/test_sweep --expect-device --random 30 \
+      GEMM590_MIN_DEVICE_FLOPS=0 GEMM590_KERNEL=$fam timeout 300 devpkg/test_sweep --expect-device --random 30 \
         >"$OUT/sweep_$fam.log" 2>&1
       echo "rc=$? $(tail -3 "$OUT/sweep_$fam.log" | tr '\n' ' ')"
     done
     echo "== sweep selector (no forcing)"
     timeout 300 devpkg/test_sweep --random 30 >"$OUT/sweep_selector.log" 2>&1
     echo "rc=$? $(tail -3 "$OUT/sweep_selector.log" | tr '\n' ' ')"
+    echo "== bigindex on the device"
+    GEMM590_MIN_DEVICE_FLOPS=0 GEMM590_VERBOSE=1 devpkg/test_bigindex >"$OUT/bigindex.log" 2>&1
+    echo "rc=$? $(grep -c path=device "$OUT/bigindex.log") device calls; $(tail -1 "$OUT/bigindex.log")"
     ;;
   bench)
     devpkg/gemm590-bench --sizes "$2" --csv "$OUT/bench_nn.csv" 2>&1 | tee "$OUT/bench_nn.txt"

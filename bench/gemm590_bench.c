@@ -13,6 +13,9 @@
  * Medians over repeats after a warm-up.  Usage:
  *   gemm590-bench [--sizes 256,512,...] [--shape MxNxK]... [--trans NN|NT|TN|TT]
  *                 [--variants "family[:-Ddefines];..."] [--csv FILE] [--no-host]
+ *                 [--build-log OPTION]   (print each variant's build log, built
+ *                                         with OPTION, e.g. -cl-nv-verbose for
+ *                                         NVIDIA's register report)
  * The device is libgemm590's (GEMM590_DEVICE applies). */
 #include <dlfcn.h>
 #include <math.h>
@@ -24,6 +27,7 @@
 #include "cl_engine.h"
 #include "fp16.h"
 #include "gemm590.h"
+#include "kernel_sources.h"
 
 #define MAX_SHAPES 32
 #define MAX_VARIANTS 16
@@ -227,6 +231,29 @@ static double max_rel_diff(const float *x, const float *ref, size_t n) {
   return worst / (scale > 0 ? scale : 1);
 }
 
+/* Builds a variant with an extra option and prints the compiler's log. */
+static void print_build_log(g590_engine *e, const variant *v, const char *extra, bool ta,
+                            bool tb) {
+  const char *src = NULL;
+  for (int i = 0; g590_kernel_sources[i].family; i++)
+    if (!strcmp(g590_kernel_sources[i].family, v->family->name)) src = g590_kernel_sources[i].source;
+  char options[512];
+  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=1 %s", v->defines,
+           ta, tb, extra);
+  cl_int err;
+  cl_program p = clCreateProgramWithSource(e->context, 1, &src, NULL, &err);
+  if (err != CL_SUCCESS) return;
+  err = clBuildProgram(p, 1, &e->device, options, NULL, NULL);
+  size_t len = 0;
+  clGetProgramBuildInfo(p, e->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
+  char *log = calloc(1, len + 1);
+  clGetProgramBuildInfo(p, e->device, CL_PROGRAM_BUILD_LOG, len, log, NULL);
+  printf("== build log of %s (%s): %s\n%s\n", v->label, options,
+         err == CL_SUCCESS ? "ok" : g590_cl_error_name(err), log);
+  free(log);
+  clReleaseProgram(p);
+}
+
 static int parse_variants(const char *spec, variant *out) {
   int n = 0;
   char *copy = strdup(spec), *save = NULL;
@@ -260,7 +287,7 @@ int main(int argc, char **argv) {
   shape shapes[MAX_SHAPES];
   int nshapes = 0;
   bool ta = false, tb = false, host = true;
-  const char *csv_path = NULL;
+  const char *csv_path = NULL, *build_log = NULL;
   const char *variant_spec =
       "tile20_v3;tile24;fp16_mixed;regblock:-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8;"
       "regblock:-DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=4;regblock:-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4";
@@ -281,6 +308,8 @@ int main(int argc, char **argv) {
       variant_spec = argv[++i];
     } else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
       csv_path = argv[++i];
+    } else if (!strcmp(argv[i], "--build-log") && i + 1 < argc) {
+      build_log = argv[++i];
     } else if (!strcmp(argv[i], "--no-host")) {
       host = false;
     } else {
@@ -301,6 +330,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "gemm590-bench: %s\n", why);
     return 1;
   }
+  if (build_log)
+    for (int vi = 0; vi < nvariants; vi++) print_build_log(e, &variants[vi], build_log, ta, tb);
   void *clblast = dlopen("libclblast.so.1", RTLD_NOW | RTLD_LOCAL);
   clblast_sgemm_fn clblast_sgemm = clblast ? (clblast_sgemm_fn)dlsym(clblast, "CLBlastSgemm") : NULL;
   void *openblas = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);

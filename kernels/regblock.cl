@@ -10,8 +10,10 @@
  * The host pads every operand with zeros to whole tiles (rows and columns
  * to multiples of TM, TN and KS, leading dimensions to those padded sizes),
  * so this kernel needs no bounds checks and every float4 access is 16-byte
- * aligned.  The C it writes is padded too; the host copies back the M x N
- * block.
+ * aligned.  Accesses go through float4 pointers, not vload4 on float
+ * pointers: only then does the compiler know the alignment and emit
+ * 128-bit loads and stores (vload4 promises only 4-byte alignment).  The C
+ * it writes is padded too; the host copies back the M x N block.
  *
  * Each item's WM rows are RM = WM/4 float4 blocks, TM/RM apart, and its WN
  * columns RN = WN/4 blocks of 4, TN/RN apart: neighbouring items read
@@ -57,7 +59,7 @@ float4 read_a(__global const float *A, int lda, int i0, int l0, int v) {
 #else
   int l = v / (TM / 4), i = (v % (TM / 4)) * 4;
 #endif
-  return vload4(0, A + A_INDEX(i0 + i, l0 + l, lda));
+  return ((__global const float4 *)A)[A_INDEX(i0 + i, l0 + l, lda) / 4];
 }
 
 /* Stores it into the local A tile, laid out [l][i]. */
@@ -70,7 +72,7 @@ void write_a(__local float *As, int v, float4 x) {
   As[(l + 3) * LDA_S + i] = x.w;
 #else
   int l = v / (TM / 4), i = (v % (TM / 4)) * 4;
-  vstore4(x, 0, As + l * LDA_S + i);
+  ((__local float4 *)As)[(l * LDA_S + i) / 4] = x;
 #endif
 }
 
@@ -80,14 +82,14 @@ float4 read_b(__global const float *B, int ldb, int l0, int j0, int v) {
 #else
   int j = v / (KS / 4), l = (v % (KS / 4)) * 4;
 #endif
-  return vload4(0, B + B_INDEX(l0 + l, j0 + j, ldb));
+  return ((__global const float4 *)B)[B_INDEX(l0 + l, j0 + j, ldb) / 4];
 }
 
 /* Local B tile laid out [l][j]: op(B) transposed when B is not. */
 void write_b(__local float *Bs, int v, float4 x) {
 #if TRANS_B
   int l = v / (TN / 4), j = (v % (TN / 4)) * 4;
-  vstore4(x, 0, Bs + l * LDB_S + j);
+  ((__local float4 *)Bs)[(l * LDB_S + j) / 4] = x;
 #else
   int j = v / (KS / 4), l = (v % (KS / 4)) * 4;
   Bs[(l + 0) * LDB_S + j] = x.x;
@@ -104,8 +106,11 @@ __kernel __attribute__((reqd_work_group_size(NT, 1, 1))) void
 gemm590_regblock(const int M, const int N, const int K, const float alpha,
                  __global const float *A, const int lda, __global const float *B, const int ldb,
                  const float beta, __global float *C, const int ldc) {
-  __local float As[2][KS * LDA_S];
-  __local float Bs[2][KS * LDB_S];
+  /* float4-aligned: accessed as float4 below. */
+  __local float4 As4[2][KS * LDA_S / 4];
+  __local float4 Bs4[2][KS * LDB_S / 4];
+  __local float(*As)[KS * LDA_S] = (__local float(*)[KS * LDA_S])As4;
+  __local float(*Bs)[KS * LDB_S] = (__local float(*)[KS * LDB_S])Bs4;
   const int tid = get_local_id(0);
   const int tx = tid % DX, ty = tid / DX;
   const int i0 = get_group_id(0) * TM, j0 = get_group_id(1) * TN;
@@ -140,13 +145,14 @@ gemm590_regblock(const int M, const int N, const int K, const float alpha,
         if (v < B_VECS) pb[p] = read_b(B, ldb, (t + 1) * KS, j0, v);
       }
     }
-    __local const float *as = As[cur], *bs = Bs[cur];
+    __local const float4 *as = (__local const float4 *)As[cur];
+    __local const float4 *bs = (__local const float4 *)Bs[cur];
 #pragma unroll
     for (int l = 0; l < KS; l++) {
       float4 a[RM];
-      for (int rb = 0; rb < RM; rb++) a[rb] = vload4(0, as + l * LDA_S + rb * (TM / RM) + tx * 4);
+      for (int rb = 0; rb < RM; rb++) a[rb] = as[(l * LDA_S + rb * (TM / RM)) / 4 + tx];
       for (int cb = 0; cb < RN; cb++) {
-        float4 b = vload4(0, bs + l * LDB_S + cb * (TN / RN) + ty * 4);
+        float4 b = bs[(l * LDB_S + cb * (TN / RN)) / 4 + ty];
         MAC_COLUMN(cb * 4 + 0, b.x)
         MAC_COLUMN(cb * 4 + 1, b.y)
         MAC_COLUMN(cb * 4 + 2, b.z)
@@ -170,11 +176,11 @@ gemm590_regblock(const int M, const int N, const int K, const float alpha,
     for (int c = 0; c < 4; c++) {
       size_t col = (size_t)(j0 + cb * (TN / RN) + ty * 4 + c) * (size_t)ldc;
       for (int rb = 0; rb < RM; rb++) {
-        __global float *dst = C + col + i0 + rb * (TM / RM) + tx * 4;
+        __global float4 *dst = (__global float4 *)(C + col + i0 + rb * (TM / RM) + tx * 4);
 #if BETA_ZERO
-        vstore4(alpha * acc[cb * 4 + c][rb], 0, dst);
+        *dst = alpha * acc[cb * 4 + c][rb];
 #else
-        vstore4(alpha * acc[cb * 4 + c][rb] + beta * vload4(0, dst), 0, dst);
+        *dst = alpha * acc[cb * 4 + c][rb] + beta * *dst;
 #endif
       }
     }

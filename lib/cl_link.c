@@ -5,8 +5,7 @@
  * pinned ones run at the link's speed (about 55 GB/s).  So large operands
  * go through two pinned staging chunks: host threads pack the next chunk
  * of whole columns while the DMA of the previous one is in flight.  Small
- * operands (one chunk or less) take the driver's own pageable path, whose
- * fixed cost is lower. */
+ * operands take the driver's own pageable path, whose fixed cost is lower. */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +13,10 @@
 
 #include "cl_engine.h"
 
-enum { MAX_THREADS = 8, BYTES_PER_THREAD = 4 << 20 };
+/* Operands up to MIN_PINNED bytes go the pageable way; larger ones are cut
+ * into at least 4 chunks (so packing overlaps DMA) of at most CHUNK_BYTES.
+ * A copy thread gets at least BYTES_PER_THREAD. */
+enum { MAX_THREADS = 8, BYTES_PER_THREAD = 1 << 20, MIN_PINNED = 1 << 20 };
 
 /* Staging chunk size (GEMM590_LINK_CHUNK; small values let tests reach
  * the chunked path with small matrices). */
@@ -122,11 +124,23 @@ static const char *write_name(const g590_operand *x, size_t host_pitch, int64_t 
   return plain ? "clEnqueueWriteBuffer" : "clEnqueueWriteBufferRect";
 }
 
+/* Columns per pinned chunk for a block of `cols` columns of `row_bytes`;
+ * 0 when the block should not go through the pinned chunks. */
+static int64_t chunk_columns(size_t row_bytes, int64_t cols) {
+  /* A GEMM590_LINK_CHUNK below MIN_PINNED lowers both limits (tests). */
+  size_t floor = CHUNK_BYTES < MIN_PINNED ? CHUNK_BYTES : MIN_PINNED;
+  size_t total = row_bytes * (size_t)cols, chunk = total / 4;
+  if (total <= floor || row_bytes > CHUNK_BYTES) return 0;
+  if (chunk < floor) chunk = floor;
+  if (chunk > CHUNK_BYTES) chunk = CHUNK_BYTES;
+  return (int64_t)(chunk / row_bytes);
+}
+
 bool g590_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, char *why,
                       size_t why_len) {
   size_t row_bytes = (size_t)x->rows * sizeof(float), ld_bytes = (size_t)x->ld * sizeof(float);
-  int64_t per_chunk = (int64_t)(CHUNK_BYTES / row_bytes);
-  if (row_bytes * (size_t)x->cols <= CHUNK_BYTES || per_chunk == 0 ||
+  int64_t per_chunk = chunk_columns(row_bytes, x->cols);
+  if (per_chunk == 0 ||
       !ensure_pinned(e, why, why_len)) {
     if (ld_bytes < MAX_HOST_PITCH) {
       cl_int err = write_columns(e, dst, x, 0, x->cols, x->data, ld_bytes, CL_FALSE, NULL);
@@ -175,9 +189,9 @@ static const char *read_name(const g590_operand *c) {
 bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, float *dst,
                         int64_t *cols_done, char *why, size_t why_len) {
   size_t row_bytes = (size_t)c->rows * sizeof(float), ld_bytes = (size_t)c->ld * sizeof(float);
-  int64_t per_chunk = (int64_t)(CHUNK_BYTES / row_bytes);
+  int64_t per_chunk = chunk_columns(row_bytes, c->cols);
   *cols_done = 0;
-  if (row_bytes * (size_t)c->cols <= CHUNK_BYTES || per_chunk == 0 ||
+  if (per_chunk == 0 ||
       !ensure_pinned(e, why, why_len)) {
     /* Small: read everything into host staging first, so that a failure
      * leaves the caller's C untouched. */
