@@ -2,7 +2,7 @@
 # Runs the correctness sweep and the benchmarks on the GPU machine.
 # Expects the build output and runtime libraries in ./devpkg (see
 # bench/NOTES.md for how it is assembled) and writes logs to $OUT.
-# Usage: bench/device_run.sh [check] [bench SIZES] [big] [trans] [cublas]
+# Usage: bench/device_run.sh [check] [bench SIZES] [regblock SIZES EXTRA] [big] [trans] [cublas]
 set -uo pipefail
 mkdir -p /tmp/icd
 echo /usr/lib/libnvidia-opencl.so.1 >/tmp/icd/nvidia.icd
@@ -31,6 +31,13 @@ while [ $# -gt 0 ]; do
   bench)
     devpkg/gemm590-bench --sizes "$2" --csv "$OUT/bench_nn.csv" 2>&1 | tee "$OUT/bench_nn.txt"
     shift
+    ;;
+  regblock)
+    # The regblock tiles with NVIDIA's register report, then their speed.
+    devpkg/gemm590-bench --sizes "$2" --no-host --build-log -cl-nv-verbose \
+      --variants "regblock:-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8;regblock:-DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=4;regblock:-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4${3:+;$3}" \
+      --csv "$OUT/bench_regblock.csv" 2>&1 | tee "$OUT/bench_regblock.txt" | grep -v -E "^ptxas info *: (Compiling|Function properties)"
+    shift 2
     ;;
   big)
     devpkg/gemm590-bench --sizes 8192 --no-host \
