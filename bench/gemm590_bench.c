@@ -273,7 +273,7 @@ static int parse_variants(const char *spec, variant *out) {
       const char *p = strstr(colon + 1, "-DTM="), *q = strstr(colon + 1, "-DTN=");
       if (p) tm = atoi(p + 5);
       if (q) tn = atoi(q + 5);
-      snprintf(out[n].label, sizeof out[n].label, "%s%dx%d", tok, tm, tn);
+      snprintf(out[n].label, sizeof out[n].label, "%s%dx%d#%d", tok, tm, tn, n);
     } else {
       snprintf(out[n].label, sizeof out[n].label, "%s", tok);
     }

@@ -52,57 +52,75 @@
 #error "regblock: WM, WN, KS must be multiples of 4 dividing TM, TN"
 #endif
 
-/* Reads the v-th float4 of the op(A) tile at (i0, l0). */
-float4 read_a(__global const float *A, int lda, int i0, int l0, int v) {
+/* The v-th float4 of a K step's A tile: where it starts in global memory
+ * (in float4s, at step 0) and where it goes in local memory (in floats).
+ * Consecutive v walk the direction that is contiguous in memory. */
+size_t a_global(int v, int i0, int lda) {
 #if TRANS_A
   int i = v / (KS / 4), l = (v % (KS / 4)) * 4;
 #else
   int l = v / (TM / 4), i = (v % (TM / 4)) * 4;
 #endif
-  return ((__global const float4 *)A)[A_INDEX(i0 + i, l0 + l, lda) / 4];
+  return A_INDEX(i0 + i, l, lda) / 4;
 }
-
-/* Stores it into the local A tile, laid out [l][i]. */
-void write_a(__local float *As, int v, float4 x) {
+int a_local(int v) {
 #if TRANS_A
-  int i = v / (KS / 4), l = (v % (KS / 4)) * 4;
-  As[(l + 0) * LDA_S + i] = x.x;
-  As[(l + 1) * LDA_S + i] = x.y;
-  As[(l + 2) * LDA_S + i] = x.z;
-  As[(l + 3) * LDA_S + i] = x.w;
+  return ((v % (KS / 4)) * 4) * LDA_S + v / (KS / 4);
 #else
-  int l = v / (TM / 4), i = (v % (TM / 4)) * 4;
-  ((__local float4 *)As)[(l * LDA_S + i) / 4] = x;
+  return (v / (TM / 4)) * LDA_S + (v % (TM / 4)) * 4;
 #endif
 }
-
-float4 read_b(__global const float *B, int ldb, int l0, int j0, int v) {
+size_t b_global(int v, int j0, int ldb) {
 #if TRANS_B
   int l = v / (TN / 4), j = (v % (TN / 4)) * 4;
 #else
   int j = v / (KS / 4), l = (v % (KS / 4)) * 4;
 #endif
-  return ((__global const float4 *)B)[B_INDEX(l0 + l, j0 + j, ldb) / 4];
+  return B_INDEX(l, j0 + j, ldb) / 4;
+}
+int b_local(int v) {
+#if TRANS_B
+  return (v / (TN / 4)) * LDB_S + (v % (TN / 4)) * 4;
+#else
+  return ((v % (KS / 4)) * 4) * LDB_S + v / (KS / 4);
+#endif
 }
 
-/* Local B tile laid out [l][j]: op(B) transposed when B is not. */
-void write_b(__local float *Bs, int v, float4 x) {
-#if TRANS_B
-  int l = v / (TN / 4), j = (v % (TN / 4)) * 4;
-  ((__local float4 *)Bs)[(l * LDB_S + j) / 4] = x;
+/* Stores a float4 of A into the local tile laid out [l][i]: as it is when
+ * A's columns are contiguous, transposed (4 scalars, LDA_S apart) when not. */
+void write_a(__local float *As, int at, float4 x) {
+#if TRANS_A
+  As[at] = x.x;
+  As[at + LDA_S] = x.y;
+  As[at + 2 * LDA_S] = x.z;
+  As[at + 3 * LDA_S] = x.w;
 #else
-  int j = v / (KS / 4), l = (v % (KS / 4)) * 4;
-  Bs[(l + 0) * LDB_S + j] = x.x;
-  Bs[(l + 1) * LDB_S + j] = x.y;
-  Bs[(l + 2) * LDB_S + j] = x.z;
-  Bs[(l + 3) * LDB_S + j] = x.w;
+  *(__local float4 *)(As + at) = x;
+#endif
+}
+
+/* The local B tile is laid out [l][j]: op(B) transposed when B is not. */
+void write_b(__local float *Bs, int at, float4 x) {
+#if TRANS_B
+  *(__local float4 *)(Bs + at) = x;
+#else
+  Bs[at] = x.x;
+  Bs[at + LDB_S] = x.y;
+  Bs[at + 2 * LDB_S] = x.z;
+  Bs[at + 3 * LDB_S] = x.w;
 #endif
 }
 
 #define MAC_COLUMN(c, bv)                                           \
   for (int rb = 0; rb < RM; rb++) acc[c][rb] = mad(a[rb], (float4)(bv), acc[c][rb]);
 
+/* NO_REQD_WG drops the work-group size attribute: NVIDIA's compiler then
+ * honours -cl-nv-maxrregcount, which it ignores when the size is given. */
+#ifdef NO_REQD_WG
+__kernel void
+#else
 __kernel __attribute__((reqd_work_group_size(NT, 1, 1))) void
+#endif
 gemm590_regblock(const int M, const int N, const int K, const float alpha,
                  __global const float *A, const int lda, __global const float *B, const int ldb,
                  const float beta, __global float *C, const int ldc) {
@@ -117,18 +135,30 @@ gemm590_regblock(const int M, const int N, const int K, const float alpha,
   float4 acc[WN][RM];
   for (int c = 0; c < WN; c++)
     for (int rb = 0; rb < RM; rb++) acc[c][rb] = (float4)(0.0f);
-  float4 pa[A_PER_ITEM], pb[B_PER_ITEM];
-  (void)M, (void)N;
 
-  /* The first step goes straight to buffer 0. */
+  /* Per item: global sources (advanced by one K step each iteration) and
+   * local destinations of its share of the tiles, computed once. */
+  __global const float4 *pa[A_PER_ITEM], *pb[B_PER_ITEM];
+  int la[A_PER_ITEM], lb[B_PER_ITEM];
+  const size_t a_step = TRANS_A ? KS / 4 : (size_t)KS * (size_t)lda / 4;
+  const size_t b_step = TRANS_B ? (size_t)KS * (size_t)ldb / 4 : KS / 4;
+  float4 ra[A_PER_ITEM], rb_[B_PER_ITEM];
   for (int p = 0; p < A_PER_ITEM; p++) {
     int v = tid + p * NT;
-    if (v < A_VECS) write_a(As[0], v, read_a(A, lda, i0, 0, v));
+    pa[p] = (__global const float4 *)A + a_global(v < A_VECS ? v : 0, i0, lda);
+    la[p] = a_local(v < A_VECS ? v : 0);
   }
   for (int p = 0; p < B_PER_ITEM; p++) {
     int v = tid + p * NT;
-    if (v < B_VECS) write_b(Bs[0], v, read_b(B, ldb, 0, j0, v));
+    pb[p] = (__global const float4 *)B + b_global(v < B_VECS ? v : 0, j0, ldb);
+    lb[p] = b_local(v < B_VECS ? v : 0);
   }
+
+  /* The first step goes straight to buffer 0. */
+  for (int p = 0; p < A_PER_ITEM; p++)
+    if (tid + p * NT < A_VECS) write_a(As[0], la[p], *pa[p]);
+  for (int p = 0; p < B_PER_ITEM; p++)
+    if (tid + p * NT < B_VECS) write_b(Bs[0], lb[p], *pb[p]);
   barrier(CLK_LOCAL_MEM_FENCE);
 
   const int steps = K / KS;
@@ -137,12 +167,12 @@ gemm590_regblock(const int M, const int N, const int K, const float alpha,
     const bool more = t + 1 < steps;
     if (more) {
       for (int p = 0; p < A_PER_ITEM; p++) {
-        int v = tid + p * NT;
-        if (v < A_VECS) pa[p] = read_a(A, lda, i0, (t + 1) * KS, v);
+        pa[p] += a_step;
+        if (tid + p * NT < A_VECS) ra[p] = *pa[p];
       }
       for (int p = 0; p < B_PER_ITEM; p++) {
-        int v = tid + p * NT;
-        if (v < B_VECS) pb[p] = read_b(B, ldb, (t + 1) * KS, j0, v);
+        pb[p] += b_step;
+        if (tid + p * NT < B_VECS) rb_[p] = *pb[p];
       }
     }
     __local const float4 *as = (__local const float4 *)As[cur];
@@ -160,14 +190,10 @@ gemm590_regblock(const int M, const int N, const int K, const float alpha,
       }
     }
     if (more) {
-      for (int p = 0; p < A_PER_ITEM; p++) {
-        int v = tid + p * NT;
-        if (v < A_VECS) write_a(As[cur ^ 1], v, pa[p]);
-      }
-      for (int p = 0; p < B_PER_ITEM; p++) {
-        int v = tid + p * NT;
-        if (v < B_VECS) write_b(Bs[cur ^ 1], v, pb[p]);
-      }
+      for (int p = 0; p < A_PER_ITEM; p++)
+        if (tid + p * NT < A_VECS) write_a(As[cur ^ 1], la[p], ra[p]);
+      for (int p = 0; p < B_PER_ITEM; p++)
+        if (tid + p * NT < B_VECS) write_b(Bs[cur ^ 1], lb[p], rb_[p]);
     }
     barrier(CLK_LOCAL_MEM_FENCE);
   }
