@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cl_engine.h"
 #include "fp16.h"
@@ -92,9 +93,21 @@ static bool set_args(cl_kernel k, const g590_call *call, int m, int n, int kk, i
 /* Runs the planned kernel with the engine lock held and copies C back;
  * see g590_link_download for *cols_done.  *unfit is set (and false
  * returned) when a binary16 family meets values binary16 cannot hold. */
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+/* Wall-clock phases of one device call, for the verbose line. */
+typedef struct phases {
+  double upload_ms, kernel_ms, download_ms;
+} phases;
+
 static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *plan,
                        const operand *a, const operand *b, const operand *c, int64_t *cols_done,
-                       bool *unfit, const char **origin, char *why, size_t why_len) {
+                       bool *unfit, phases *ph, const char **origin, char *why,
+                       size_t why_len) {
   const g590_family *f = plan->family;
   char options[256];
   snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d", plan->defines,
@@ -110,6 +123,7 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
     return false;
 
   bool ok;
+  double t0 = now_ms();
   if (eb == 2) {
     uint16_t *ha = e->staging, *hb = ha + dev_elems(a);
     bool fit_a = pack_half(ha, a), fit_b = pack_half(hb, b);
@@ -137,6 +151,7 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
   int kk = (int)(call->trans_a ? a->dev_rows : a->dev_cols);
   ok = ok && set_args(kernel, call, km, kn, kk, (int)a->dev_rows, (int)b->dev_rows, km, e->a.mem,
                       e->b.mem, e->c.mem, why, why_len);
+  double t1 = now_ms();
   if (ok) {
     size_t global[2] = {round_up(km, plan->tile[0]) / plan->tile[0] * plan->local[0],
                         round_up(kn, plan->tile[1]) / plan->tile[1] * plan->local[1]};
@@ -149,8 +164,11 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
     cl_int err = G590_CL("clFinish", clFinish(e->queue));
     ok = !g590_cl_failed(err, "clFinish", why, why_len);
   }
+  double t2 = now_ms();
   ok = ok && g590_link_download(e, e->c.mem, c, call->c, cols_done, why, why_len);
   if (!ok) clFinish(e->queue); /* nothing queued may still touch host memory */
+  /* Uploads are queued without waiting: their tail is in the kernel phase. */
+  *ph = (phases){t1 - t0, t2 - t1, now_ms() - t2};
   return ok;
 }
 
@@ -180,8 +198,9 @@ g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_pl
   }
   const char *origin = "";
   bool unfit = false;
+  phases ph = {0, 0, 0};
   pthread_mutex_lock(&e->lock);
-  bool ok = run_locked(e, call, plan, &a, &b, &c, cols_done, &unfit, &origin, why, why_len);
+  bool ok = run_locked(e, call, plan, &a, &b, &c, cols_done, &unfit, &ph, &origin, why, why_len);
   pthread_mutex_unlock(&e->lock);
   if (unfit && call->fp16_ok) {
     /* The opt-in never costs accuracy on data binary16 cannot hold: the
@@ -196,8 +215,11 @@ g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_pl
     return st;
   }
   if (!ok) return G590_NOT_HANDLED;
-  snprintf(what, what_len, "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\"",
-           plan->family->name, plan->defines, plan->rule, origin, e->info.name);
+  snprintf(what, what_len,
+           "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\" "
+           "ms=%.3f+%.3f+%.3f",
+           plan->family->name, plan->defines, plan->rule, origin, e->info.name, ph.upload_ms,
+           ph.kernel_ms, ph.download_ms);
   return G590_HANDLED;
 }
 
