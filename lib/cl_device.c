@@ -131,7 +131,13 @@ static void engine_init(void) {
   engine.queue = g590_fault("clCreateCommandQueue")
                      ? (err = CL_OUT_OF_HOST_MEMORY, NULL)
                      : clCreateCommandQueue(engine.context, engine.device, 0, &err);
-  if (g590_cl_failed(err, "clCreateCommandQueue", engine_why, sizeof engine_why)) {
+  if (!g590_cl_failed(err, "clCreateCommandQueue", engine_why, sizeof engine_why)) {
+    /* A second queue for kernels, so transfers overlap them. */
+    engine.kernel_queue = clCreateCommandQueue(engine.context, engine.device, 0, &err);
+    if (g590_cl_failed(err, "clCreateCommandQueue", engine_why, sizeof engine_why))
+      clReleaseCommandQueue(engine.queue);
+  }
+  if (err != CL_SUCCESS) {
     clReleaseContext(engine.context);
     engine.context = NULL;
     return;

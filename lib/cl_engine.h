@@ -43,7 +43,9 @@ typedef struct g590_engine {
   g590_device_info info;
   pthread_mutex_t lock;     /* held for the whole device part of a call */
   g590_program *programs;   /* in-memory program cache (under lock) */
-  g590_buffer a, b, c;      /* device operands, grown as needed (under lock) */
+  cl_command_queue kernel_queue; /* kernels; `queue` carries the transfers */
+  g590_buffer a;            /* device operands, grown as needed (under lock); */
+  g590_buffer b[2], c[2];   /* B and C in two slots: column panels alternate */
   void *staging;            /* pageable host staging: half operands, small C read-backs */
   size_t staging_bytes;
   g590_pinned pinned[2];    /* double-buffered pinned chunks of the host link */
@@ -73,6 +75,9 @@ cl_kernel g590_program_kernel(g590_engine *e, const char *family, const char *op
                               const char **origin, char *why, size_t why_len);
 /* Grows e->staging to at least `bytes` (under the lock). */
 bool g590_staging(g590_engine *e, size_t bytes, char *why, size_t why_len);
+/* Grows a device buffer to at least `bytes` (contents not kept). */
+bool g590_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *why,
+                        size_t why_len);
 
 /* ---- the host link (lib/cl_link.c), under the engine lock ---- */
 /* Queues the copy of operand x into `dst` (laid out dev_rows x dev_cols).

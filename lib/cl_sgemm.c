@@ -26,34 +26,6 @@ static operand make_operand(const float *data, int64_t rows, int64_t cols, int64
 
 static size_t dev_elems(const operand *x) { return x->dev_rows * x->dev_cols; }
 
-static bool ensure_buffer(g590_engine *e, g590_buffer *buf, size_t bytes, char *why,
-                          size_t why_len) {
-  if (buf->mem && buf->bytes >= bytes) return true;
-  if (buf->mem) clReleaseMemObject(buf->mem);
-  buf->mem = NULL;
-  buf->bytes = 0;
-  cl_int err = CL_SUCCESS;
-  cl_mem mem = g590_fault("clCreateBuffer")
-                   ? (err = CL_MEM_OBJECT_ALLOCATION_FAILURE, NULL)
-                   : clCreateBuffer(e->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
-  if (g590_cl_failed(err, "clCreateBuffer", why, why_len)) return false;
-  buf->mem = mem;
-  buf->bytes = bytes;
-  return true;
-}
-
-bool g590_staging(g590_engine *e, size_t bytes, char *why, size_t why_len) {
-  if (e->staging_bytes >= bytes) return true;
-  void *p = realloc(e->staging, bytes);
-  if (!p) {
-    snprintf(why, why_len, "error: out of host memory for staging");
-    return false;
-  }
-  e->staging = p;
-  e->staging_bytes = bytes;
-  return true;
-}
-
 /* Clears the padding around a padded operand's device copy: padded A and
  * B must contribute zeros to every sum. */
 static bool zero_padding(g590_engine *e, cl_mem dst, const operand *x, char *why,
@@ -90,20 +62,69 @@ static bool set_args(cl_kernel k, const g590_call *call, int m, int n, int kk, i
   return true;
 }
 
-/* Runs the planned kernel with the engine lock held and copies C back;
- * see g590_link_download for *cols_done.  *unfit is set (and false
- * returned) when a binary16 family meets values binary16 cannot hold. */
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
 
-/* Wall-clock phases of one device call, for the verbose line. */
+/* Wall-clock phases of one device call, for the verbose line: host time
+ * spent uploading, waiting for kernels, and downloading. */
 typedef struct phases {
   double upload_ms, kernel_ms, download_ms;
 } phases;
 
+/* How many column panels C (and op(B)) is cut into.  One panel's kernel
+ * runs while the next panel's B goes up and the previous panel's C comes
+ * down; each panel must still give every compute unit two tiles. */
+static int64_t panel_count(const g590_engine *e, const g590_plan *plan, const operand *c) {
+  enum { MAX_PANELS = 4, MIN_PANELLED_BYTES = 8 << 20 };
+  /* Worth it once C spans several link chunks (a small GEMM590_LINK_CHUNK
+   * lets tests reach this with small matrices). */
+  size_t min_bytes = 4 * g590_config_get()->link_chunk_bytes;
+  if (min_bytes > MIN_PANELLED_BYTES) min_bytes = MIN_PANELLED_BYTES;
+  if (!plan->family->padded || dev_elems(c) * sizeof(float) < min_bytes) return 1;
+  double row_tiles = (double)(c->dev_rows / plan->tile[0]);
+  double col_tiles = (double)(c->dev_cols / plan->tile[1]);
+  double cu = e->info.compute_units ? e->info.compute_units : 1;
+  int64_t p = MAX_PANELS;
+  while (p > 1 && row_tiles * (col_tiles / (double)p) < 2 * cu) p--;
+  return p;
+}
+
+/* Uploads binary16 copies of A and B (fp16 families; one panel). */
+static bool upload_half(g590_engine *e, const operand *a, const operand *b, bool *unfit,
+                        char *why, size_t why_len) {
+  uint16_t *ha = e->staging, *hb = ha + dev_elems(a);
+  bool fit_a = pack_half(ha, a), fit_b = pack_half(hb, b);
+  if (!fit_a || !fit_b) {
+    *unfit = true;
+    snprintf(why, why_len, "values outside binary16 range");
+    return false;
+  }
+  cl_int err = G590_CL("clEnqueueWriteBuffer",
+                       clEnqueueWriteBuffer(e->queue, e->a.mem, CL_FALSE, 0, dev_elems(a) * 2,
+                                            ha, 0, NULL, NULL));
+  if (err == CL_SUCCESS)
+    err = clEnqueueWriteBuffer(e->queue, e->b[0].mem, CL_FALSE, 0, dev_elems(b) * 2, hb, 0, NULL,
+                               NULL);
+  return !g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len);
+}
+
+static bool wait_kernel(cl_event *ev, char *why, size_t why_len) {
+  cl_int err = G590_CL("clWaitForEvents", clWaitForEvents(1, ev));
+  clReleaseEvent(*ev);
+  *ev = NULL;
+  return !g590_cl_failed(err, "clWaitForEvents", why, why_len);
+}
+
+/* Runs the planned kernel with the engine lock held and copies C back,
+ * panel by panel (see panel_count): uploads and downloads go through
+ * e->queue, kernels through e->kernel_queue.  Buffers alternate between
+ * two slots, and a slot is refilled only after the host has waited for
+ * the kernel that read it and copied out the C it wrote.  *cols_done: see
+ * g590_link_download.  *unfit is set (and false returned) when a binary16
+ * family meets values binary16 cannot hold. */
 static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *plan,
                        const operand *a, const operand *b, const operand *c, int64_t *cols_done,
                        bool *unfit, phases *ph, const char **origin, char *why,
@@ -115,60 +136,94 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
   cl_kernel kernel = g590_program_kernel(e, f->name, options, origin, why, why_len);
   if (!kernel) return false;
 
+  bool pad = f->padded;
+  size_t um = pad ? plan->tile[0] : 1, un = pad ? plan->tile[1] : 1, uk = pad ? plan->tile[2] : 1;
+  int64_t panels = panel_count(e, plan, c);
+  int64_t width = (int64_t)round_up((c->cols + panels - 1) / panels, un);
+  panels = (c->cols + width - 1) / width;
+  /* Slot sizes: the widest panel of op(B) and of C. */
+  operand b0 = call->trans_b ? make_operand(b->data, width, b->cols, b->ld, un, uk)
+                             : make_operand(b->data, b->rows, width, b->ld, uk, un);
+  operand c0 = make_operand(c->data, c->rows, width, c->ld, um, un);
   size_t eb = (size_t)f->operand_bytes;
   if ((eb == 2 && !g590_staging(e, (dev_elems(a) + dev_elems(b)) * 2, why, why_len)) ||
-      !ensure_buffer(e, &e->a, dev_elems(a) * eb, why, why_len) ||
-      !ensure_buffer(e, &e->b, dev_elems(b) * eb, why, why_len) ||
-      !ensure_buffer(e, &e->c, dev_elems(c) * sizeof(float), why, why_len))
+      !g590_buffer_ensure(e, &e->a, dev_elems(a) * eb, why, why_len))
     return false;
-
-  bool ok;
-  double t0 = now_ms();
-  if (eb == 2) {
-    uint16_t *ha = e->staging, *hb = ha + dev_elems(a);
-    bool fit_a = pack_half(ha, a), fit_b = pack_half(hb, b);
-    if (!fit_a || !fit_b) {
-      *unfit = true;
-      snprintf(why, why_len, "values outside binary16 range");
+  for (int s = 0; s < (panels > 1 ? 2 : 1); s++)
+    if (!g590_buffer_ensure(e, &e->b[s], dev_elems(&b0) * eb, why, why_len) ||
+        !g590_buffer_ensure(e, &e->c[s], dev_elems(&c0) * sizeof(float), why, why_len))
       return false;
+
+  double t = now_ms();
+  bool ok = eb == 2 ? upload_half(e, a, b, unfit, why, why_len)
+                    : zero_padding(e, e->a.mem, a, why, why_len) &&
+                          g590_link_upload(e, e->a.mem, a, why, why_len);
+  ph->upload_ms += now_ms() - t;
+  cl_event done[2] = {NULL, NULL};
+  int64_t kk = (int64_t)(call->trans_a ? a->dev_rows : a->dev_cols);
+  for (int64_t p = 0; ok && p <= panels; p++) {
+    int slot = (int)(p & 1);
+    if (p < panels) {
+      /* Panel p: columns [n0, n0 + cols) of C and of op(B). */
+      int64_t n0 = p * width, cols = c->cols - n0 < width ? c->cols - n0 : width;
+      operand bp = call->trans_b ? make_operand(b->data + n0, cols, b->cols, b->ld, un, uk)
+                                 : make_operand(b->data + n0 * b->ld, b->rows, cols, b->ld, uk, un);
+      operand cp = make_operand(c->data + n0 * c->ld, c->rows, cols, c->ld, um, un);
+      t = now_ms();
+      if (eb == 4)
+        ok = zero_padding(e, e->b[slot].mem, &bp, why, why_len) &&
+             g590_link_upload(e, e->b[slot].mem, &bp, why, why_len);
+      /* beta = 0: C is never read, so it is not sent either; its padding
+       * is never copied back, so it needs no clearing. */
+      if (ok && call->beta != 0.0f) ok = g590_link_upload(e, e->c[slot].mem, &cp, why, why_len);
+      cl_event uploaded = NULL;
+      if (ok) {
+        cl_int err = G590_CL("clEnqueueMarkerWithWaitList",
+                             clEnqueueMarkerWithWaitList(e->queue, 0, NULL, &uploaded));
+        ok = !g590_cl_failed(err, "clEnqueueMarkerWithWaitList", why, why_len);
+      }
+      ph->upload_ms += now_ms() - t;
+      ok = ok && set_args(kernel, call, (int)c->dev_rows, (int)cp.dev_cols, (int)kk,
+                          (int)a->dev_rows, (int)bp.dev_rows, (int)c->dev_rows, e->a.mem,
+                          e->b[slot].mem, e->c[slot].mem, why, why_len);
+      if (ok) {
+        size_t global[2] = {
+            round_up((int64_t)c->dev_rows, plan->tile[0]) / plan->tile[0] * plan->local[0],
+            round_up((int64_t)cp.dev_cols, plan->tile[1]) / plan->tile[1] * plan->local[1]};
+        cl_int err = G590_CL("clEnqueueNDRangeKernel",
+                             clEnqueueNDRangeKernel(e->kernel_queue, kernel, 2, NULL, global,
+                                                    plan->local, 1, &uploaded, &done[slot]));
+        ok = !g590_cl_failed(err, "clEnqueueNDRangeKernel", why, why_len);
+        if (ok) clFlush(e->kernel_queue);
+      }
+      if (uploaded) clReleaseEvent(uploaded);
     }
-    cl_int err = G590_CL("clEnqueueWriteBuffer",
-                         clEnqueueWriteBuffer(e->queue, e->a.mem, CL_FALSE, 0, dev_elems(a) * 2,
-                                              ha, 0, NULL, NULL));
-    if (err == CL_SUCCESS)
-      err = clEnqueueWriteBuffer(e->queue, e->b.mem, CL_FALSE, 0, dev_elems(b) * 2, hb, 0, NULL,
-                                 NULL);
-    ok = !g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len);
-  } else {
-    ok = zero_padding(e, e->a.mem, a, why, why_len) && zero_padding(e, e->b.mem, b, why, why_len) &&
-         g590_link_upload(e, e->a.mem, a, why, why_len) &&
-         g590_link_upload(e, e->b.mem, b, why, why_len);
+    if (ok && p > 0) {
+      /* Panel p - 1 is done once its kernel is: copy its C out. */
+      int prev = (int)((p - 1) & 1);
+      int64_t n0 = (p - 1) * width, cols = c->cols - n0 < width ? c->cols - n0 : width;
+      operand cp = make_operand(c->data + n0 * c->ld, c->rows, cols, c->ld, um, un);
+      int64_t done_cols = 0;
+      t = now_ms();
+      ok = wait_kernel(&done[prev], why, why_len);
+      ph->kernel_ms += now_ms() - t;
+      t = now_ms();
+      ok = ok && g590_link_download(e, e->c[prev].mem, &cp, call->c + n0 * call->ldc,
+                                    &done_cols, why, why_len);
+      ph->download_ms += now_ms() - t;
+      *cols_done = n0 + done_cols;
+    }
   }
-  /* beta = 0: C is never read, so it is not sent either; its padding is
-   * never copied back, so it needs no clearing. */
-  if (ok && call->beta != 0.0f) ok = g590_link_upload(e, e->c.mem, c, why, why_len);
-  int km = (int)c->dev_rows, kn = (int)c->dev_cols;
-  int kk = (int)(call->trans_a ? a->dev_rows : a->dev_cols);
-  ok = ok && set_args(kernel, call, km, kn, kk, (int)a->dev_rows, (int)b->dev_rows, km, e->a.mem,
-                      e->b.mem, e->c.mem, why, why_len);
-  double t1 = now_ms();
-  if (ok) {
-    size_t global[2] = {round_up(km, plan->tile[0]) / plan->tile[0] * plan->local[0],
-                        round_up(kn, plan->tile[1]) / plan->tile[1] * plan->local[1]};
-    cl_int err = G590_CL("clEnqueueNDRangeKernel",
-                         clEnqueueNDRangeKernel(e->queue, kernel, 2, NULL, global, plan->local, 0,
-                                                NULL, NULL));
-    ok = !g590_cl_failed(err, "clEnqueueNDRangeKernel", why, why_len);
+  for (int s = 0; s < 2; s++)
+    if (done[s]) {
+      clWaitForEvents(1, &done[s]);
+      clReleaseEvent(done[s]);
+    }
+  if (!ok) {
+    /* Nothing queued may still touch host memory. */
+    clFinish(e->kernel_queue);
+    clFinish(e->queue);
   }
-  if (ok) {
-    cl_int err = G590_CL("clFinish", clFinish(e->queue));
-    ok = !g590_cl_failed(err, "clFinish", why, why_len);
-  }
-  double t2 = now_ms();
-  ok = ok && g590_link_download(e, e->c.mem, c, call->c, cols_done, why, why_len);
-  if (!ok) clFinish(e->queue); /* nothing queued may still touch host memory */
-  /* Uploads are queued without waiting: their tail is in the kernel phase. */
-  *ph = (phases){t1 - t0, t2 - t1, now_ms() - t2};
   return ok;
 }
 

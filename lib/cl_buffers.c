@@ -1,0 +1,34 @@
+/* Device buffers and host staging of the engine, shared by the SGEMM and
+ * HGEMM device paths (declared in lib/cl_engine.h). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cl_engine.h"
+
+bool g590_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *why,
+                        size_t why_len) {
+  if (buf->mem && buf->bytes >= bytes) return true;
+  if (buf->mem) clReleaseMemObject(buf->mem);
+  buf->mem = NULL;
+  buf->bytes = 0;
+  cl_int err = CL_SUCCESS;
+  cl_mem mem = g590_fault("clCreateBuffer")
+                   ? (err = CL_MEM_OBJECT_ALLOCATION_FAILURE, NULL)
+                   : clCreateBuffer(e->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+  if (g590_cl_failed(err, "clCreateBuffer", why, why_len)) return false;
+  buf->mem = mem;
+  buf->bytes = bytes;
+  return true;
+}
+
+bool g590_staging(g590_engine *e, size_t bytes, char *why, size_t why_len) {
+  if (e->staging_bytes >= bytes) return true;
+  void *p = realloc(e->staging, bytes);
+  if (!p) {
+    snprintf(why, why_len, "error: out of host memory for staging");
+    return false;
+  }
+  e->staging = p;
+  e->staging_bytes = bytes;
+  return true;
+}
