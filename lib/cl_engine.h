@@ -49,6 +49,7 @@ typedef struct g590_engine {
   void *staging;            /* pageable host staging: half operands, small C read-backs */
   size_t staging_bytes;
   g590_pinned pinned[2];    /* double-buffered pinned chunks of the host link */
+  double link_copy_ms;      /* host time in staging copies during the current call */
 } g590_engine;
 
 /* The engine, initialised on first use; NULL with `why` set when no device

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cl_engine.h"
@@ -16,7 +17,7 @@
 /* Operands up to MIN_PINNED bytes go the pageable way; larger ones are cut
  * into at least 4 chunks (so packing overlaps DMA) of at most CHUNK_BYTES.
  * A copy thread gets at least BYTES_PER_THREAD. */
-enum { MAX_THREADS = 8, BYTES_PER_THREAD = 1 << 20, MIN_PINNED = 1 << 20 };
+enum { MAX_THREADS = 32, BYTES_PER_THREAD = 1 << 20, MIN_PINNED = 1 << 20 };
 
 /* Staging chunk size (GEMM590_LINK_CHUNK; small values let tests reach
  * the chunked path with small matrices). */
@@ -72,7 +73,7 @@ void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_
   static long cpus;
   if (!cpus) cpus = sysconf(_SC_NPROCESSORS_ONLN);
   int64_t threads = (int64_t)(row_bytes * (size_t)cols / BYTES_PER_THREAD);
-  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  if (threads > g590_config_get()->link_threads) threads = g590_config_get()->link_threads;
   if (threads > cpus) threads = cpus;
   if (threads > cols) threads = cols;
   if (threads < 1) threads = 1;
@@ -91,6 +92,20 @@ void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_
   copy_columns(&jobs[0]);
   for (int64_t t = 1; t < threads; t++)
     if (started[t]) pthread_join(tids[t], NULL);
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+/* Host copies timed into e->link_copy_ms (the verbose line shows it). */
+static void timed_copy(g590_engine *e, void *dst, size_t dst_pitch, const void *src,
+                       size_t src_pitch, size_t row_bytes, int64_t cols) {
+  double t = now_ms();
+  g590_copy_columns(dst, dst_pitch, src, src_pitch, row_bytes, cols);
+  e->link_copy_ms += now_ms() - t;
 }
 
 static bool wait_release(cl_event *ev, const char *call, char *why, size_t why_len) {
@@ -160,7 +175,7 @@ bool g590_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, char *w
     int64_t n = x->cols - c0 < per_chunk ? x->cols - c0 : per_chunk;
     ok = wait_release(&pending[i & 1], "clWaitForEvents", why, why_len);
     if (!ok) break;
-    g590_copy_columns(p->host, row_bytes, x->data + c0 * x->ld, ld_bytes, row_bytes, n);
+    timed_copy(e, p->host, row_bytes, x->data + c0 * x->ld, ld_bytes, row_bytes, n);
     cl_int err = write_columns(e, dst, x, c0, n, p->host, row_bytes, CL_FALSE, &pending[i & 1]);
     ok = !g590_cl_failed(err, write_name(x, row_bytes, n), why, why_len);
   }
@@ -220,7 +235,7 @@ bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, float
     }
     ok = wait_release(&ev[i & 1], "clWaitForEvents", why, why_len) && ok;
     if (!ok) break;
-    g590_copy_columns(dst + c0 * c->ld, ld_bytes, e->pinned[i & 1].host, row_bytes, row_bytes, n);
+    timed_copy(e, dst + c0 * c->ld, ld_bytes, e->pinned[i & 1].host, row_bytes, row_bytes, n);
     *cols_done = c0 + n;
   }
   for (int i = 0; i < 2; i++) wait_release(&ev[i], "clWaitForEvents", why, why_len);

@@ -46,6 +46,9 @@ static void config_read(void) {
     unsigned long long bytes = strtoull(v, &end, 10);
     if (end != v && bytes >= 4096) config.link_chunk_bytes = (size_t)bytes;
   }
+  config.link_threads = 8;
+  v = getenv("GEMM590_LINK_THREADS");
+  if (v && atoi(v) >= 1) config.link_threads = atoi(v) > 32 ? 32 : atoi(v);
   v = getenv("GEMM590_MATH");
   config.math_fp16 = v && strcmp(v, "fp16") == 0;
   if (config.device && strcmp(config.device, "none") == 0) config.disable_device = true;
