@@ -6,18 +6,15 @@
  * go through two pinned staging chunks: host threads pack the next chunk
  * of whole columns while the DMA of the previous one is in flight.  Small
  * operands take the driver's own pageable path, whose fixed cost is lower. */
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cl_engine.h"
 
 /* Operands up to MIN_PINNED bytes go the pageable way; larger ones are cut
- * into at least 4 chunks (so packing overlaps DMA) of at most CHUNK_BYTES.
- * A copy thread gets at least BYTES_PER_THREAD. */
-enum { MAX_THREADS = 32, BYTES_PER_THREAD = 1 << 20, MIN_PINNED = 1 << 20 };
+ * into at least 4 chunks (so packing overlaps DMA) of at most CHUNK_BYTES. */
+enum { MIN_PINNED = 1 << 20 };
 
 /* Staging chunk size (GEMM590_LINK_CHUNK; small values let tests reach
  * the chunked path with small matrices). */
@@ -51,47 +48,6 @@ static bool ensure_pinned(g590_engine *e, char *why, size_t why_len) {
     }
   }
   return true;
-}
-
-/* ---- column copies split across host threads ---- */
-typedef struct copy_job {
-  char *dst;
-  const char *src;
-  size_t row_bytes, dst_pitch, src_pitch;
-  int64_t col0, col1;
-} copy_job;
-
-static void *copy_columns(void *arg) {
-  const copy_job *j = arg;
-  for (int64_t c = j->col0; c < j->col1; c++)
-    memcpy(j->dst + (size_t)c * j->dst_pitch, j->src + (size_t)c * j->src_pitch, j->row_bytes);
-  return NULL;
-}
-
-void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
-                       size_t row_bytes, int64_t cols) {
-  static long cpus;
-  if (!cpus) cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  int64_t threads = (int64_t)(row_bytes * (size_t)cols / BYTES_PER_THREAD);
-  if (threads > g590_config_get()->link_threads) threads = g590_config_get()->link_threads;
-  if (threads > cpus) threads = cpus;
-  if (threads > cols) threads = cols;
-  if (threads < 1) threads = 1;
-  copy_job jobs[MAX_THREADS];
-  pthread_t tids[MAX_THREADS];
-  int64_t per = (cols + threads - 1) / threads;
-  for (int64_t t = 0; t < threads; t++)
-    jobs[t] = (copy_job){dst, src, row_bytes, dst_pitch, src_pitch, t * per,
-                         (t + 1) * per < cols ? (t + 1) * per : cols};
-  /* Share 0 runs on this thread; a thread that cannot start runs inline. */
-  int started[MAX_THREADS] = {0};
-  for (int64_t t = 1; t < threads; t++) {
-    started[t] = pthread_create(&tids[t], NULL, copy_columns, &jobs[t]) == 0;
-    if (!started[t]) copy_columns(&jobs[t]);
-  }
-  copy_columns(&jobs[0]);
-  for (int64_t t = 1; t < threads; t++)
-    if (started[t]) pthread_join(tids[t], NULL);
 }
 
 static double now_ms(void) {

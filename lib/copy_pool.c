@@ -1,0 +1,102 @@
+/* Column copies split across persistent host threads.
+ *
+ * Staging copies between the caller's memory and pinned chunks run at
+ * host memory speed only when several cores copy at once, and calls of a
+ * few megabytes cannot afford to create threads each time.  So workers
+ * are started on first use (up to GEMM590_LINK_THREADS - 1 of them) and
+ * wait for shares of the next copy; the calling thread copies shares too.
+ * The library is linked with -z nodelete, so dlclose never unmaps code
+ * these threads run.  After fork() the child has no workers, and never
+ * copies through the pool: only the device path does, and a forked child
+ * never uses the device. */
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cl_engine.h"
+
+enum { MAX_SHARES = 32, BYTES_PER_SHARE = 256 << 10 };
+
+typedef struct copy_share {
+  char *dst;
+  const char *src;
+  size_t row_bytes, dst_pitch, src_pitch;
+  int64_t col0, col1;
+} copy_share;
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t work_done = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t caller_lock = PTHREAD_MUTEX_INITIALIZER; /* one copy at a time */
+static copy_share shares[MAX_SHARES];
+static int share_count, next_share, unfinished, workers;
+
+static void copy_share_run(const copy_share *s) {
+  for (int64_t c = s->col0; c < s->col1; c++)
+    memcpy(s->dst + (size_t)c * s->dst_pitch, s->src + (size_t)c * s->src_pitch, s->row_bytes);
+}
+
+/* Takes shares until none is left; called and returns with pool_lock held. */
+static void take_shares(void) {
+  while (next_share < share_count) {
+    int i = next_share++;
+    pthread_mutex_unlock(&pool_lock);
+    copy_share_run(&shares[i]);
+    pthread_mutex_lock(&pool_lock);
+    if (--unfinished == 0) pthread_cond_signal(&work_done);
+  }
+}
+
+static void *worker(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&pool_lock);
+  for (;;) {
+    while (next_share >= share_count) pthread_cond_wait(&work_ready, &pool_lock);
+    take_shares();
+  }
+  return NULL;
+}
+
+static void start_workers(int wanted) {
+  while (workers < wanted) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int failed = pthread_create(&t, &attr, worker, NULL);
+    pthread_attr_destroy(&attr);
+    if (failed) return; /* fewer helpers: the caller copies more itself */
+    workers++;
+  }
+}
+
+void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
+                       size_t row_bytes, int64_t cols) {
+  static long cpus;
+  if (!cpus) cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  int64_t n = (int64_t)(row_bytes * (size_t)cols / BYTES_PER_SHARE);
+  if (n > g590_config_get()->link_threads) n = g590_config_get()->link_threads;
+  if (n > cpus) n = cpus;
+  if (n > cols) n = cols;
+  if (n <= 1) {
+    copy_share all = {dst, src, row_bytes, dst_pitch, src_pitch, 0, cols};
+    copy_share_run(&all);
+    return;
+  }
+  pthread_mutex_lock(&caller_lock);
+  pthread_mutex_lock(&pool_lock);
+  start_workers((int)n - 1);
+  int64_t per = (cols + n - 1) / n;
+  share_count = 0;
+  for (int64_t c0 = 0; c0 < cols; c0 += per)
+    shares[share_count++] = (copy_share){dst, src, row_bytes, dst_pitch, src_pitch, c0,
+                                         c0 + per < cols ? c0 + per : cols};
+  next_share = 0;
+  unfinished = share_count;
+  pthread_cond_broadcast(&work_ready);
+  take_shares();
+  while (unfinished > 0) pthread_cond_wait(&work_done, &pool_lock);
+  share_count = next_share = 0;
+  pthread_mutex_unlock(&pool_lock);
+  pthread_mutex_unlock(&caller_lock);
+}
