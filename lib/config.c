@@ -46,7 +46,7 @@ static void config_read(void) {
     unsigned long long bytes = strtoull(v, &end, 10);
     if (end != v && bytes >= 4096) config.link_chunk_bytes = (size_t)bytes;
   }
-  config.link_threads = 8;
+  config.link_threads = 16; /* capped by the core count where used */
   v = getenv("GEMM590_LINK_THREADS");
   if (v && atoi(v) >= 1) config.link_threads = atoi(v) > 32 ? 32 : atoi(v);
   v = getenv("GEMM590_MATH");
