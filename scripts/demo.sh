@@ -21,3 +21,8 @@ echo "== From C: $build_dir/bench/demo (linked with -lgemm590) =="
 echo
 echo "== From numpy: LD_PRELOAD=.../libgemm590.so /usr/bin/python3 bench/demo_numpy.py =="
 LD_PRELOAD="$(realpath "$build_dir")/lib/libgemm590.so" /usr/bin/python3 bench/demo_numpy.py
+
+echo
+echo "== The device path: the same C demo on PoCL (OpenCL on this CPU), with the =="
+echo "== regblock kernel forced (a CPU device is otherwise left to the host BLAS) =="
+GEMM590_DEVICE=cpu GEMM590_KERNEL=regblock "$build_dir/bench/demo" 2>&1 | grep -E "^gemm590|counters"
