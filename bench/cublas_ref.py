@@ -4,8 +4,10 @@
 TF32 is off, so this is true float32 SGEMM.  Resident: operands already on
 the GPU, median of CUDA-event timings.  End to end: from pageable numpy
 arrays (copy in, matmul, copy out), median wall time.
-Usage: cublas_ref.py [sizes...]   (default 256 512 1024 1280 2048 4096 8192)
-Prints CSV: what,m,n,k,mode,seconds,tflops
+Usage: cublas_ref.py [SHAPE...]   SHAPE: n (square NN) or MxNxK[:TT] with
+TT in NN, NT, TN, TT (column-major op(A) op(B), as gemm590-bench --trans)
+(default 256 512 1024 1280 2048 4096 8192)
+Prints CSV: what,m,n,k,trans,mode,seconds,tflops
 """
 import sys
 import time
@@ -22,20 +24,33 @@ def median(xs):
     return xs[len(xs) // 2]
 
 
-def resident(n):
-    a = torch.rand(n, n, device="cuda") * 2 - 1
-    b = torch.rand(n, n, device="cuda") * 2 - 1
-    c = torch.empty(n, n, device="cuda")
+def operands(m, n, k, trans):
+    """Torch (row-major) operands for the column-major C = op(A) op(B).
+
+    Column-major C (m x n) is row-major C^T (n x m) = op(B)^T op(A)^T; a
+    transposed operand is a transposed view, as cuBLAS receives it from a
+    column-major caller.
+    """
+    def rnd(r, c):
+        return torch.rand(r, c, device="cuda") * 2 - 1
+    x = rnd(n, k) if trans[1] == "N" else rnd(k, n).t()
+    y = rnd(k, m) if trans[0] == "N" else rnd(m, k).t()
+    return x, y
+
+
+def resident(m, n, k, trans):
+    x, y = operands(m, n, k, trans)
+    c = torch.empty(n, m, device="cuda")
     for _ in range(3):
-        torch.mm(a, b, out=c)
+        torch.mm(x, y, out=c)
     torch.cuda.synchronize()
-    reps = max(3, int(2e11 / (2.0 * n ** 3)))
+    reps = max(3, int(2e11 / (2.0 * m * n * k)))
     times = []
     for _ in range(5):
         start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
         for _ in range(reps):
-            torch.mm(a, b, out=c)
+            torch.mm(x, y, out=c)
         stop.record()
         stop.synchronize()
         times.append(start.elapsed_time(stop) / 1e3 / reps)
@@ -55,13 +70,19 @@ def end_to_end(n):
 
 
 def main():
-    sizes = [int(x) for x in sys.argv[1:]] or [256, 512, 1024, 1280, 2048, 4096, 8192]
-    print("what,m,n,k,mode,seconds,tflops")
-    for n in sizes:
-        flops = 2.0 * n ** 3
-        for mode, fn in (("resident", resident), ("e2e", end_to_end)):
-            s = fn(n)
-            print("cublas,%d,%d,%d,%s,%.6e,%.3f" % (n, n, n, mode, s, flops / s / 1e12), flush=True)
+    shapes = sys.argv[1:] or ["256", "512", "1024", "1280", "2048", "4096", "8192"]
+    print("what,m,n,k,trans,mode,seconds,tflops")
+    for spec in shapes:
+        dims, _, trans = spec.partition(":")
+        trans = trans or "NN"
+        m, n, k = [int(x) for x in dims.split("x")] if "x" in dims else [int(dims)] * 3
+        flops = 2.0 * m * n * k
+        s = resident(m, n, k, trans)
+        print("cublas,%d,%d,%d,%s,resident,%.6e,%.3f" % (m, n, k, trans, s, flops / s / 1e12),
+              flush=True)
+        if m == n == k and trans == "NN":
+            s = end_to_end(n)
+            print("cublas,%d,%d,%d,NN,e2e,%.6e,%.3f" % (n, n, n, s, flops / s / 1e12), flush=True)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,10 @@
 #include "cl_engine.h"
 
 /* Operands up to MIN_PINNED bytes go the pageable way; larger ones are cut
- * into at least 4 chunks (so packing overlaps DMA) of at most CHUNK_BYTES. */
-enum { MIN_PINNED = 1 << 20 };
+ * into up to 4 chunks (so packing overlaps DMA) of MIN_CHUNK to CHUNK_BYTES:
+ * each chunk costs a thread wake-up and a DMA round trip, which smaller
+ * chunks do not repay. */
+enum { MIN_PINNED = 1 << 20, MIN_CHUNK = 4 << 20 };
 
 /* Staging chunk size (GEMM590_LINK_CHUNK; small values let tests reach
  * the chunked path with small matrices). */
@@ -98,11 +100,12 @@ static const char *write_name(const g590_operand *x, size_t host_pitch, int64_t 
 /* Columns per pinned chunk for a block of `cols` columns of `row_bytes`;
  * 0 when the block should not go through the pinned chunks. */
 static int64_t chunk_columns(size_t row_bytes, int64_t cols) {
-  /* A GEMM590_LINK_CHUNK below MIN_PINNED lowers both limits (tests). */
+  /* A small GEMM590_LINK_CHUNK lowers all limits (tests). */
   size_t floor = CHUNK_BYTES < MIN_PINNED ? CHUNK_BYTES : MIN_PINNED;
+  size_t min_chunk = CHUNK_BYTES < MIN_CHUNK ? CHUNK_BYTES : MIN_CHUNK;
   size_t total = row_bytes * (size_t)cols, chunk = total / 4;
   if (total <= floor || row_bytes > CHUNK_BYTES) return 0;
-  if (chunk < floor) chunk = floor;
+  if (chunk < min_chunk) chunk = min_chunk;
   if (chunk > CHUNK_BYTES) chunk = CHUNK_BYTES;
   return (int64_t)(chunk / row_bytes);
 }
