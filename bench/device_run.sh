@@ -15,7 +15,8 @@ nvidia-smi --query-gpu=name,driver_version,clocks.sm,temperature.gpu --format=cs
 while [ $# -gt 0 ]; do
   case "$1" in
   check)
-    for fam in tile20_v3 tile24 fp16_mixed regblock; do
+    # fp16_mixed has its own, wider bound: test/device and test/half check it.
+    for fam in tile20_v3 tile24 regblock; do
       echo "== sweep $fam"
       GEMM590_MIN_DEVICE_FLOPS=0 GEMM590_KERNEL=$fam timeout 300 devpkg/test_sweep --expect-device --random 30 \
         >"$OUT/sweep_$fam.log" 2>&1
