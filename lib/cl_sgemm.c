@@ -254,11 +254,13 @@ g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_pl
   const char *origin = "";
   bool unfit = false;
   phases ph = {0, 0, 0};
+  double start = now_ms();
   pthread_mutex_lock(&e->lock);
   e->link_copy_ms = 0;
   bool ok = run_locked(e, call, plan, &a, &b, &c, cols_done, &unfit, &ph, &origin, why, why_len);
   double copy_ms = e->link_copy_ms;
   pthread_mutex_unlock(&e->lock);
+  double total_ms = now_ms() - start;
   if (unfit && call->fp16_ok) {
     /* The opt-in never costs accuracy on data binary16 cannot hold: the
      * call runs in float32 instead (on the device if the selector says so). */
@@ -274,9 +276,9 @@ g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_pl
   if (!ok) return G590_NOT_HANDLED;
   snprintf(what, what_len,
            "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\" "
-           "ms=%.3f+%.3f+%.3f staging_copy_ms=%.3f",
+           "ms=%.3f+%.3f+%.3f/%.3f staging_copy_ms=%.3f",
            plan->family->name, plan->defines, plan->rule, origin, e->info.name, ph.upload_ms,
-           ph.kernel_ms, ph.download_ms, copy_ms);
+           ph.kernel_ms, ph.download_ms, total_ms, copy_ms);
   return G590_HANDLED;
 }
 
