@@ -78,6 +78,31 @@ enum gemm590_math gemm590_get_math_mode(void);
 /* Library version as "MAJOR.MINOR.PATCH". */
 const char *gemm590_version(void);
 
+/* GEMM on IEEE binary16 data: C = alpha * op(A) * op(B) + beta * C with A,
+ * B and C given as binary16 bit patterns.  Products and sums are float32
+ * (alpha and beta are float); each element of C is rounded once to
+ * binary16 at the end: to nearest even, overflow to +-Inf, subnormals
+ * kept, NaN stays NaN.  Arguments, quick returns and beta = 0 (C is then
+ * not read) as cblas_sgemm; an invalid argument is reported through
+ * cblas_xerbla as "gemm590_hgemm" with cblas_sgemm's parameter numbers.
+ * Runs on the device (binary16 crosses the host link) where an SGEMM of
+ * the same shape would, on the host otherwise; counted like cblas_sgemm. */
+void gemm590_hgemm(const enum CBLAS_ORDER layout, const enum CBLAS_TRANSPOSE transa,
+                   const enum CBLAS_TRANSPOSE transb, const int m, const int n, const int k,
+                   const float alpha, const uint16_t *a, const int lda, const uint16_t *b,
+                   const int ldb, const float beta, uint16_t *c, const int ldc);
+
+#ifdef __FLT16_MAX__
+/* gemm590_hgemm on _Float16 arrays, where the compiler has the type
+ * (__extension__: no -Wpedantic warning, the type is outside ISO C11). */
+__extension__ typedef _Float16 gemm590_float16;
+void gemm590_hgemm_f16(const enum CBLAS_ORDER layout, const enum CBLAS_TRANSPOSE transa,
+                       const enum CBLAS_TRANSPOSE transb, const int m, const int n, const int k,
+                       const float alpha, const gemm590_float16 *a, const int lda,
+                       const gemm590_float16 *b, const int ldb, const float beta,
+                       gemm590_float16 *c, const int ldc);
+#endif
+
 #ifdef __cplusplus
 }
 #endif

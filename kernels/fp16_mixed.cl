@@ -1,11 +1,14 @@
 /* fp16_mixed: A and B arrive as IEEE binary16 (the host converts them, so
  * half the bytes cross the host link), stay binary16 in local memory, and
- * are widened with vload_half for float32 multiply-accumulate; C is float32.
+ * are widened with vload_half for float32 multiply-accumulate.  C is float32,
+ * or binary16 with -DC_HALF=1 (gemm590_hgemm): read with vload_half and
+ * written with vstore_half_rte, one rounding to nearest even of the float32
+ * result.
  *
- * Only the core vload_half built-in touches half data: no cl_khr_fp16 is
- * needed (NVIDIA's OpenCL and PoCL do not offer it).  half may not be an
- * array element type without that extension, so tiles are stored as the
- * raw 16-bit patterns (ushort) and read back through a half pointer.
+ * Only the core vload_half/vstore_half built-ins touch half data: no
+ * cl_khr_fp16 is needed (NVIDIA's OpenCL and PoCL do not offer it).  half
+ * may only be pointed to without that extension, so tiles are stored as
+ * the raw 16-bit patterns (ushort) and read back through a half pointer.
  * A 32x32 tile of C per 16x16 work-group, 2x2 results per item. */
 #ifndef WG
 #define WG 16
@@ -13,12 +16,35 @@
 #ifndef KS
 #define KS 16
 #endif
+#ifndef C_HALF
+#define C_HALF 0
+#endif
 #define TS (2 * WG)
+
+#if C_HALF
+#define C_ELEM half
+
+/* store_c (common.cl) for binary16 C: the update in float32, then one rounding. */
+void store_c_half(__global half *C, int ldc, int M, int N, int i, int j, float acc, float alpha,
+                  float beta) {
+  if (i >= M || j >= N) return;
+  size_t idx = (size_t)j * (size_t)ldc + (size_t)i;
+#if BETA_ZERO
+  vstore_half_rte(alpha * acc, idx, C);
+#else
+  vstore_half_rte(alpha * acc + beta * vload_half(idx, C), idx, C);
+#endif
+}
+#define STORE_C store_c_half
+#else
+#define C_ELEM float
+#define STORE_C store_c
+#endif
 
 __kernel __attribute__((reqd_work_group_size(WG, WG, 1))) void
 gemm590_fp16_mixed(const int M, const int N, const int K, const float alpha,
                    __global const half *A, const int lda, __global const half *B, const int ldb,
-                   const float beta, __global float *C, const int ldc) {
+                   const float beta, __global C_ELEM *C, const int ldc) {
   __local ushort As[KS][TS + 2];
   __local ushort Bs[KS][TS + 2];
   __global const ushort *Abits = (__global const ushort *)A;
@@ -50,8 +76,8 @@ gemm590_fp16_mixed(const int M, const int N, const int K, const float alpha,
     }
     barrier(CLK_LOCAL_MEM_FENCE);
   }
-  store_c(C, ldc, M, N, i0 + tx, j0 + ty, c00, alpha, beta);
-  store_c(C, ldc, M, N, i0 + tx + WG, j0 + ty, c10, alpha, beta);
-  store_c(C, ldc, M, N, i0 + tx, j0 + ty + WG, c01, alpha, beta);
-  store_c(C, ldc, M, N, i0 + tx + WG, j0 + ty + WG, c11, alpha, beta);
+  STORE_C(C, ldc, M, N, i0 + tx, j0 + ty, c00, alpha, beta);
+  STORE_C(C, ldc, M, N, i0 + tx + WG, j0 + ty, c10, alpha, beta);
+  STORE_C(C, ldc, M, N, i0 + tx, j0 + ty + WG, c01, alpha, beta);
+  STORE_C(C, ldc, M, N, i0 + tx + WG, j0 + ty + WG, c11, alpha, beta);
 }

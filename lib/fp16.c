@@ -1,6 +1,11 @@
-/* IEEE binary16 <-> float32 conversion on the host (portable C).
+/* IEEE binary16 <-> float32 conversion on the host: the portable C set,
+ * and the choice between it and the F16C set (lib/fp16_f16c.c).
+ *
  * float -> half rounds to nearest even, overflows to +-Inf, keeps
- * subnormals and NaN (quietened, sign kept). */
+ * subnormals; NaN becomes a quiet NaN of the same sign keeping the top 9
+ * payload bits.  half -> float is exact, except that a signalling NaN comes
+ * back quiet.  Both NaN rules are what the F16C instructions do, so the two
+ * sets agree bit for bit. */
 #include <math.h>
 #include <string.h>
 
@@ -37,7 +42,8 @@ float g590_half_to_float(uint16_t h) {
   uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
   uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu, x;
   if (exp == 0x1f) {
-    x = sign | 0x7f800000u | (mant << 13);
+    /* NaN comes back quiet (bit 22 set), as from F16C. */
+    x = sign | 0x7f800000u | (mant << 13) | (mant ? 0x400000u : 0);
   } else if (exp != 0) {
     x = sign | ((exp + 112) << 23) | (mant << 13);
   } else if (mant == 0) {
@@ -52,15 +58,35 @@ float g590_half_to_float(uint16_t h) {
   return f;
 }
 
-bool g590_pack_half(uint16_t *dst, const float *src, size_t n) {
+static void to_float_portable(float *dst, const uint16_t *src, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] = g590_half_to_float(src[i]);
+}
+
+static void to_half_portable(uint16_t *dst, const float *src, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] = g590_float_to_half(src[i]);
+}
+
+static bool pack_portable(uint16_t *dst, const float *src, size_t n) {
   bool fits = true;
   for (size_t i = 0; i < n; i++) {
     float a = src[i] < 0 ? -src[i] : src[i];
-    /* NaN and Inf convert faithfully; finite values must neither overflow
-     * nor flush to zero. */
-    if (a > 65504.0f && a != (float)INFINITY) fits = false;
-    if (a != 0.0f && a < 0x1p-24f) fits = false;
+    /* NaN and Inf convert faithfully (NaN fails both tests); finite values
+     * must neither overflow nor flush to zero. */
+    if (a > 65504.0f && a < INFINITY) fits = false;
+    if (a > 0.0f && a < 0x1p-24f) fits = false;
     dst[i] = g590_float_to_half(src[i]);
   }
   return fits;
+}
+
+const g590_fp16_ops g590_fp16_portable = {"portable", to_float_portable, to_half_portable,
+                                          pack_portable};
+
+const g590_fp16_ops *g590_fp16(void) {
+  const g590_fp16_ops *f16c = g590_fp16_f16c();
+  return f16c ? f16c : &g590_fp16_portable;
+}
+
+bool g590_pack_half(uint16_t *dst, const float *src, size_t n) {
+  return g590_fp16()->pack(dst, src, n);
 }

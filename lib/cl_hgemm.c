@@ -1,0 +1,264 @@
+/* The device path of gemm590_hgemm.
+ *
+ * A, B and C are binary16 on both sides, so they cross the host link as
+ * they are (half the bytes of float32) into dense device copies (leading
+ * dimension = rows), and the fp16_mixed kernel, built with -DC_HALF=1,
+ * reads and writes C as binary16.  Like the float32 link (lib/cl_link.c,
+ * whose functions move float columns only), large transfers go through two
+ * pinned chunks: host threads pack whole columns into one while the DMA of
+ * the other is in flight, since pageable copies crawl (about 8 GB/s
+ * against 55 GB/s pinned on the H100 host).  C reaches the caller's memory
+ * only after the kernel finished, whole columns at a time: after a failure
+ * every column is either final or untouched. */
+#include <limits.h>
+#include <stdio.h>
+
+#include "cl_engine.h"
+#include "hgemm.h"
+
+#define CHUNK_BYTES (g590_config_get()->link_chunk_bytes)
+
+/* This path's pinned chunks (the float32 link keeps its own), created on
+ * first use and kept for the life of the process; under the engine lock. */
+static g590_pinned pinned[2];
+
+/* A transfer sequence of one call: which chunk is next, and the copy still
+ * reading each chunk. */
+typedef struct transfers {
+  g590_engine *e;
+  cl_event pending[2];
+  int next;
+} transfers;
+
+static size_t half_bytes(int64_t rows, int64_t cols) { return (size_t)rows * (size_t)cols * 2; }
+
+/* Maps the two pinned chunks once; false when the device cannot give them. */
+static bool ensure_pinned(g590_engine *e, char *why, size_t why_len) {
+  for (int i = 0; i < 2; i++) {
+    g590_pinned *p = &pinned[i];
+    if (p->host) continue;
+    cl_int err = CL_SUCCESS;
+    p->mem = g590_fault("clCreateBuffer")
+                 ? (err = CL_MEM_OBJECT_ALLOCATION_FAILURE, NULL)
+                 : clCreateBuffer(e->context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR,
+                                  CHUNK_BYTES, NULL, &err);
+    if (g590_cl_failed(err, "clCreateBuffer", why, why_len)) return false;
+    p->host = g590_fault("clEnqueueMapBuffer")
+                  ? (err = CL_MAP_FAILURE, NULL)
+                  : clEnqueueMapBuffer(e->queue, p->mem, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0,
+                                       CHUNK_BYTES, 0, NULL, NULL, &err);
+    if (g590_cl_failed(err, "clEnqueueMapBuffer", why, why_len)) {
+      clReleaseMemObject(p->mem);
+      p->mem = NULL;
+      p->host = NULL;
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool wait_release(cl_event *ev, char *why, size_t why_len) {
+  if (!*ev) return true;
+  cl_int err = G590_CL("clWaitForEvents", clWaitForEvents(1, ev));
+  clReleaseEvent(*ev);
+  *ev = NULL;
+  return !g590_cl_failed(err, "clWaitForEvents", why, why_len);
+}
+
+/* Waits for every copy of the sequence; true when all of them succeeded. */
+static bool transfers_wait(transfers *t, char *why, size_t why_len) {
+  bool ok = true;
+  for (int i = 0; i < 2; i++) ok = wait_release(&t->pending[i], why, why_len) && ok;
+  return ok;
+}
+
+/* Queues the copy of the rows x cols matrix at `src` (leading dimension
+ * ld) into the dense `dst`.  `src` may be read until transfers_wait. */
+static bool upload(transfers *t, cl_mem dst, const uint16_t *src, int64_t rows, int64_t cols,
+                   int64_t ld, char *why, size_t why_len) {
+  g590_engine *e = t->e;
+  size_t row_bytes = (size_t)rows * 2, ld_bytes = (size_t)ld * 2;
+  int64_t per_chunk = (int64_t)(CHUNK_BYTES / row_bytes);
+  if (per_chunk == 0 || !ensure_pinned(e, why, why_len)) {
+    /* A column longer than a chunk, or no pinned memory: all columns
+     * through pageable staging, blocking since the next operand reuses it. */
+    if (!g590_staging(e, half_bytes(rows, cols), why, why_len)) return false;
+    g590_copy_columns(e->staging, row_bytes, src, ld_bytes, row_bytes, cols);
+    cl_int err = G590_CL("clEnqueueWriteBuffer",
+                         clEnqueueWriteBuffer(e->queue, dst, CL_TRUE, 0, half_bytes(rows, cols),
+                                              e->staging, 0, NULL, NULL));
+    return !g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len);
+  }
+  for (int64_t c0 = 0; c0 < cols; c0 += per_chunk) {
+    int slot = t->next++ & 1;
+    int64_t n = cols - c0 < per_chunk ? cols - c0 : per_chunk;
+    if (!wait_release(&t->pending[slot], why, why_len)) return false;
+    g590_copy_columns(pinned[slot].host, row_bytes, src + c0 * ld, ld_bytes, row_bytes, n);
+    cl_int err = G590_CL("clEnqueueWriteBuffer",
+                         clEnqueueWriteBuffer(e->queue, dst, CL_FALSE, (size_t)c0 * row_bytes,
+                                              half_bytes(rows, n), pinned[slot].host, 0, NULL,
+                                              &t->pending[slot]));
+    if (g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len)) return false;
+  }
+  return true;
+}
+
+/* Queues the read of chunk i (columns [i * per_chunk, ...)) of the dense
+ * rows x cols matrix `src` into pinned[i % 2]. */
+static bool read_chunk(transfers *t, cl_mem src, int64_t rows, int64_t cols, int64_t per_chunk,
+                       int64_t i, char *why, size_t why_len) {
+  int64_t c0 = i * per_chunk, n = cols - c0 < per_chunk ? cols - c0 : per_chunk;
+  cl_int err = G590_CL("clEnqueueReadBuffer",
+                       clEnqueueReadBuffer(t->e->queue, src, CL_FALSE, half_bytes(rows, c0),
+                                           half_bytes(rows, n), pinned[i & 1].host, 0, NULL,
+                                           &t->pending[i & 1]));
+  return !g590_cl_failed(err, "clEnqueueReadBuffer", why, why_len);
+}
+
+/* Copies the dense rows x cols matrix `src` into `dst` (leading dimension
+ * ld), after every queued command finished.  *cols_done counts the leading
+ * columns already final in dst; on failure the others are untouched. */
+static bool download(transfers *t, cl_mem src, uint16_t *dst, int64_t rows, int64_t cols,
+                     int64_t ld, int64_t *cols_done, char *why, size_t why_len) {
+  g590_engine *e = t->e;
+  size_t row_bytes = (size_t)rows * 2, ld_bytes = (size_t)ld * 2;
+  int64_t per_chunk = (int64_t)(CHUNK_BYTES / row_bytes);
+  *cols_done = 0;
+  if (per_chunk == 0 || !ensure_pinned(e, why, why_len)) {
+    /* Read everything before touching the caller's C. */
+    if (!g590_staging(e, half_bytes(rows, cols), why, why_len)) return false;
+    cl_int err = G590_CL("clEnqueueReadBuffer",
+                         clEnqueueReadBuffer(e->queue, src, CL_TRUE, 0, half_bytes(rows, cols),
+                                             e->staging, 0, NULL, NULL));
+    if (g590_cl_failed(err, "clEnqueueReadBuffer", why, why_len)) return false;
+    g590_copy_columns(dst, ld_bytes, e->staging, row_bytes, row_bytes, cols);
+    *cols_done = cols;
+    return true;
+  }
+  /* Chunk i + 1 is read into one pinned chunk while chunk i is copied out
+   * of the other. */
+  int64_t chunks = (cols + per_chunk - 1) / per_chunk;
+  bool ok = read_chunk(t, src, rows, cols, per_chunk, 0, why, why_len);
+  for (int64_t i = 0; ok && i < chunks; i++) {
+    if (i + 1 < chunks) ok = read_chunk(t, src, rows, cols, per_chunk, i + 1, why, why_len);
+    ok = wait_release(&t->pending[i & 1], why, why_len) && ok;
+    if (!ok) break;
+    int64_t c0 = i * per_chunk, n = cols - c0 < per_chunk ? cols - c0 : per_chunk;
+    g590_copy_columns(dst + c0 * ld, ld_bytes, pinned[i & 1].host, row_bytes, row_bytes, n);
+    *cols_done = c0 + n;
+  }
+  transfers_wait(t, why, why_len);
+  return ok;
+}
+
+/* Kernel arguments, in the order of gemm590_fp16_mixed. */
+static bool set_args(cl_kernel k, const g590_call *s, cl_mem a, int lda, cl_mem b, int ldb,
+                     cl_mem c, char *why, size_t why_len) {
+  int m = (int)s->m, n = (int)s->n, kk = (int)s->k, ldc = m;
+  struct { size_t size; const void *value; } args[] = {
+      {sizeof m, &m},         {sizeof n, &n},           {sizeof kk, &kk},
+      {sizeof(float), &s->alpha}, {sizeof(cl_mem), &a}, {sizeof lda, &lda},
+      {sizeof(cl_mem), &b},   {sizeof ldb, &ldb},       {sizeof(float), &s->beta},
+      {sizeof(cl_mem), &c},   {sizeof ldc, &ldc}};
+  for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++) {
+    cl_int err = G590_CL("clSetKernelArg", clSetKernelArg(k, i, args[i].size, args[i].value));
+    if (g590_cl_failed(err, "clSetKernelArg", why, why_len)) return false;
+  }
+  return true;
+}
+
+static size_t round_up(int64_t x, size_t unit) { return ((size_t)x + unit - 1) / unit * unit; }
+
+/* Uploads, runs and reads back with the engine lock held; see download
+ * for *cols_done. */
+static bool run_locked(g590_engine *e, const g590_hcall *call, const g590_plan *plan,
+                       int64_t *cols_done, const char **origin, char *why, size_t why_len) {
+  const g590_call *s = &call->shape;
+  char options[256];
+  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d -DC_HALF=1",
+           plan->defines, s->trans_a, s->trans_b, s->beta == 0.0f);
+  cl_kernel kernel = g590_program_kernel(e, plan->family->name, options, origin, why, why_len);
+  if (!kernel) return false;
+
+  /* A and B as stored: a transposed operand is k x m (n x k). */
+  int64_t a_rows = s->trans_a ? s->k : s->m, a_cols = s->trans_a ? s->m : s->k;
+  int64_t b_rows = s->trans_b ? s->n : s->k, b_cols = s->trans_b ? s->k : s->n;
+  if (!g590_buffer_ensure(e, &e->a, half_bytes(a_rows, a_cols), why, why_len) ||
+      !g590_buffer_ensure(e, &e->b[0], half_bytes(b_rows, b_cols), why, why_len) ||
+      !g590_buffer_ensure(e, &e->c[0], half_bytes(s->m, s->n), why, why_len))
+    return false;
+  cl_mem a = e->a.mem, b = e->b[0].mem, c = e->c[0].mem;
+
+  transfers t = {e, {NULL, NULL}, 0};
+  bool ok = upload(&t, a, call->a, a_rows, a_cols, s->lda, why, why_len) &&
+            upload(&t, b, call->b, b_rows, b_cols, s->ldb, why, why_len);
+  /* beta = 0: C is never read, so it is not sent either. */
+  if (ok && s->beta != 0.0f) ok = upload(&t, c, call->c, s->m, s->n, s->ldc, why, why_len);
+  ok = ok && set_args(kernel, s, a, (int)a_rows, b, (int)b_rows, c, why, why_len);
+  cl_event done = NULL;
+  if (ok) {
+    size_t global[2] = {round_up(s->m, plan->tile[0]) / plan->tile[0] * plan->local[0],
+                        round_up(s->n, plan->tile[1]) / plan->tile[1] * plan->local[1]};
+    cl_int err = G590_CL("clEnqueueNDRangeKernel",
+                         clEnqueueNDRangeKernel(e->queue, kernel, 2, NULL, global, plan->local, 0,
+                                                NULL, &done));
+    ok = !g590_cl_failed(err, "clEnqueueNDRangeKernel", why, why_len);
+  }
+  /* The queue is in order: the kernel's end means the uploads' end too. */
+  ok = wait_release(&done, why, why_len) && ok;
+  ok = transfers_wait(&t, why, why_len) && ok;
+  ok = ok && download(&t, c, call->c, s->m, s->n, s->ldc, cols_done, why, why_len);
+  if (!ok) clFinish(e->queue); /* nothing queued may still touch host memory */
+  return ok;
+}
+
+/* The plan: fp16_mixed wherever the selector would run an SGEMM of this
+ * shape on the device (with its tuned parameters when it chose that
+ * family), the host otherwise.  A family forced by GEMM590_KERNEL other
+ * than fp16_mixed leaves the call on the host: no other family has a
+ * binary16 C. */
+static bool plan_call(const g590_engine *e, const g590_call *shape, g590_plan *plan, char *why,
+                      size_t why_len) {
+  const g590_family *half = g590_family_find("fp16_mixed");
+  if (!g590_select(shape, &e->info, plan, why, why_len)) return false;
+  if (plan->family == half) return true;
+  if (g590_config_get()->kernel) {
+    snprintf(why, why_len, "GEMM590_KERNEL=%s: gemm590_hgemm runs only fp16_mixed",
+             g590_config_get()->kernel);
+    return false;
+  }
+  g590_plan_family(plan, half, NULL,
+                   "binary16 data: fp16_mixed where SGEMM would use the device");
+  return true;
+}
+
+g590_status g590_device_hgemm(const g590_hcall *call, int64_t *cols_done, char *what,
+                              size_t what_len, char *why, size_t why_len) {
+  const g590_call *s = &call->shape;
+  *cols_done = 0;
+  g590_engine *e = g590_engine_get(why, why_len);
+  if (!e) return G590_NOT_HANDLED;
+  g590_plan plan;
+  if (!plan_call(e, s, &plan, why, why_len)) return G590_NOT_HANDLED;
+  /* Kernel indices and leading dimensions are 32-bit. */
+  if (s->m > INT_MAX || s->n > INT_MAX || s->k > INT_MAX) {
+    snprintf(why, why_len, "dimension beyond 32-bit kernel indices");
+    return G590_NOT_HANDLED;
+  }
+  int64_t a_elems = s->m * s->k, b_elems = s->k * s->n, c_elems = s->m * s->n;
+  uint64_t max_alloc = e->info.max_alloc;
+  if ((uint64_t)a_elems * 2 > max_alloc || (uint64_t)b_elems * 2 > max_alloc ||
+      (uint64_t)c_elems * 2 > max_alloc) {
+    snprintf(why, why_len, "operand larger than the device's largest buffer");
+    return G590_NOT_HANDLED;
+  }
+  const char *origin = "";
+  pthread_mutex_lock(&e->lock);
+  bool ok = run_locked(e, call, &plan, cols_done, &origin, why, why_len);
+  pthread_mutex_unlock(&e->lock);
+  if (!ok) return G590_NOT_HANDLED;
+  snprintf(what, what_len,
+           "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\" c=binary16",
+           plan.family->name, plan.defines, plan.rule, origin, e->info.name);
+  return G590_HANDLED;
+}
