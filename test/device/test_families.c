@@ -1,0 +1,176 @@
+/* Per-family correctness on the device: run with GEMM590_DEVICE=cpu and
+ * GEMM590_KERNEL=<family>, so that the family computes every call that is
+ * not a quick return or an alpha = 0 / K = 0 update (those never reach a
+ * kernel), whatever its size.
+ *
+ * Part 1, the sweep: cblas_sgemm column- and row-major and sgemm_, every
+ * transA x transB in {N, T, C}, alpha in {0, 1, -1.5}, beta in {0, 1, 0.5},
+ * M, N, K in {0, 1, 2, 3, 7, 16, 33, 67} (edge tiles of every family),
+ * leading dimensions padded by 0 to 4.  Part 2: random shapes up to
+ * --max-size through every exported spelling, sizes next to tile
+ * multiples, paddings up to 37.  Every call: C against the float64
+ * reference, NaN-poisoned C when beta = 0, C's padding and guards and all
+ * of A and B unchanged.  At the end the counters must show every counted
+ * call on the device and none on the host: a silent fallback would pass
+ * the numeric checks.
+ *
+ * --binary16 is for families that store A and B as binary16 (fp16_mixed).
+ * The sweep then uses operands that are binary16 values already, so the
+ * float32 bound applies unchanged; the random shapes use arbitrary float32
+ * operands, compared elementwise (float32 bound) with the reference of the
+ * operands rounded to nearest binary16 (so truncation instead of rounding
+ * fails), and against the unrounded reference with the precision contract
+ * of dev_half_contract (device.h), a normwise bound of about 2^-10. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "device.h"
+#include "gemm590.h"
+
+typedef struct options {
+  bool binary16;
+  int random;
+  int64_t max_size;
+  uint64_t seed;
+} options;
+
+typedef struct stats {
+  uint64_t calls, counted, failures;
+  double max_ratio, max_contract;
+} stats;
+
+static bool parse_number(const char *s, long long min, long long *out) {
+  char *end = NULL;
+  errno = 0;
+  long long v = strtoll(s, &end, 0);
+  if (!*s || *end || errno || v < min) return false;
+  *out = v;
+  return true;
+}
+
+static bool parse_options(int argc, char **argv, options *o) {
+  *o = (options){.random = 200, .max_size = 512, .seed = 590};
+  for (int i = 1; i < argc; i++) {
+    const char *val = i + 1 < argc ? argv[i + 1] : "";
+    long long v;
+    if (strcmp(argv[i], "--binary16") == 0)
+      o->binary16 = true;
+    else if (strcmp(argv[i], "--random") == 0 && parse_number(val, 0, &v) && v <= 100000)
+      o->random = (int)v, i++;
+    else if (strcmp(argv[i], "--max-size") == 0 && parse_number(val, 1, &v) && v <= 100000)
+      o->max_size = v, i++;
+    else if (strcmp(argv[i], "--seed") == 0 && parse_number(val, 0, &v))
+      o->seed = (uint64_t)v, i++;
+    else
+      return false;
+  }
+  return true;
+}
+
+static void record(stats *st, const check_gemm *g, dev_outcome r) {
+  st->calls++;
+  if (dev_counted(g)) st->counted++;
+  if (!r.ok) st->failures++;
+  if (r.max_ratio > st->max_ratio) st->max_ratio = r.max_ratio;
+  if (r.contract_ratio > st->max_contract) st->max_contract = r.contract_ratio;
+}
+
+static void sweep(const options *o, stats *st) {
+  static const int64_t sizes[] = {0, 1, 2, 3, 7, 16, 33, 67};
+  static const char trans[] = "NTC";
+  static const float alphas[] = {0.0f, 1.0f, -1.5f}, betas[] = {0.0f, 1.0f, 0.5f};
+  static const struct {
+    check_entry entry;
+    char layout;
+  } entries[] = {{CHECK_CBLAS, 'C'}, {CHECK_CBLAS, 'R'}, {CHECK_FORTRAN, 'C'}};
+  enum { NSIZES = sizeof sizes / sizeof sizes[0] };
+  check_rng rng;
+  check_rng_seed(&rng, o->seed);
+  for (int e = 0; e < 3; e++)
+    for (int ta = 0; ta < 3; ta++)
+      for (int tb = 0; tb < 3; tb++)
+        for (int al = 0; al < 3; al++)
+          for (int be = 0; be < 3; be++)
+            for (int im = 0; im < NSIZES; im++)
+              for (int in = 0; in < NSIZES; in++)
+                for (int ik = 0; ik < NSIZES; ik++) {
+                  check_gemm g = {.entry = entries[e].entry, .layout = entries[e].layout,
+                                  .transa = trans[ta], .transb = trans[tb], .m = sizes[im],
+                                  .n = sizes[in], .k = sizes[ik], .alpha = alphas[al],
+                                  .beta = betas[be]};
+                  int64_t pa = check_rng_range(&rng, 0, 4), pb = check_rng_range(&rng, 0, 4),
+                          pc = check_rng_range(&rng, 0, 4);
+                  record(st, &g,
+                         dev_run(g, pa, pb, pc, o->binary16 ? DEV_HALF_EXACT : DEV_F32, &rng,
+                                 "sweep"));
+                }
+}
+
+static void random_shapes(const options *o, stats *st) {
+  check_rng rng;
+  check_rng_seed(&rng, o->seed ^ 0x5eed5eed5eedu);
+  for (int s = 0; s < o->random; s++) {
+    check_gemm g = dev_random_call(&rng, o->max_size, true);
+    int64_t pa = check_rng_range(&rng, 0, 37), pb = check_rng_range(&rng, 0, 37),
+            pc = check_rng_range(&rng, 0, 37);
+    record(st, &g,
+           dev_run(g, pa, pb, pc, o->binary16 ? DEV_HALF_ROUNDED : DEV_F32, &rng, "random"));
+  }
+}
+
+static double seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+  options o;
+  if (!parse_options(argc, argv, &o)) {
+    fprintf(stderr, "usage: %s [--binary16] [--random N] [--max-size S] [--seed X]\n"
+            "  (run with GEMM590_DEVICE=cpu GEMM590_KERNEL=<family>)\n", argv[0]);
+    return 2;
+  }
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  const char *family = getenv("GEMM590_KERNEL");
+  if (!family || !*family) {
+    fprintf(stderr, "%s: GEMM590_KERNEL must name the family under test\n", argv[0]);
+    return 2;
+  }
+  dev_require_cpu_device();
+  printf("family %s%s: seed %" PRIu64 ", %d random shapes up to %" PRId64 "\n", family,
+         o.binary16 ? " (binary16 operands)" : "", o.seed, o.random, o.max_size);
+
+  gemm590_reset_counters();
+  stats st = {0};
+  double t0 = seconds();
+  sweep(&o, &st);
+  uint64_t sweep_calls = st.calls, sweep_failures = st.failures;
+  double t1 = seconds();
+  random_shapes(&o, &st);
+  double t2 = seconds();
+
+  uint64_t host, device;
+  dev_counters(&host, &device);
+  printf("sweep: %" PRIu64 " calls, %" PRIu64 " failed, %.1f s\n", sweep_calls, sweep_failures,
+         t1 - t0);
+  printf("random: %" PRIu64 " calls, %" PRIu64 " failed, %.1f s\n", st.calls - sweep_calls,
+         st.failures - sweep_failures, t2 - t1);
+  printf("worst elementwise error: %.3g of the bound\n", st.max_ratio);
+  if (o.binary16)
+    printf("worst binary16 contract ratio: %.3g of the bound\n", st.max_contract);
+  printf("counters: %" PRIu64 " device, %" PRIu64 " host; %" PRIu64 " counted calls made\n",
+         device, host, st.counted);
+
+  bool ok = st.failures == 0;
+  if (device != st.counted || host != 0) {
+    printf("FAIL: every counted call must run on the device (family %s)\n", family);
+    ok = false;
+  }
+  printf("%s\n", ok ? "PASS" : "FAIL");
+  return ok ? 0 : 1;
+}
