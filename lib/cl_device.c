@@ -14,10 +14,18 @@ static bool engine_ready;
 static char engine_why[192];
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 
-/* Set in a child after fork(): the OpenCL objects belong to the parent
- * (drivers do not survive fork), so the child computes on the host. */
-static volatile bool forked_child;
-static void on_fork_child(void) { forked_child = true; }
+/* Set in a child after fork() once the parent has begun opening the device:
+ * the OpenCL objects (possibly half made, by another thread) belong to the
+ * parent, and drivers do not survive fork, so the child computes on the
+ * host.  The handler is registered when the library loads (no OpenCL is
+ * touched then), so no fork can slip in before it. */
+static volatile bool engine_started, forked_child;
+static void on_fork_child(void) {
+  if (engine_started) forked_child = true;
+}
+__attribute__((constructor)) static void register_fork_handler(void) {
+  pthread_atfork(NULL, NULL, on_fork_child);
+}
 
 static bool contains_nocase(const char *haystack, const char *needle) {
   for (; *haystack; haystack++) {
@@ -121,6 +129,7 @@ static bool choose_device(cl_platform_id *platform, cl_device_id *device) {
 
 static void engine_init(void) {
   cl_int err = CL_SUCCESS;
+  engine_started = true;
   if (!choose_device(&engine.platform, &engine.device)) return;
   cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)engine.platform,
                                    0};
@@ -143,7 +152,6 @@ static void engine_init(void) {
     return;
   }
   pthread_mutex_init(&engine.lock, NULL);
-  pthread_atfork(NULL, NULL, on_fork_child);
   engine_ready = true;
   if (g590_config_get()->verbose)
     fprintf(stderr, "gemm590: device \"%s\" (%s, driver %s)\n", engine.info.name,

@@ -37,6 +37,9 @@ const char *g590_cl_error_name(cl_int err) {
   }
 }
 
+/* Set when this thread's last failure was injected, for the log line. */
+static _Thread_local bool injected;
+
 /* GEMM590_FAULT=<call> fails every call of that site; <call>@<n> only the
  * n-th (counting from 1), to inject a failure in the middle of a call. */
 bool g590_fault(const char *call) {
@@ -45,8 +48,8 @@ bool g590_fault(const char *call) {
   if (!fault) return false;
   size_t len = strcspn(fault, "@");
   if (strlen(call) != len || strncmp(fault, call, len) != 0) return false;
-  if (fault[len] != '@') return true;
-  return ++hits == atol(fault + len + 1);
+  injected = fault[len] != '@' || ++hits == atol(fault + len + 1);
+  return injected;
 }
 
 bool g590_cl_failed(cl_int err, const char *call, char *why, size_t why_len) {
@@ -54,7 +57,8 @@ bool g590_cl_failed(cl_int err, const char *call, char *why, size_t why_len) {
   const char *name = g590_cl_error_name(err);
   if (g590_config_get()->verbose)
     fprintf(stderr, "gemm590: OpenCL %s failed: %s (%d)%s\n", call, name, (int)err,
-            g590_fault(call) ? " [injected by GEMM590_FAULT]" : "");
+            injected ? " [injected by GEMM590_FAULT]" : "");
+  injected = false;
   snprintf(why, why_len, "error: %s %s", call, name);
   return true;
 }

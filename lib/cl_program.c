@@ -64,8 +64,11 @@ static bool cache_dir(char *dir, size_t len) {
   return mkdir_p(dir) == 0;
 }
 
-static char *read_file(const char *path, size_t *len) {
+/* The file's bytes, or NULL with *exists false when there is no file (an
+ * empty or unreadable file gives NULL with *exists true). */
+static char *read_file(const char *path, size_t *len, bool *exists) {
   FILE *f = fopen(path, "rb");
+  *exists = f != NULL;
   if (!f) return NULL;
   char *data = NULL;
   if (fseek(f, 0, SEEK_END) == 0) {
@@ -148,9 +151,10 @@ static cl_program build(g590_engine *e, cl_program program, const char *options,
 static cl_program load_cached(g590_engine *e, const char *path, const char *key,
                               const char *options) {
   size_t len = 0, bin_len = 0;
-  char *file = read_file(path, &len);
-  if (!file) return NULL;
-  const unsigned char *bin = parse_cache_file(file, len, key, &bin_len);
+  bool exists;
+  char *file = read_file(path, &len, &exists);
+  if (!exists) return NULL;
+  const unsigned char *bin = file ? parse_cache_file(file, len, key, &bin_len) : NULL;
   cl_program program = NULL;
   if (bin) {
     cl_int err = CL_SUCCESS, status = CL_SUCCESS;
