@@ -149,6 +149,8 @@ def each_use(checks, probe, family, site, cache):
             return n, partial
         if not hit:
             return n - 1, partial
+        if not all("[injected by GEMM590_FAULT]" in l for l in injected_lines(r, site)):
+            checks.check(False, f"{family} {site}@{n}: failure not marked as injected")
         if "device_columns=" in r.stderr:
             partial += 1
         # Not strict: a build failing on a cached binary is retried from source.
