@@ -2,7 +2,8 @@
 # Runs the correctness sweep and the benchmarks on the GPU machine.
 # Expects the build output and runtime libraries in ./devpkg (see
 # bench/NOTES.md for how it is assembled) and writes logs to $OUT.
-# Usage: bench/device_run.sh [check] [bench SIZES] [regblock SIZES EXTRA] [big] [trans] [cublas]
+# Usage: bench/device_run.sh [check] [bench SIZES] [regblock SIZES EXTRA] [big] [trans]
+#                            [half] [cublas]
 set -uo pipefail
 mkdir -p /tmp/icd
 echo /usr/lib/libnvidia-opencl.so.1 >/tmp/icd/nvidia.icd
@@ -25,6 +26,20 @@ while [ $# -gt 0 ]; do
     echo "== sweep selector (no forcing)"
     timeout 300 devpkg/test_sweep --random 30 >"$OUT/sweep_selector.log" 2>&1
     echo "rc=$? $(tail -3 "$OUT/sweep_selector.log" | tr '\n' ' ')"
+    for fam in tile20_v3 tile24 regblock "fp16_mixed --binary16"; do
+      echo "== test_families $fam (float64 reference; fp16 with its own bound)"
+      args=""
+      [ "$fam" != "${fam#* }" ] && args=${fam#* }
+      GEMM590_KERNEL=${fam%% *} GEMM590_LINK_CHUNK=65536 timeout 300 devpkg/test_families \
+        $args >"$OUT/families_${fam%% *}.log" 2>&1
+      echo "rc=$? $(tail -2 "$OUT/families_${fam%% *}.log" | tr '\n' ' ')"
+    done
+    echo "== program cache: a second process loads the binary"
+    rm -rf /tmp/g590-cache-check
+    for i in 1 2; do
+      GEMM590_CACHE_DIR=/tmp/g590-cache-check GEMM590_VERBOSE=1 GEMM590_KERNEL=regblock \
+        devpkg/probe one 2>&1 | grep -o "program=[a-z]*" | head -1
+    done
     echo "== bigindex on the device"
     GEMM590_MIN_DEVICE_FLOPS=0 GEMM590_VERBOSE=1 devpkg/test_bigindex >"$OUT/bigindex.log" 2>&1
     echo "rc=$? $(grep -c path=device "$OUT/bigindex.log") device calls; $(tail -1 "$OUT/bigindex.log")"
@@ -51,6 +66,9 @@ while [ $# -gt 0 ]; do
         --variants "regblock:-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8" \
         --csv "$OUT/bench_$t.csv" 2>&1 | tee "$OUT/bench_$t.txt"
     done
+    ;;
+  half)
+    devpkg/half-bench --sizes 1024,2048,4096,8192 --no-host 2>&1 | tee "$OUT/half.txt"
     ;;
   cublas)
     python3 bench/cublas_ref.py 256 512 1024 1280 2048 4096 8192 | tee "$OUT/cublas.csv"
