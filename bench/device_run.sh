@@ -37,8 +37,8 @@ while [ $# -gt 0 ]; do
     echo "== program cache: a second process loads the binary"
     rm -rf /tmp/g590-cache-check
     for i in 1 2; do
-      GEMM590_CACHE_DIR=/tmp/g590-cache-check GEMM590_VERBOSE=1 GEMM590_KERNEL=regblock \
-        devpkg/probe one 2>&1 | grep -o "program=[a-z]*" | head -1
+      GEMM590_CACHE_DIR=/tmp/g590-cache-check GEMM590_VERBOSE=1 GEMM590_MIN_DEVICE_FLOPS=0 \
+        devpkg/test_bigindex 2>&1 | grep -o "program=[a-z]*" | head -1
     done
     echo "== bigindex on the device"
     GEMM590_MIN_DEVICE_FLOPS=0 GEMM590_VERBOSE=1 devpkg/test_bigindex >"$OUT/bigindex.log" 2>&1
