@@ -24,3 +24,48 @@ int g590_check_fortran(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t
   if (ldc < max1(m)) return 13;
   return 0;
 }
+
+enum { ROW_MAJOR = 101, COL_MAJOR = 102, NO_TRANS = 111, TRANS = 112, CONJ_TRANS = 113 };
+
+static int parse_cblas_trans(int t) {
+  if (t == NO_TRANS) return 0;
+  if (t == TRANS || t == CONJ_TRANS) return 1;
+  return -1;
+}
+
+static char trans_letter(int t) { return t == NO_TRANS ? 'N' : t == TRANS ? 'T' : 'C'; }
+
+/* Netlib CBLAS numbering: layout 1, transA 2, transB 3, M 4, N 5, K 6,
+ * lda 9, ldb 11, ldc 14.  Netlib checks a row-major call on the swapped
+ * column-major problem and reports the number of the swapped parameter
+ * (M <-> N, lda <-> ldb) with its global RowMajorStrg set; cblas_xerbla
+ * translates back.  We report the same raw numbers to an application's
+ * cblas_xerbla (the reference CBLAS tester checks exactly this), and
+ * g590_report_cblas prints the caller's parameter number otherwise. */
+int g590_cblas_shape(g590_call *call, int layout, int transa, int transb, int64_t m, int64_t n,
+                     int64_t k, int64_t lda, int64_t ldb, int64_t ldc, bool *swapped) {
+  static const int cblas_number[14] = {[3] = 4, [4] = 5, [5] = 6, [8] = 9, [10] = 11,
+                                       [13] = 14};
+  int ta = parse_cblas_trans(transa), tb = parse_cblas_trans(transb);
+  *swapped = layout == ROW_MAJOR;
+  if (layout != ROW_MAJOR && layout != COL_MAJOR) return 1;
+  if (ta < 0) return 2;
+  if (tb < 0) return 3;
+  call->layout = *swapped ? 'R' : 'C';
+  call->user_ta = trans_letter(transa);
+  call->user_tb = trans_letter(transb);
+  call->user_m = m;
+  call->user_n = n;
+  call->k = k;
+  call->ldc = ldc;
+  /* Row-major: C^T = B^T A^T, a column-major problem with m' = N, n' = M,
+   * A' = B, B' = A. */
+  call->trans_a = *swapped ? tb : ta;
+  call->trans_b = *swapped ? ta : tb;
+  call->m = *swapped ? n : m;
+  call->n = *swapped ? m : n;
+  call->lda = *swapped ? ldb : lda;
+  call->ldb = *swapped ? lda : ldb;
+  return cblas_number[g590_check_fortran(call->trans_a, call->trans_b, call->m, call->n,
+                                         call->k, call->lda, call->ldb, call->ldc)];
+}

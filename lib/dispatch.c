@@ -6,10 +6,7 @@
 #include "gemm590.h"
 #include "g590.h"
 
-/* One line per call: "gemm590: <entry> <shape> " + the path and reason. */
-static void log_line(const g590_call *call, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-static void log_line(const g590_call *call, const char *format, ...) {
+void g590_log_call(const g590_call *call, const char *format, ...) {
   char tail[512];
   va_list ap;
   va_start(ap, format);
@@ -31,13 +28,13 @@ void g590_sgemm(const g590_call *call) {
   bool verbose = g590_config_get()->verbose;
   if (call->m == 0 || call->n == 0 ||
       ((call->alpha == 0.0f || call->k == 0) && call->beta == 1.0f)) {
-    if (verbose) log_line(call, "path=none reason=\"quick return\"");
+    if (verbose) g590_log_call(call, "path=none reason=\"quick return\"");
     return;
   }
   if (call->alpha == 0.0f || call->k == 0) {
     /* The reference never reads A or B here: C = beta * C. */
     g590_scale_c(call);
-    if (verbose) log_line(call, "path=host reason=\"alpha=0 or K=0: C=beta*C\"");
+    if (verbose) g590_log_call(call, "path=host reason=\"alpha=0 or K=0: C=beta*C\"");
     return;
   }
 
@@ -49,7 +46,7 @@ void g590_sgemm(const g590_call *call) {
   } else if (g590_device_sgemm(call, &cols_done, what, sizeof what, why, sizeof why) ==
              G590_HANDLED) {
     g590_count(GEMM590_PATH_DEVICE, flops);
-    if (verbose) log_line(call, "path=device %s", what);
+    if (verbose) g590_log_call(call, "path=device %s", what);
     return;
   }
   /* The device may have delivered leading columns of C before failing:
@@ -62,8 +59,8 @@ void g590_sgemm(const g590_call *call) {
   g590_host_sgemm(&rest, &how);
   g590_count(GEMM590_PATH_HOST, flops);
   if (verbose && cols_done)
-    log_line(call, "path=host reason=\"%s\" host=%s device_columns=%lld", why, how,
+    g590_log_call(call, "path=host reason=\"%s\" host=%s device_columns=%lld", why, how,
              (long long)cols_done);
   else if (verbose)
-    log_line(call, "path=host reason=\"%s\" host=%s", why, how);
+    g590_log_call(call, "path=host reason=\"%s\" host=%s", why, how);
 }

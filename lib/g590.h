@@ -56,6 +56,13 @@ int g590_check_fortran(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t
                        int64_t ldb, int64_t ldc);
 /* Parses a Fortran transpose letter: 'N' -> 0, 'T'/'C' -> 1, else -1. */
 int g590_parse_trans_char(char t);
+/* Checks a CBLAS-style GEMM (netlib numbering) and fills the normalised
+ * shape of *call: everything but entry, alpha, beta, fp16_ok and the data
+ * pointers.  Returns 0 when valid, else the number to report with
+ * g590_report_cblas.  *swapped is set for row-major calls: the caller's B
+ * is then the normalised A and its A the normalised B (C^T = B^T A^T). */
+int g590_cblas_shape(g590_call *call, int layout, int transa, int transb, int64_t m, int64_t n,
+                     int64_t k, int64_t lda, int64_t ldb, int64_t ldc, bool *swapped);
 
 /* ---- error reporting (lib/xerbla.c) ---- */
 void g590_report_fortran(const char *srname6, int info);
@@ -68,6 +75,10 @@ void g590_report_cblas(int info, const char *rout, bool row_major);
 void g590_sgemm(const g590_call *call);
 /* Logs an invalid call (one verbose line) without running it. */
 void g590_log_invalid(const char *entry, int info);
+/* The verbose line of a call: "gemm590: <entry> <shape> " + the formatted
+ * path and reason. */
+void g590_log_call(const g590_call *call, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* ---- device path (lib/device*.c) ---- */
 typedef enum { G590_HANDLED = 0, G590_NOT_HANDLED = 1 } g590_status;
