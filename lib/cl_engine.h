@@ -81,6 +81,9 @@ bool g590_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *wh
                         size_t why_len);
 
 /* ---- the host link (lib/cl_link.c), under the engine lock ---- */
+/* Maps the two pinned chunks e->pinned once (GEMM590_LINK_CHUNK bytes
+ * each); false when the device cannot give them. */
+bool g590_pinned_ensure(g590_engine *e, char *why, size_t why_len);
 /* Queues the copy of operand x into `dst` (laid out dev_rows x dev_cols).
  * The caller's memory may be read until the queue finishes. */
 bool g590_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, char *why,

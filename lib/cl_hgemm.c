@@ -16,11 +16,9 @@
 #include "cl_engine.h"
 #include "hgemm.h"
 
+/* The pinned chunks are the float32 link's (g590_pinned_ensure), shared
+ * under the engine lock. */
 #define CHUNK_BYTES (g590_config_get()->link_chunk_bytes)
-
-/* This path's pinned chunks (the float32 link keeps its own), created on
- * first use and kept for the life of the process; under the engine lock. */
-static g590_pinned pinned[2];
 
 /* A transfer sequence of one call: which chunk is next, and the copy still
  * reading each chunk. */
@@ -31,31 +29,6 @@ typedef struct transfers {
 } transfers;
 
 static size_t half_bytes(int64_t rows, int64_t cols) { return (size_t)rows * (size_t)cols * 2; }
-
-/* Maps the two pinned chunks once; false when the device cannot give them. */
-static bool ensure_pinned(g590_engine *e, char *why, size_t why_len) {
-  for (int i = 0; i < 2; i++) {
-    g590_pinned *p = &pinned[i];
-    if (p->host) continue;
-    cl_int err = CL_SUCCESS;
-    p->mem = g590_fault("clCreateBuffer")
-                 ? (err = CL_MEM_OBJECT_ALLOCATION_FAILURE, NULL)
-                 : clCreateBuffer(e->context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR,
-                                  CHUNK_BYTES, NULL, &err);
-    if (g590_cl_failed(err, "clCreateBuffer", why, why_len)) return false;
-    p->host = g590_fault("clEnqueueMapBuffer")
-                  ? (err = CL_MAP_FAILURE, NULL)
-                  : clEnqueueMapBuffer(e->queue, p->mem, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0,
-                                       CHUNK_BYTES, 0, NULL, NULL, &err);
-    if (g590_cl_failed(err, "clEnqueueMapBuffer", why, why_len)) {
-      clReleaseMemObject(p->mem);
-      p->mem = NULL;
-      p->host = NULL;
-      return false;
-    }
-  }
-  return true;
-}
 
 static bool wait_release(cl_event *ev, char *why, size_t why_len) {
   if (!*ev) return true;
@@ -79,7 +52,7 @@ static bool upload(transfers *t, cl_mem dst, const uint16_t *src, int64_t rows, 
   g590_engine *e = t->e;
   size_t row_bytes = (size_t)rows * 2, ld_bytes = (size_t)ld * 2;
   int64_t per_chunk = (int64_t)(CHUNK_BYTES / row_bytes);
-  if (per_chunk == 0 || !ensure_pinned(e, why, why_len)) {
+  if (per_chunk == 0 || !g590_pinned_ensure(e, why, why_len)) {
     /* A column longer than a chunk, or no pinned memory: all columns
      * through pageable staging, blocking since the next operand reuses it. */
     if (!g590_staging(e, half_bytes(rows, cols), why, why_len)) return false;
@@ -93,10 +66,10 @@ static bool upload(transfers *t, cl_mem dst, const uint16_t *src, int64_t rows, 
     int slot = t->next++ & 1;
     int64_t n = cols - c0 < per_chunk ? cols - c0 : per_chunk;
     if (!wait_release(&t->pending[slot], why, why_len)) return false;
-    g590_copy_columns(pinned[slot].host, row_bytes, src + c0 * ld, ld_bytes, row_bytes, n);
+    g590_copy_columns(e->pinned[slot].host, row_bytes, src + c0 * ld, ld_bytes, row_bytes, n);
     cl_int err = G590_CL("clEnqueueWriteBuffer",
                          clEnqueueWriteBuffer(e->queue, dst, CL_FALSE, (size_t)c0 * row_bytes,
-                                              half_bytes(rows, n), pinned[slot].host, 0, NULL,
+                                              half_bytes(rows, n), e->pinned[slot].host, 0, NULL,
                                               &t->pending[slot]));
     if (g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len)) return false;
   }
@@ -104,13 +77,13 @@ static bool upload(transfers *t, cl_mem dst, const uint16_t *src, int64_t rows, 
 }
 
 /* Queues the read of chunk i (columns [i * per_chunk, ...)) of the dense
- * rows x cols matrix `src` into pinned[i % 2]. */
+ * rows x cols matrix `src` into the pinned chunk i % 2. */
 static bool read_chunk(transfers *t, cl_mem src, int64_t rows, int64_t cols, int64_t per_chunk,
                        int64_t i, char *why, size_t why_len) {
   int64_t c0 = i * per_chunk, n = cols - c0 < per_chunk ? cols - c0 : per_chunk;
   cl_int err = G590_CL("clEnqueueReadBuffer",
                        clEnqueueReadBuffer(t->e->queue, src, CL_FALSE, half_bytes(rows, c0),
-                                           half_bytes(rows, n), pinned[i & 1].host, 0, NULL,
+                                           half_bytes(rows, n), t->e->pinned[i & 1].host, 0, NULL,
                                            &t->pending[i & 1]));
   return !g590_cl_failed(err, "clEnqueueReadBuffer", why, why_len);
 }
@@ -124,7 +97,7 @@ static bool download(transfers *t, cl_mem src, uint16_t *dst, int64_t rows, int6
   size_t row_bytes = (size_t)rows * 2, ld_bytes = (size_t)ld * 2;
   int64_t per_chunk = (int64_t)(CHUNK_BYTES / row_bytes);
   *cols_done = 0;
-  if (per_chunk == 0 || !ensure_pinned(e, why, why_len)) {
+  if (per_chunk == 0 || !g590_pinned_ensure(e, why, why_len)) {
     /* Read everything before touching the caller's C. */
     if (!g590_staging(e, half_bytes(rows, cols), why, why_len)) return false;
     cl_int err = G590_CL("clEnqueueReadBuffer",
@@ -144,7 +117,7 @@ static bool download(transfers *t, cl_mem src, uint16_t *dst, int64_t rows, int6
     ok = wait_release(&t->pending[i & 1], why, why_len) && ok;
     if (!ok) break;
     int64_t c0 = i * per_chunk, n = cols - c0 < per_chunk ? cols - c0 : per_chunk;
-    g590_copy_columns(dst + c0 * ld, ld_bytes, pinned[i & 1].host, row_bytes, row_bytes, n);
+    g590_copy_columns(dst + c0 * ld, ld_bytes, e->pinned[i & 1].host, row_bytes, row_bytes, n);
     *cols_done = c0 + n;
   }
   transfers_wait(t, why, why_len);

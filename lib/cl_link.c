@@ -27,8 +27,7 @@ enum { MIN_PINNED = 1 << 20, MIN_CHUNK = 4 << 20 };
  * wider host pitches are packed on the host instead. */
 #define MAX_HOST_PITCH ((size_t)1 << 31)
 
-/* Maps two pinned chunks once; false when the device cannot give them. */
-static bool ensure_pinned(g590_engine *e, char *why, size_t why_len) {
+bool g590_pinned_ensure(g590_engine *e, char *why, size_t why_len) {
   for (int i = 0; i < 2; i++) {
     g590_pinned *p = &e->pinned[i];
     if (p->host) continue;
@@ -115,7 +114,7 @@ bool g590_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, char *w
   size_t row_bytes = (size_t)x->rows * sizeof(float), ld_bytes = (size_t)x->ld * sizeof(float);
   int64_t per_chunk = chunk_columns(row_bytes, x->cols);
   if (per_chunk == 0 ||
-      !ensure_pinned(e, why, why_len)) {
+      !g590_pinned_ensure(e, why, why_len)) {
     if (ld_bytes < MAX_HOST_PITCH) {
       cl_int err = write_columns(e, dst, x, 0, x->cols, x->data, ld_bytes, CL_FALSE, NULL);
       return !g590_cl_failed(err, write_name(x, ld_bytes, x->cols), why, why_len);
@@ -166,7 +165,7 @@ bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, float
   int64_t per_chunk = chunk_columns(row_bytes, c->cols);
   *cols_done = 0;
   if (per_chunk == 0 ||
-      !ensure_pinned(e, why, why_len)) {
+      !g590_pinned_ensure(e, why, why_len)) {
     /* Small: read everything into host staging first, so that a failure
      * leaves the caller's C untouched. */
     if (!g590_staging(e, row_bytes * (size_t)c->cols, why, why_len)) return false;
