@@ -35,8 +35,12 @@ static void config_read(void) {
   if (v && *v) {
     char *end = NULL;
     double d = strtod(v, &end);
-    if (end != v && d >= 0) config.min_device_flops = d;
+    if (end != v && d >= 0) {
+      config.min_device_flops = d;
+      config.min_device_flops_set = true;
+    }
   }
+  config.table = env_string("GEMM590_TABLE");
   /* 32 MiB chunks: large enough for full link speed, small enough that
    * packing one overlaps the DMA of the other (measured on the H100 host). */
   config.link_chunk_bytes = (size_t)32 << 20;

@@ -38,6 +38,8 @@ typedef struct g590_config {
   const char *cache_dir;      /* GEMM590_CACHE_DIR, NULL = XDG default */
   const char *fault;          /* GEMM590_FAULT: test hook, fail this OpenCL step */
   double min_device_flops;    /* GEMM590_MIN_DEVICE_FLOPS: below this, host */
+  bool min_device_flops_set;  /* ... given explicitly: the rules decide, not the table */
+  const char *table;          /* GEMM590_TABLE: a table file, or "off"; NULL = cache dir's */
   size_t link_chunk_bytes;    /* GEMM590_LINK_CHUNK: pinned staging chunk size */
   int link_threads;           /* GEMM590_LINK_THREADS: host threads per staging copy */
   bool math_fp16;             /* GEMM590_MATH=fp16: the process-wide default math mode */

@@ -1,12 +1,14 @@
-/* Rule-based selector: GEMM590_KERNEL forces a family; otherwise GPUs run
- * regblock above a size threshold, with the largest tile that still gives
- * every compute unit work, and CPU OpenCL devices defer to the host BLAS,
- * which is faster on the same cores. */
+/* The selector: GEMM590_KERNEL forces a family; then the decision table
+ * (lib/table.c) decides where it has an entry for the device.  Otherwise
+ * rules: GPUs run regblock above a size threshold, with the largest tile
+ * that still gives every compute unit work, and CPU OpenCL devices defer
+ * to the host BLAS, which is faster on the same cores. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "select.h"
+#include "table.h"
 
 /* Reads "-DNAME=value" out of a define string, or `fallback`. */
 static int define_value(const char *defines, const char *name, int fallback) {
@@ -72,6 +74,13 @@ bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *
     }
     g590_plan_family(plan, f, NULL, "forced by GEMM590_KERNEL");
     return true;
+  }
+  /* The decision table for this device (lib/table.c) decides first; the
+   * rules below serve devices no entry matches.  Calls opted in to fp16
+   * keep the rules' fp16 branch: the tables rank float32 candidates only. */
+  if (!call->fp16_ok) {
+    int table = g590_table_select(call, dev, plan, why, why_len);
+    if (table >= 0) return table == 1;
   }
   if (!dev->is_gpu) {
     snprintf(why, why_len, "CPU OpenCL device: host BLAS is faster");

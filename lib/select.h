@@ -39,6 +39,7 @@ typedef struct g590_plan {
   size_t local[2];
   size_t tile[3];
   const char *rule;       /* why this choice, for the verbose line */
+  char rule_buf[96];      /* where a table's rule is formatted (rule points here) */
 } g590_plan;
 
 /* Every family, NULL-terminated. */

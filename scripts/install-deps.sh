@@ -16,6 +16,7 @@ packages=(
   # reference libblas.so.3 they run against, Debian's numpy/scipy, and a
   # venv for PyPI's numpy/scipy wheels (pip needs ca-certificates for https)
   libblas-test gfortran python3-numpy python3-scipy python3-venv python3-pip ca-certificates
+  python3-sklearn
 )
 
 sudo=()

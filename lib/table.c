@@ -1,0 +1,478 @@
+/* Decision-table lookup (see table.h): which entry serves the device, the
+ * walk down its tree, and the user table file.
+ *
+ * The user file is read once, on the first lookup.  Anything wrong with
+ * it (unreadable line, unknown family, child index out of order, no entry
+ * for this device) gives one warning on stderr and the embedded tables:
+ * a bad file must never cost more than its own benefit. */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+
+/* Limits of a table file: far above what train.py writes, low enough
+ * that a corrupt file cannot make the parser allocate much. */
+enum {
+  MAX_FILE_BYTES = 1 << 20,
+  MAX_ENTRIES = 64,
+  MAX_CHOICES = 64,
+  MAX_NODES = 4096,
+  MAX_LINE = 512,
+};
+
+static const char *const feature_names[] = {"M", "N", "K", "ta", "tb"};
+
+/* ---- matching ---- */
+
+/* Length of a device name without a trailing " (...)" annotation. */
+static size_t name_core_length(const char *s) {
+  size_t n = strlen(s);
+  while (n && s[n - 1] == ' ') n--;
+  if (n && s[n - 1] == ')') {
+    const char *open = NULL;
+    for (const char *p = s; p + 1 < s + n; p++)
+      if (p[0] == ' ' && p[1] == '(') open = p;
+    if (open) n = (size_t)(open - s);
+  }
+  return n;
+}
+
+static bool same_name(const char *a, const char *b) {
+  size_t na = name_core_length(a), nb = name_core_length(b);
+  return na == nb && strncmp(a, b, na) == 0;
+}
+
+static bool entry_matches(const g590_table_entry *t, g590_table_match level,
+                          const g590_device_info *dev) {
+  if (t->match != level) return false;
+  bool type_ok = t->type == G590_TYPE_GPU ? dev->is_gpu : dev->is_cpu;
+  switch (level) {
+  case G590_MATCH_NAME: return same_name(t->key, dev->name);
+  case G590_MATCH_VENDOR: return type_ok && strcmp(t->key, dev->vendor) == 0;
+  case G590_MATCH_TYPE: return type_ok;
+  }
+  return false;
+}
+
+static const g590_table_entry *find_in(const g590_table_entry *set, int n,
+                                       const g590_device_info *dev) {
+  for (int level = G590_MATCH_NAME; level <= G590_MATCH_TYPE; level++)
+    for (int i = 0; i < n; i++)
+      if (entry_matches(&set[i], (g590_table_match)level, dev)) return &set[i];
+  return NULL;
+}
+
+/* ---- the user table file ---- */
+
+typedef struct user_table {
+  g590_table_entry entries[MAX_ENTRIES];
+  int n_entries;
+  char path[1024];
+  bool loaded;
+} user_table;
+
+static user_table user;
+static pthread_once_t user_once = PTHREAD_ONCE_INIT;
+static atomic_flag foreign_warned = ATOMIC_FLAG_INIT;
+
+static void free_entry(g590_table_entry *t) {
+  for (int i = 0; i < t->n_choices; i++) {
+    free((char *)t->choices[i].family);
+    free((char *)t->choices[i].defines);
+  }
+  free((char *)t->id);
+  free((char *)t->key);
+  free((void *)t->choices);
+  free((void *)t->nodes);
+  memset(t, 0, sizeof *t);
+}
+
+static char *dup_string(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+/* Characters allowed in an entry id, and in kernel build options: the
+ * options reach the OpenCL compiler, so nothing that could start another
+ * argument or quote. */
+static bool all_chars(const char *s, const char *extra) {
+  for (; *s; s++)
+    if (!isalnum((unsigned char)*s) && !strchr(extra, *s)) return false;
+  return true;
+}
+
+/* Parses one "choice" line's rest into c; NULL on success, else the error. */
+static const char *parse_choice(char *rest, g590_table_choice *c) {
+  char *family = rest, *defines = strchr(rest, ' ');
+  if (defines) *defines++ = '\0';
+  if (strcmp(family, "host") == 0) {
+    if (defines && *defines) return "host takes no parameters";
+    c->family = NULL;
+    c->defines = NULL;
+    return NULL;
+  }
+  const g590_family *f = g590_family_find(family);
+  if (!f) return "unknown kernel family";
+  if (f->lowers_precision) return "family lowers precision (never chosen for SGEMM)";
+  if (!defines || !*defines || strlen(defines) >= sizeof(((g590_plan *)0)->defines) ||
+      !all_chars(defines, " _=-.,"))
+    return "bad or missing parameters";
+  c->family = dup_string(f->name);
+  c->defines = dup_string(defines);
+  return c->family && c->defines ? NULL : "out of memory";
+}
+
+static const char *parse_node(const char *rest, g590_table_node *node, int index) {
+  char feature[8];
+  long long le;
+  int left, right, used = 0;
+  if (sscanf(rest, "%7s %lld %d %d%n", feature, &le, &left, &right, &used) != 4 || rest[used])
+    return "node: expected <feature> <threshold> <left> <right>";
+  node->feature = G590_FEATURE_LEAF;
+  for (int f = 0; f < 5; f++)
+    if (strcmp(feature, feature_names[f]) == 0) node->feature = (int8_t)f;
+  if (node->feature == G590_FEATURE_LEAF) return "node: unknown feature";
+  if (le < 0) return "node: negative threshold";
+  /* Children after their parent: every walk ends. */
+  if (left <= index || right <= index || left >= MAX_NODES || right >= MAX_NODES)
+    return "node: children must come after their parent";
+  node->le = le;
+  node->left = (int16_t)left;
+  node->right = (int16_t)right;
+  node->choice = -1;
+  return NULL;
+}
+
+/* Checks a finished entry; NULL when it is usable. */
+static const char *check_entry(const g590_table_entry *t) {
+  if (!t->id || !t->n_nodes || !t->n_choices) return "entry without id, nodes or choices";
+  if (t->match != G590_MATCH_TYPE && !t->key) return "entry without key";
+  for (int i = 0; i < t->n_nodes; i++) {
+    const g590_table_node *n = &t->nodes[i];
+    if (n->feature == G590_FEATURE_LEAF ? n->choice >= t->n_choices
+                                        : n->left >= t->n_nodes || n->right >= t->n_nodes)
+      return "node or leaf index out of range";
+  }
+  return NULL;
+}
+
+/* Parses the text of a table file into user.entries; NULL on success,
+ * else the error, with *line_no the line it concerns. */
+static const char *parse_table(char *text, int *line_no) {
+  g590_table_entry *t = NULL;
+  g590_table_choice *choices = NULL;
+  g590_table_node *nodes = NULL;
+  bool header = false;
+  *line_no = 0;
+  for (char *line = text, *next; line; line = next) {
+    next = strchr(line, '\n');
+    if (next) *next++ = '\0';
+    ++*line_no;
+    size_t len = strlen(line);
+    if (len > MAX_LINE) return "line too long";
+    if (len && line[len - 1] == '\r') line[--len] = '\0';
+    if (!len || line[0] == '#') continue;
+    char *rest = strchr(line, ' ');
+    if (rest) *rest++ = '\0';
+    else rest = line + len;
+    if (!header) {
+      if (strcmp(line, "gemm590-table") != 0 || strcmp(rest, "1") != 0)
+        return "not a gemm590 table (version 1)";
+      header = true;
+    } else if (strcmp(line, "entry") == 0) {
+      if (t) return "entry inside an entry";
+      if (user.n_entries == MAX_ENTRIES) return "too many entries";
+      if (!*rest || strlen(rest) > 63 || !all_chars(rest, "_.:-")) return "bad entry id";
+      t = &user.entries[user.n_entries++];
+      t->match = G590_MATCH_TYPE;
+      t->host_measured = true;
+      /* "user:" marks decisions of the file in the verbose line. */
+      char id[72];
+      snprintf(id, sizeof id, "user:%s", rest);
+      t->id = dup_string(id);
+      t->choices = choices = calloc(MAX_CHOICES, sizeof *choices);
+      t->nodes = nodes = calloc(MAX_NODES, sizeof *nodes);
+      if (!t->id || !choices || !nodes) return "out of memory";
+    } else if (!t) {
+      return "expected 'entry'";
+    } else if (strcmp(line, "match") == 0) {
+      if (strcmp(rest, "name") == 0) t->match = G590_MATCH_NAME;
+      else if (strcmp(rest, "vendor") == 0) t->match = G590_MATCH_VENDOR;
+      else if (strcmp(rest, "type") == 0) t->match = G590_MATCH_TYPE;
+      else return "match: expected name, vendor or type";
+    } else if (strcmp(line, "key") == 0) {
+      if (!*rest || strlen(rest) >= sizeof(((g590_device_info *)0)->name) || t->key)
+        return "bad key";
+      if (!(t->key = dup_string(rest))) return "out of memory";
+    } else if (strcmp(line, "type") == 0) {
+      if (strcmp(rest, "gpu") == 0) t->type = G590_TYPE_GPU;
+      else if (strcmp(rest, "cpu") == 0) t->type = G590_TYPE_CPU;
+      else return "type: expected gpu or cpu";
+    } else if (strcmp(line, "host-measured") == 0) {
+      if (strcmp(rest, "yes") && strcmp(rest, "no")) return "host-measured: expected yes or no";
+      t->host_measured = strcmp(rest, "yes") == 0;
+    } else if (strcmp(line, "choice") == 0) {
+      if (t->n_choices == MAX_CHOICES) return "too many choices";
+      const char *err = parse_choice(rest, &choices[t->n_choices]);
+      if (err) return err;
+      t->n_choices++;
+    } else if (strcmp(line, "node") == 0 || strcmp(line, "leaf") == 0) {
+      if (t->n_nodes == MAX_NODES) return "too many nodes";
+      g590_table_node *node = &nodes[t->n_nodes];
+      if (line[0] == 'n') {
+        const char *err = parse_node(rest, node, t->n_nodes);
+        if (err) return err;
+      } else {
+        char *end;
+        long choice = strtol(rest, &end, 10);
+        if (end == rest || *end || choice < 0 || choice >= MAX_CHOICES)
+          return "leaf: expected a choice index";
+        *node = (g590_table_node){G590_FEATURE_LEAF, 0, -1, -1, (int16_t)choice};
+      }
+      t->n_nodes++;
+    } else if (strcmp(line, "end") == 0) {
+      const char *err = check_entry(t);
+      if (err) return err;
+      t = NULL;
+    } else {
+      return "unknown keyword";
+    }
+  }
+  if (!header) return "empty file";
+  if (t) return "last entry has no 'end'";
+  return user.n_entries ? NULL : "no entries";
+}
+
+/* GEMM590_TABLE, else table.txt in the directory of the program cache
+ * (lib/cl_program.c: GEMM590_CACHE_DIR, $XDG_CACHE_HOME/gemm590,
+ * ~/.cache/gemm590).  False when there is none to read. */
+static bool table_path(char *path, size_t len) {
+  const g590_config *cfg = g590_config_get();
+  const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+  if (cfg->table) snprintf(path, len, "%s", cfg->table);
+  else if (cfg->cache_dir && strcmp(cfg->cache_dir, "off") == 0) return false;
+  else if (cfg->cache_dir) snprintf(path, len, "%s/table.txt", cfg->cache_dir);
+  else if (xdg && *xdg) snprintf(path, len, "%s/gemm590/table.txt", xdg);
+  else if (home && *home) snprintf(path, len, "%s/.cache/gemm590/table.txt", home);
+  else return false;
+  return true;
+}
+
+static void user_load(void) {
+  const g590_config *cfg = g590_config_get();
+  if ((cfg->table && strcmp(cfg->table, "off") == 0) || !table_path(user.path, sizeof user.path))
+    return;
+  FILE *f = fopen(user.path, "rb");
+  if (!f) {
+    /* The cache directory's file is optional; a named one is not. */
+    if (cfg->table)
+      fprintf(stderr, "gemm590: warning: table file %s: cannot be read; using the embedded table\n",
+              user.path);
+    return;
+  }
+  char *text = malloc(MAX_FILE_BYTES + 1);
+  size_t len = text ? fread(text, 1, MAX_FILE_BYTES + 1, f) : 0;
+  fclose(f);
+  int line_no = 0;
+  const char *err = !text                   ? "out of memory"
+                    : len > MAX_FILE_BYTES  ? "larger than 1 MiB"
+                    : memchr(text, '\0', len) ? "binary data"
+                                              : NULL;
+  if (!err) {
+    text[len] = '\0';
+    err = parse_table(text, &line_no);
+  }
+  free(text);
+  if (err) {
+    fprintf(stderr, "gemm590: warning: table file %s", user.path);
+    if (line_no) fprintf(stderr, ", line %d", line_no);
+    fprintf(stderr, ": %s; using the embedded table\n", err);
+    for (int i = 0; i < user.n_entries; i++) free_entry(&user.entries[i]);
+    user.n_entries = 0;
+    return;
+  }
+  user.loaded = true;
+}
+
+const char *g590_table_file(const g590_table_entry **entries, int *count) {
+  pthread_once(&user_once, user_load);
+  if (entries) *entries = user.entries;
+  if (count) *count = user.n_entries;
+  return user.loaded ? user.path : NULL;
+}
+
+const g590_table_entry *g590_table_find(const g590_device_info *dev) {
+  const g590_config *cfg = g590_config_get();
+  if (cfg->table && strcmp(cfg->table, "off") == 0) return NULL;
+  if (g590_table_file(NULL, NULL)) {
+    const g590_table_entry *t = find_in(user.entries, user.n_entries, dev);
+    if (t) return t;
+    if (!atomic_flag_test_and_set(&foreign_warned))
+      fprintf(stderr,
+              "gemm590: warning: table file %s has no entry for device \"%s\"; "
+              "using the embedded table\n",
+              user.path, dev->name);
+  }
+  return find_in(g590_embedded_tables, g590_embedded_table_count, dev);
+}
+
+/* ---- walking a tree ---- */
+
+static int64_t feature_value(const g590_call *call, int feature) {
+  switch (feature) {
+  case G590_FEATURE_M: return call->m;
+  case G590_FEATURE_N: return call->n;
+  case G590_FEATURE_K: return call->k;
+  case G590_FEATURE_TA: return call->trans_a;
+  default: return call->trans_b;
+  }
+}
+
+/* Conditions on the path to a leaf, tightest bound per feature:
+ * lo < value <= hi (lo = -1 and hi = INT64_MAX mean unbounded). */
+typedef struct bounds {
+  int64_t lo[5], hi[5];
+} bounds;
+
+static void bounds_init(bounds *b) {
+  for (int f = 0; f < 5; f++) {
+    b->lo[f] = -1;
+    b->hi[f] = INT64_MAX;
+  }
+}
+
+static void bounds_step(bounds *b, const g590_table_node *n, bool left) {
+  if (left && n->le < b->hi[n->feature]) b->hi[n->feature] = n->le;
+  if (!left && n->le > b->lo[n->feature]) b->lo[n->feature] = n->le;
+}
+
+static void bounds_text(const bounds *b, char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int f = 0; f < 5 && used < len; f++) {
+    const char *name = feature_names[f], *sep = used ? " " : "";
+    int w = 0;
+    if (f >= G590_FEATURE_TA && (b->lo[f] >= 0 || b->hi[f] < 1))
+      w = snprintf(buf + used, len - used, "%s%s=%d", sep, name, b->lo[f] >= 0 ? 1 : 0);
+    else if (f < G590_FEATURE_TA && b->lo[f] >= 0 && b->hi[f] < INT64_MAX)
+      w = snprintf(buf + used, len - used, "%s%lld<%s<=%lld", sep, (long long)b->lo[f], name,
+                   (long long)b->hi[f]);
+    else if (f < G590_FEATURE_TA && b->lo[f] >= 0)
+      w = snprintf(buf + used, len - used, "%s%s>%lld", sep, name, (long long)b->lo[f]);
+    else if (f < G590_FEATURE_TA && b->hi[f] < INT64_MAX)
+      w = snprintf(buf + used, len - used, "%s%s<=%lld", sep, name, (long long)b->hi[f]);
+    used += w > 0 ? (size_t)w : 0;
+  }
+  if (!used) snprintf(buf, len, "every shape");
+}
+
+int g590_table_leaf(const g590_table_entry *t, const g590_call *call, char *rule,
+                    size_t rule_len) {
+  bounds b;
+  bounds_init(&b);
+  int i = 0;
+  while (t->nodes[i].feature != G590_FEATURE_LEAF) {
+    const g590_table_node *n = &t->nodes[i];
+    bool left = feature_value(call, n->feature) <= n->le;
+    bounds_step(&b, n, left);
+    i = left ? n->left : n->right;
+  }
+  if (rule) {
+    char cond[80];
+    bounds_text(&b, cond, sizeof cond);
+    snprintf(rule, rule_len, "table %s, leaf %d: %s", t->id, i, cond);
+  }
+  return i;
+}
+
+/* Depth-first search for `target` from `node`, narrowing `b` on the way. */
+static bool path_to(const g590_table_entry *t, int node, int target, bounds *b) {
+  if (node == target) return true;
+  const g590_table_node *n = &t->nodes[node];
+  if (n->feature == G590_FEATURE_LEAF) return false;
+  for (int side = 0; side < 2; side++) {
+    bounds sub = *b;
+    bounds_step(&sub, n, side == 0);
+    if (path_to(t, side == 0 ? n->left : n->right, target, &sub)) {
+      *b = sub;
+      return true;
+    }
+  }
+  return false;
+}
+
+void g590_table_describe(const g590_table_entry *t, int leaf, char *buf, size_t len) {
+  bounds b;
+  bounds_init(&b);
+  path_to(t, 0, leaf, &b);
+  bounds_text(&b, buf, len);
+}
+
+/* ---- device limits ---- */
+
+static int define_int(const char *defines, const char *name, int fallback) {
+  char key[16];
+  snprintf(key, sizeof key, "-D%s=", name);
+  const char *p = strstr(defines, key);
+  return p ? atoi(p + strlen(key)) : fallback;
+}
+
+size_t g590_plan_local_bytes(const g590_plan *plan) {
+  const char *d = plan->defines;
+  size_t ks = plan->tile[2];
+  if (strcmp(plan->family->name, "regblock") == 0) {
+    /* As4/Bs4: two K steps of (TM + 4) and (TN + 4) floats per k. */
+    size_t tm = plan->tile[0], tn = plan->tile[1];
+    return 2 * ks * (tm + 4 + tn + 4) * sizeof(float);
+  }
+  /* The 2x2 families: As and Bs of KS rows of 2 WG elements plus padding
+   * (one float; two binary16 for fp16_mixed, keeping rows 4-byte aligned). */
+  size_t wg = (size_t)define_int(d, "WG", 0);
+  size_t elem = (size_t)plan->family->operand_bytes;
+  return 2 * ks * (2 * wg + (elem == 2 ? 2 : 1)) * elem;
+}
+
+bool g590_plan_fits(const g590_plan *plan, const g590_device_info *dev) {
+  size_t items = plan->local[0] * plan->local[1];
+  return items >= 1 && items <= dev->max_work_group &&
+         g590_plan_local_bytes(plan) <= dev->local_mem;
+}
+
+/* ---- the selector's step ---- */
+
+int g590_table_select(const g590_call *call, const g590_device_info *dev, g590_plan *plan,
+                      char *why, size_t why_len) {
+  const g590_config *cfg = g590_config_get();
+  if (cfg->min_device_flops_set) return -1;
+  const g590_table_entry *t = g590_table_find(dev);
+  if (!t) return -1;
+  if (!t->host_measured) {
+    double flops = 2.0 * (double)call->m * (double)call->n * (double)call->k;
+    if (flops < cfg->min_device_flops) {
+      snprintf(why, why_len, "below threshold (%.3g < %.3g flops; table %s has no host timings)",
+               flops, cfg->min_device_flops, t->id);
+      return 0;
+    }
+  }
+  /* The leaf's conditions are spelled out only for the verbose line:
+   * this runs on every call. */
+  char *rule = plan->rule_buf;
+  int leaf = g590_table_leaf(t, call, cfg->verbose ? rule : NULL, sizeof plan->rule_buf);
+  if (!cfg->verbose) snprintf(rule, sizeof plan->rule_buf, "table %s, leaf %d", t->id, leaf);
+  const g590_table_choice *c = &t->choices[t->nodes[leaf].choice];
+  if (!c->family) {
+    snprintf(why, why_len, "%s: host", rule);
+    return 0;
+  }
+  const g590_family *f = g590_family_find(c->family);
+  if (!f) return -1;
+  g590_plan_family(plan, f, c->defines, rule);
+  if (!g590_plan_fits(plan, dev)) return -1;
+  return 1;
+}

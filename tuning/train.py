@@ -1,0 +1,523 @@
+#!/usr/bin/env python3
+"""Trains libgemm590's decision tables from gemm590-tune CSVs.
+
+usage: train.py [--emit-c FILE] [--emit-text FILE] [--check FILE] CSV|DIR...
+
+For every shape of a dataset the label is the candidate (kernel family with
+its parameters, or the host BLAS) with the least end-to-end time; a
+depth-limited decision tree over log2 M, log2 N, log2 K and the transposes
+learns it.  The tree is a multi-output regression tree on each candidate's
+regret, log2(time / best time) clipped at 2, and each leaf runs the
+candidate with the least mean regret there: a wrong choice costs what it
+costs in time, not one count of a misclassification.
+
+Quality is measured on shapes held out from training (5 folds, grouped by
+M x N x K so that no transpose of a held-out shape is seen): the geometric
+mean and the minimum of best time / chosen time.  The depth is the smallest
+of 1..8 whose held-out geometric mean is within 0.005 of the best depth's.
+
+Entries, most specific first (lib/table.h):
+  name    one per device (CSVs of the same device are merged)
+  vendor  one per vendor and device type, over the datasets with host timings
+  type    generic-gpu: the GPU datasets with host timings, restricted to
+          portable parameters (at most 256 work-items in whole 64-wide
+          wavefronts, at most 32 KiB of local memory, no vendor options);
+          generic-cpu: the host, for every shape.
+
+--emit-c writes the embedded tables (lib/tables_generated.c);
+--emit-text writes a table file for GEMM590_TABLE or <cache dir>/table.txt
+  (the name entries only: a user table is for the user's own device);
+--check regenerates the C source and exits 1 when FILE differs.
+A file <name>.note beside a CSV is quoted in that entry's comment.
+Output depends only on the inputs: files are read in sorted order, every
+grouping is sorted, and the trees use a fixed random_state.
+"""
+import argparse
+import collections
+import csv
+import glob
+import math
+import os
+import re
+import sys
+
+try:
+    import numpy as np
+    from sklearn.tree import DecisionTreeRegressor
+except ImportError as exc:  # the test treats this as "skipped"
+    print(f"train.py: scikit-learn is not available ({exc}): apt-get install python3-sklearn",
+          file=sys.stderr)
+    sys.exit(77)
+
+FEATURES = ["M", "N", "K", "ta", "tb"]
+C_FEATURES = ["G590_FEATURE_M", "G590_FEATURE_N", "G590_FEATURE_K", "G590_FEATURE_TA",
+              "G590_FEATURE_TB"]
+FOLDS = 5
+DEPTHS = range(1, 9)
+DEPTH_SLACK = 0.005
+REGRET_CLIP = 2.0
+MIN_COVERAGE = 0.9
+HOST = "host"
+REGENERATE = "python3 tuning/train.py --emit-c lib/tables_generated.c tuning/data/*.csv"
+
+
+class Dataset:
+    """One device's measurements: times[shape][label] (seconds) of the
+    candidates measured on (nearly) every shape."""
+
+    def __init__(self, ident, files):
+        self.id = ident
+        self.files = files
+        self.device = self.vendor = self.type = self.driver = None
+        self.raw = collections.defaultdict(lambda: collections.defaultdict(list))
+        self.meta = {}       # label -> (wg_items, local_bytes)
+        self.wrong = set()   # labels with a result that did not match the host's
+        self.has_e2e = False
+        self.notes = []
+
+    def add_row(self, r):
+        shape = (int(r["m"]), int(r["n"]), int(r["k"]), int(r["ta"]), int(r["tb"]))
+        label = HOST if r["candidate"] == HOST else f'{r["candidate"]} {r["params"]}'
+        self.meta[label] = (int(r["wg_items"]), int(r["local_bytes"]))
+        ok = int(r["ok"])
+        if ok == 0:
+            self.wrong.add(label)
+        if ok != 1:
+            return
+        e2e = float(r["e2e_s"]) if r["e2e_s"] else None
+        resident = float(r["resident_s"]) if r["resident_s"] else None
+        self.has_e2e = self.has_e2e or e2e is not None
+        self.raw[shape][label].append((e2e, resident))
+
+    def finish(self):
+        """Chooses the time column, the candidates and the shapes."""
+        self.metric = "e2e" if self.has_e2e else "resident"
+        col = 0 if self.has_e2e else 1
+        times = {}
+        for shape, by_label in self.raw.items():
+            for label, samples in by_label.items():
+                values = sorted(s[col] for s in samples if s[col] is not None)
+                if values and label not in self.wrong:
+                    times.setdefault(shape, {})[label] = values[len(values) // 2]
+        coverage = collections.Counter(label for t in times.values() for label in t)
+        self.labels = sorted((label for label, n in coverage.items()
+                              if n >= MIN_COVERAGE * len(times)), key=label_key)
+        self.times = {s: t for s, t in sorted(times.items())
+                      if all(label in t for label in self.labels)}
+        self.dropped_shapes = len(times) - len(self.times)
+        self.host_measured = HOST in self.labels
+
+
+def label_key(label):
+    """host first, then by family and parameters."""
+    return (label != HOST, label)
+
+
+def read_datasets(paths):
+    by_device = {}
+    for path in sorted(paths):
+        with open(path, newline="") as f:
+            for r in csv.DictReader(f):
+                ds = by_device.get(r["device"])
+                if ds is None:
+                    stem = os.path.splitext(os.path.basename(path))[0]
+                    ds = by_device[r["device"]] = Dataset(stem, [])
+                    ds.device, ds.vendor, ds.type, ds.driver = (r["device"], r["vendor"],
+                                                                r["type"], r["driver"])
+                if path not in ds.files:
+                    ds.files.append(path)
+                ds.add_row(r)
+    for ds in by_device.values():
+        for path in ds.files:
+            note = os.path.splitext(path)[0] + ".note"
+            if os.path.exists(note):
+                with open(note) as f:
+                    ds.notes.append(f.read().strip())
+        ds.finish()
+    return sorted(by_device.values(), key=lambda d: d.id)
+
+
+def portable(ds, label):
+    """Runs on any GPU with 256 work-items, 32 KiB local memory and 64-wide
+    wavefronts: no vendor build options."""
+    if label == HOST:
+        return True
+    wg, local = ds.meta[label]
+    return wg <= 256 and wg % 64 == 0 and local <= 32768 and "-cl-" not in label \
+        and "NO_REQD_WG" not in label
+
+
+class Samples:
+    """Rows of (features, times of the common candidates)."""
+
+    def __init__(self, datasets, labels):
+        self.labels = labels
+        x, t, groups = [], [], []
+        for ds in datasets:
+            for shape, times in ds.times.items():
+                m, n, k, ta, tb = shape
+                x.append([math.log2(m), math.log2(n), math.log2(k), ta, tb])
+                t.append([times[label] for label in labels])
+                groups.append((ds.id, m, n, k))
+        self.x = np.array(x, dtype=float)
+        self.t = np.array(t, dtype=float)
+        self.groups = groups
+        self.best = self.t.min(axis=1)
+        self.regret = np.minimum(np.log2(self.t / self.best[:, None]), REGRET_CLIP)
+
+
+def fit(samples, idx, depth):
+    tree = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=2, random_state=0)
+    tree.fit(samples.x[idx], samples.regret[idx])
+    return tree
+
+
+def predict(tree, x):
+    """Candidate index per row: least mean regret in the row's leaf."""
+    leaves = tree.apply(x)
+    return np.array([int(np.argmin(tree.tree_.value[leaf][:, 0])) for leaf in leaves])
+
+
+def ratios(samples, idx, chosen):
+    return samples.best[idx] / samples.t[idx, chosen]
+
+
+def folds(samples):
+    """Fold of each row: its M x N x K group's, groups dealt out in a fixed
+    random order."""
+    groups = sorted(set(samples.groups))
+    order = np.random.RandomState(0).permutation(len(groups))
+    fold_of = {groups[g]: i % FOLDS for i, g in enumerate(order)}
+    return np.array([fold_of[g] for g in samples.groups])
+
+
+def held_out(samples, depth, fold):
+    r = np.empty(len(samples.best))
+    for f in range(FOLDS):
+        test = np.where(fold == f)[0]
+        train = np.where(fold != f)[0]
+        if len(test) == 0:
+            continue
+        if len(train) < 2:
+            r[test] = ratios(samples, test, np.zeros(len(test), dtype=int))
+            continue
+        tree = fit(samples, train, depth)
+        r[test] = ratios(samples, test, predict(tree, samples.x[test]))
+    return r
+
+
+def geomean(r):
+    return float(np.exp(np.mean(np.log(r))))
+
+
+class Tree:
+    """A fitted tree as the flat node array of lib/table.h."""
+
+    def __init__(self, sk, labels):
+        t = sk.tree_
+        self.labels_all = labels
+        self.nodes = []  # [feature, le, left, right, label]
+
+        def choice(i):
+            return labels[int(np.argmin(t.value[i][:, 0]))]
+
+        def build(i):
+            if t.children_left[i] < 0:
+                return ("leaf", choice(i))
+            f = int(t.feature[i])
+            thr = float(t.threshold[i])
+            # log2(x) <= thr  <=>  x <= floor(2^thr) for whole x; ta, tb: 0 left.
+            le = int(math.floor(round(2.0 ** thr, 6))) if f < 3 else 0
+            left, right = build(t.children_left[i]), build(t.children_right[i])
+            if left[0] == right[0] == "leaf" and left[1] == right[1]:
+                return left  # both sides run the same candidate: no split
+            return ("node", f, le, left, right)
+
+        def flatten(n):
+            index = len(self.nodes)
+            self.nodes.append(None)
+            if n[0] == "leaf":
+                self.nodes[index] = [-1, 0, -1, -1, n[1]]
+            else:
+                left = flatten(n[3])
+                right = flatten(n[4])
+                self.nodes[index] = [n[1], n[2], left, right, None]
+            return index
+
+        flatten(build(0))
+        used = {n[4] for n in self.nodes if n[0] == -1}
+        self.choices = [label for label in labels if label in used]
+
+    def leaves(self):
+        return sum(1 for n in self.nodes if n[0] == -1)
+
+    def depth(self):
+        def d(i):
+            n = self.nodes[i]
+            return 0 if n[0] == -1 else 1 + max(d(n[2]), d(n[3]))
+        return d(0)
+
+    def paths(self):
+        """(leaf index, conditions, label) for every leaf, in node order."""
+        out = []
+
+        def walk(i, lo, hi):
+            n = self.nodes[i]
+            if n[0] == -1:
+                conds = []
+                for f in range(5):
+                    if f >= 3:
+                        if lo[f] >= 0 or hi[f] is not None:
+                            conds.append(f"{FEATURES[f]}={1 if lo[f] >= 0 else 0}")
+                    elif lo[f] >= 0 and hi[f] is not None:
+                        conds.append(f"{lo[f]}<{FEATURES[f]}<={hi[f]}")
+                    elif lo[f] >= 0:
+                        conds.append(f"{FEATURES[f]}>{lo[f]}")
+                    elif hi[f] is not None:
+                        conds.append(f"{FEATURES[f]}<={hi[f]}")
+                out.append((i, " ".join(conds) or "every shape", n[4]))
+                return
+            f, le = n[0], n[1]
+            hl = list(hi)
+            hl[f] = le if hl[f] is None else min(hl[f], le)
+            walk(n[2], lo, hl)
+            ll = list(lo)
+            ll[f] = max(ll[f], le)
+            walk(n[3], ll, hi)
+
+        walk(0, [-1] * 5, [None] * 5)
+        return out
+
+
+class Entry:
+    def __init__(self, ident, match, key, typ, datasets, labels, description):
+        self.id, self.match, self.key, self.type = ident, match, key, typ
+        self.datasets = datasets
+        self.description = description
+        self.host_measured = HOST in labels
+        self.labels = labels
+        self.report = []
+        if not datasets:  # generic-cpu: the host, for every shape
+            self.tree = None
+            self.choices = [HOST]
+            return
+        samples = Samples(datasets, labels)
+        fold = folds(samples)
+        scores = {d: held_out(samples, d, fold) for d in DEPTHS}
+        best = max(geomean(r) for r in scores.values())
+        depth = min(d for d in DEPTHS if geomean(scores[d]) >= best - DEPTH_SLACK)
+        r = scores[depth]
+        sk = fit(samples, np.arange(len(samples.best)), depth)
+        self.tree = Tree(sk, labels)
+        self.choices = self.tree.choices
+        fitted = ratios(samples, np.arange(len(samples.best)), predict(sk, samples.x))
+        single = max(labels, key=lambda label: geomean(
+            samples.best / samples.t[:, labels.index(label)]))
+        single_r = samples.best / samples.t[:, labels.index(single)]
+        self.quality = (geomean(r), float(r.min()))
+        trans = sorted({"NT"[int(x[3])] + "NT"[int(x[4])] for x in samples.x})
+        self.report = [
+            f"{len(samples.best)} shapes ({len(set(samples.groups))} M x N x K in "
+            f"{', '.join(trans)}), {len(labels)} candidates, time = "
+            + ", ".join(sorted({ds.metric for ds in datasets})),
+            f"tree: depth limit {depth} (of 1..8, by held-out score); merged: depth "
+            f"{self.tree.depth()}, {self.tree.leaves()} leaves, {len(self.choices)} choices",
+            f"held out ({FOLDS} folds): best/chosen geomean {geomean(r):.3f}, worst {r.min():.3f}",
+            f"training fit: geomean {geomean(fitted):.3f}, worst {fitted.min():.3f}",
+            f"best single candidate ({single}): geomean {geomean(single_r):.3f}, "
+            f"worst {single_r.min():.3f}",
+        ]
+        if self.host_measured:
+            host_r = samples.best / samples.t[:, labels.index(HOST)]
+            self.report.append(f"host for every shape: geomean {geomean(host_r):.3f}, "
+                               f"worst {host_r.min():.3f}")
+
+    def leaf_lines(self):
+        if self.tree is None:
+            return [(0, "every shape", HOST)]
+        return self.tree.paths()
+
+
+def slug(text):
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+
+
+def build_entries(datasets):
+    entries = []
+    for ds in datasets:
+        entries.append(Entry(ds.id, "name", ds.device, ds.type, [ds], ds.labels,
+                             f'device "{ds.device}" ({ds.vendor}, driver {ds.driver})'))
+    measured = [ds for ds in datasets if ds.host_measured]
+    by_vendor = collections.defaultdict(list)
+    for ds in measured:
+        by_vendor[(ds.vendor, ds.type)].append(ds)
+    for (vendor, typ), group in sorted(by_vendor.items()):
+        labels = sorted(set.intersection(*(set(ds.labels) for ds in group)), key=label_key)
+        entries.append(Entry(f"vendor-{slug(vendor)}-{typ}", "vendor", vendor, typ, group,
+                             labels, f'any {typ.upper()} of vendor "{vendor}"'))
+    gpus = [ds for ds in measured if ds.type == "gpu"]
+    if gpus:
+        labels = sorted(set.intersection(*({label for label in ds.labels if portable(ds, label)}
+                                           for ds in gpus)), key=label_key)
+        entries.append(Entry("generic-gpu", "type", None, "gpu", gpus, labels,
+                             "any GPU without a more specific entry; portable parameters only"))
+    entries.append(Entry("generic-cpu", "type", None, "cpu", [], [HOST],
+                         "any OpenCL CPU device without a more specific entry: it shares the "
+                         "cores the host BLAS runs on, and the host BLAS is faster on them"))
+    return entries
+
+
+def print_report(entries, out):
+    for e in entries:
+        print(f"## {e.id} ({e.match} match): {e.description}", file=out)
+        if e.datasets:
+            print("data: " + ", ".join(f for ds in e.datasets for f in ds.files), file=out)
+        for line in e.report:
+            print("  " + line, file=out)
+        if not e.host_measured:
+            print("  no host timings: the host/device split is GEMM590_MIN_DEVICE_FLOPS",
+                  file=out)
+        for i, cond, label in e.leaf_lines():
+            print(f"  leaf {i}: {cond} -> {label}", file=out)
+        print(file=out)
+
+
+def c_string(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def comment_lines(text, width=76):
+    """Wraps text into C comment lines (" * ...")."""
+    out = []
+    for para in text.split("\n"):
+        words, line = para.split(), ""
+        for w in words:
+            if line and len(line) + 1 + len(w) > width:
+                out.append(" * " + line)
+                line = w
+            else:
+                line = f"{line} {w}" if line else w
+        out.append(" * " + line if line else " *")
+    return out
+
+
+def emit_c(entries, paths):
+    lines = ["// auto-generated by tuning/train.py from tuning/data/*.csv, do not edit.",
+             "// Regenerate (after adding or updating a CSV):",
+             "//   " + REGENERATE,
+             "// Inputs: " + ", ".join(os.path.basename(p) for p in sorted(paths)) + ".",
+             "// Quality: best/chosen time on shapes held out from training",
+             "// (tuning/README.md).  Each leaf line: node index, conditions -> choice.",
+             '#include "table.h"', ""]
+    rows = []
+    for n, e in enumerate(entries):
+        name = f"e{n}"
+        lines.append(f"/* {e.id}: {e.description}.")
+        if e.datasets:
+            lines += comment_lines("Data: " + ", ".join(os.path.basename(f) for ds in e.datasets
+                                                        for f in ds.files) + ".")
+        for r in e.report:
+            lines += comment_lines(r[0].upper() + r[1:] + ".")
+        if not e.host_measured:
+            lines += comment_lines("No host timings: calls below GEMM590_MIN_DEVICE_FLOPS run "
+                                   "on the host, the tree decides the rest.")
+        for ds in e.datasets if e.match == "name" else []:
+            for note in ds.notes:
+                lines += [" *"] + comment_lines(note)
+        lines.append(" *")
+        for i, cond, label in e.leaf_lines():
+            lines += comment_lines(f"leaf {i}: {cond} -> {label}")
+        lines[-1] += " */"
+        lines.append(f"static const g590_table_choice {name}_choices[] = {{")
+        for label in e.choices:
+            if label == HOST:
+                lines.append("    {NULL, NULL},")
+            else:
+                family, params = label.split(" ", 1)
+                lines.append(f"    {{{c_string(family)}, {c_string(params)}}},")
+        lines.append("};")
+        lines.append(f"static const g590_table_node {name}_nodes[] = {{")
+        nodes = e.tree.nodes if e.tree else [[-1, 0, -1, -1, HOST]]
+        for f, le, left, right, label in nodes:
+            if f < 0:
+                lines.append(f"    {{G590_FEATURE_LEAF, 0, -1, -1, {e.choices.index(label)}}},")
+            else:
+                lines.append(f"    {{{C_FEATURES[f]}, {le}, {left}, {right}, -1}},")
+        lines.append("};")
+        lines.append("")
+        match = {"name": "G590_MATCH_NAME", "vendor": "G590_MATCH_VENDOR",
+                 "type": "G590_MATCH_TYPE"}[e.match]
+        typ = "G590_TYPE_GPU" if e.type == "gpu" else "G590_TYPE_CPU"
+        key = c_string(e.key) if e.key else "NULL"
+        rows.append(f"    {{{c_string(e.id)}, {match}, {key}, {typ}, "
+                    f"{'true' if e.host_measured else 'false'}, {name}_choices, {len(e.choices)}, "
+                    f"{name}_nodes, {len(nodes)}}},")
+    lines.append("const g590_table_entry g590_embedded_tables[] = {")
+    lines += rows
+    lines.append("};")
+    lines.append(f"const int g590_embedded_table_count = {len(entries)};")
+    return "\n".join(lines) + "\n"
+
+
+def emit_text(entries, paths):
+    out = ["gemm590-table 1",
+           "# written by tuning/train.py --emit-text from "
+           + ", ".join(os.path.basename(p) for p in sorted(paths)),
+           "# install as $GEMM590_TABLE or <cache dir>/table.txt (tuning/README.md)"]
+    for e in entries:
+        if e.match != "name":
+            continue
+        out += ["", f"entry {e.id}", "match name", f"key {e.key}", f"type {e.type}",
+                f"host-measured {'yes' if e.host_measured else 'no'}"]
+        for r in e.report:
+            out.append("# " + r)
+        for label in e.choices:
+            out.append(f"choice {label}")
+        for f, le, left, right, label in e.tree.nodes:
+            if f < 0:
+                out.append(f"leaf {e.choices.index(label)}")
+            else:
+                out.append(f"node {FEATURES[f]} {le} {left} {right}")
+        out.append("end")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("csv", nargs="+", help="CSV files, or directories of them")
+    ap.add_argument("--emit-c", metavar="FILE")
+    ap.add_argument("--emit-text", metavar="FILE")
+    ap.add_argument("--check", metavar="FILE")
+    args = ap.parse_args()
+    # A directory stands for its CSVs (the test passes tuning/data).
+    paths = []
+    for p in args.csv:
+        paths += sorted(glob.glob(os.path.join(p, "*.csv"))) if os.path.isdir(p) else [p]
+    args.csv = paths
+    datasets = read_datasets(args.csv)
+    for ds in datasets:
+        if ds.wrong:
+            print(f"{ds.id}: wrong results, never chosen: {', '.join(sorted(ds.wrong))}",
+                  file=sys.stderr)
+        if not ds.times:
+            sys.exit(f"train.py: {ds.id}: no shape has every candidate measured")
+    entries = build_entries(datasets)
+    if args.check:
+        with open(args.check) as f:
+            if f.read() != emit_c(entries, args.csv):
+                print(f"train.py: {args.check} differs from what {REGENERATE!r} writes",
+                      file=sys.stderr)
+                sys.exit(1)
+        print(f"{args.check} is what train.py generates from {len(args.csv)} CSVs")
+        return
+    print_report(entries, sys.stdout)
+    if args.emit_c:
+        with open(args.emit_c, "w") as f:
+            f.write(emit_c(entries, args.csv))
+    if args.emit_text:
+        with open(args.emit_text, "w") as f:
+            f.write(emit_text(entries, args.csv))
+
+
+if __name__ == "__main__":
+    main()
