@@ -46,6 +46,7 @@ typedef struct g590_engine {
   cl_command_queue kernel_queue; /* kernels; `queue` carries the transfers */
   g590_buffer a;            /* device operands, grown as needed (under lock); */
   g590_buffer b[2], c[2];   /* B and C in two slots: column panels alternate */
+  g590_buffer h[3];         /* binary16 A, B, C of gemm590_hgemm before widening */
   void *staging;            /* pageable host staging: half operands, small C read-backs */
   size_t staging_bytes;
   g590_pinned pinned[2];    /* double-buffered pinned chunks of the host link */

@@ -2,8 +2,11 @@
  *
  * A, B and C are binary16 on both sides, so they cross the host link as
  * they are (half the bytes of float32) into dense device copies (leading
- * dimension = rows), and the fp16_mixed kernel, built with -DC_HALF=1,
- * reads and writes C as binary16.  Like the float32 link (lib/cl_link.c,
+ * dimension = rows).  Then either the fp16_mixed kernel, built with
+ * -DC_HALF=1, reads them and reads and writes C as binary16; or, when the
+ * selector picks a float32 family (the fast ones), kernels/convert.cl
+ * widens them on the device into that family's float32 layout, the family
+ * runs, and C is narrowed back with one rounding.  Like the float32 link (lib/cl_link.c,
  * whose functions move float columns only), large transfers go through two
  * pinned chunks: host threads pack whole columns into one while the DMA of
  * the other is in flight, since pageable copies crawl (about 8 GB/s
@@ -29,6 +32,8 @@ typedef struct transfers {
 } transfers;
 
 static size_t half_bytes(int64_t rows, int64_t cols) { return (size_t)rows * (size_t)cols * 2; }
+
+static size_t round_up(int64_t x, size_t unit) { return ((size_t)x + unit - 1) / unit * unit; }
 
 static bool wait_release(cl_event *ev, char *why, size_t why_len) {
   if (!*ev) return true;
@@ -124,10 +129,11 @@ static bool download(transfers *t, cl_mem src, uint16_t *dst, int64_t rows, int6
   return ok;
 }
 
-/* Kernel arguments, in the order of gemm590_fp16_mixed. */
-static bool set_args(cl_kernel k, const g590_call *s, cl_mem a, int lda, cl_mem b, int ldb,
-                     cl_mem c, char *why, size_t why_len) {
-  int m = (int)s->m, n = (int)s->n, kk = (int)s->k, ldc = m;
+/* GEMM kernel arguments (every family takes the same): dimensions as
+ * the kernel sees them, device buffers and their leading dimensions. */
+static bool set_gemm_args(cl_kernel k, const g590_call *s, int m, int n, int kk, cl_mem a,
+                          int lda, cl_mem b, int ldb, cl_mem c, int ldc, char *why,
+                          size_t why_len) {
   struct { size_t size; const void *value; } args[] = {
       {sizeof m, &m},         {sizeof n, &n},           {sizeof kk, &kk},
       {sizeof(float), &s->alpha}, {sizeof(cl_mem), &a}, {sizeof lda, &lda},
@@ -140,7 +146,102 @@ static bool set_args(cl_kernel k, const g590_call *s, cl_mem a, int lda, cl_mem 
   return true;
 }
 
-static size_t round_up(int64_t x, size_t unit) { return ((size_t)x + unit - 1) / unit * unit; }
+/* Queues one kernels/convert.cl launch (see there for the arguments). */
+static bool convert(g590_engine *e, cl_kernel k, cl_mem src, int64_t src_ld, cl_mem dst,
+                    int64_t dst_ld, int64_t rows, int64_t cols, size_t dst_rows, size_t dst_cols,
+                    bool narrow, char *why, size_t why_len) {
+  int sld = (int)src_ld, dld = (int)dst_ld, r = (int)rows, c = (int)cols;
+  int dr = (int)dst_rows, dc = (int)dst_cols;
+  struct { size_t size; const void *value; } args[] = {
+      {sizeof src, &src}, {sizeof sld, &sld}, {sizeof dst, &dst}, {sizeof dld, &dld},
+      {sizeof r, &r},     {sizeof c, &c},     {sizeof dr, &dr},   {sizeof dc, &dc}};
+  for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++) {
+    cl_int err = G590_CL("clSetKernelArg", clSetKernelArg(k, i, args[i].size, args[i].value));
+    if (g590_cl_failed(err, "clSetKernelArg", why, why_len)) return false;
+  }
+  size_t global[2] = {narrow ? (size_t)rows : dst_rows, narrow ? (size_t)cols : dst_cols};
+  cl_int err = G590_CL("clEnqueueNDRangeKernel",
+                       clEnqueueNDRangeKernel(e->queue, k, 2, NULL, global, NULL, 0, NULL, NULL));
+  return !g590_cl_failed(err, "clEnqueueNDRangeKernel", why, why_len);
+}
+
+/* The float32-family path: binary16 up, widened on the device into the
+ * family's (padded) float32 layout, the family's kernel, C narrowed on the
+ * device, binary16 down.  Engine lock held; see download for *cols_done. */
+static bool run_widened(g590_engine *e, const g590_hcall *call, const g590_plan *plan,
+                        int64_t *cols_done, const char **origin, char *why, size_t why_len) {
+  const g590_call *s = &call->shape;
+  char options[256];
+  const char *ignored;
+  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d", plan->defines,
+           s->trans_a, s->trans_b, s->beta == 0.0f);
+  cl_kernel gemm = g590_program_kernel(e, plan->family->name, options, origin, why, why_len);
+  cl_kernel widen = gemm ? g590_program_kernel(e, "convert", "-DNARROW=0", &ignored, why,
+                                               why_len)
+                         : NULL;
+  cl_kernel narrow = widen ? g590_program_kernel(e, "convert", "-DNARROW=1", &ignored, why,
+                                                 why_len)
+                           : NULL;
+  if (!narrow) return false;
+
+  /* Stored shapes, and their float32 copies padded as the family wants. */
+  bool pad = plan->family->padded;
+  size_t um = pad ? plan->tile[0] : 1, un = pad ? plan->tile[1] : 1, uk = pad ? plan->tile[2] : 1;
+  int64_t a_rows = s->trans_a ? s->k : s->m, a_cols = s->trans_a ? s->m : s->k;
+  int64_t b_rows = s->trans_b ? s->n : s->k, b_cols = s->trans_b ? s->k : s->n;
+  size_t ar = round_up(a_rows, s->trans_a ? uk : um), ac = round_up(a_cols, s->trans_a ? um : uk);
+  size_t br = round_up(b_rows, s->trans_b ? un : uk), bc = round_up(b_cols, s->trans_b ? uk : un);
+  size_t cr = round_up(s->m, um), cc = round_up(s->n, un);
+  size_t kk = s->trans_a ? ar : ac;
+  if (ar > INT_MAX || ac > INT_MAX || br > INT_MAX || bc > INT_MAX || cr > INT_MAX ||
+      cc > INT_MAX || ar * ac * 4 > e->info.max_alloc || br * bc * 4 > e->info.max_alloc ||
+      cr * cc * 4 > e->info.max_alloc) {
+    snprintf(why, why_len, "operand larger than the device's largest buffer");
+    return false;
+  }
+  if (!g590_buffer_ensure(e, &e->h[0], half_bytes(a_rows, a_cols), why, why_len) ||
+      !g590_buffer_ensure(e, &e->h[1], half_bytes(b_rows, b_cols), why, why_len) ||
+      !g590_buffer_ensure(e, &e->h[2], half_bytes(s->m, s->n), why, why_len) ||
+      !g590_buffer_ensure(e, &e->a, ar * ac * 4, why, why_len) ||
+      !g590_buffer_ensure(e, &e->b[0], br * bc * 4, why, why_len) ||
+      !g590_buffer_ensure(e, &e->c[0], cr * cc * 4, why, why_len))
+    return false;
+
+  transfers t = {e, {NULL, NULL}, 0};
+  bool ok = upload(&t, e->h[0].mem, call->a, a_rows, a_cols, s->lda, why, why_len) &&
+            upload(&t, e->h[1].mem, call->b, b_rows, b_cols, s->ldb, why, why_len);
+  /* beta = 0: C is never read, so it is not sent either. */
+  if (ok && s->beta != 0.0f)
+    ok = upload(&t, e->h[2].mem, call->c, s->m, s->n, s->ldc, why, why_len);
+  ok = ok &&
+       convert(e, widen, e->h[0].mem, a_rows, e->a.mem, (int64_t)ar, a_rows, a_cols, ar, ac,
+               false, why, why_len) &&
+       convert(e, widen, e->h[1].mem, b_rows, e->b[0].mem, (int64_t)br, b_rows, b_cols, br, bc,
+               false, why, why_len);
+  if (ok && s->beta != 0.0f)
+    ok = convert(e, widen, e->h[2].mem, s->m, e->c[0].mem, (int64_t)cr, s->m, s->n, cr, cc,
+                 false, why, why_len);
+  ok = ok && set_gemm_args(gemm, s, (int)cr, (int)cc, (int)kk, e->a.mem, (int)ar, e->b[0].mem,
+                           (int)br, e->c[0].mem, (int)cr, why, why_len);
+  if (ok) {
+    size_t global[2] = {round_up((int64_t)cr, plan->tile[0]) / plan->tile[0] * plan->local[0],
+                        round_up((int64_t)cc, plan->tile[1]) / plan->tile[1] * plan->local[1]};
+    cl_int err = G590_CL("clEnqueueNDRangeKernel",
+                         clEnqueueNDRangeKernel(e->queue, gemm, 2, NULL, global, plan->local, 0,
+                                                NULL, NULL));
+    ok = !g590_cl_failed(err, "clEnqueueNDRangeKernel", why, why_len);
+  }
+  ok = ok && convert(e, narrow, e->c[0].mem, (int64_t)cr, e->h[2].mem, s->m, s->m, s->n, 0, 0,
+                     true, why, why_len);
+  /* The queue is in order: the narrowing's end is everything's end.  (Not
+   * a GEMM590_FAULT site: test/device injects faults through SGEMM calls,
+   * which never reach this one.) */
+  if (ok) ok = !g590_cl_failed(clFinish(e->queue), "clFinish", why, why_len);
+  ok = transfers_wait(&t, why, why_len) && ok;
+  ok = ok && download(&t, e->h[2].mem, call->c, s->m, s->n, s->ldc, cols_done, why, why_len);
+  if (!ok) clFinish(e->queue); /* nothing queued may still touch host memory */
+  return ok;
+}
 
 /* Uploads, runs and reads back with the engine lock held; see download
  * for *cols_done. */
@@ -167,7 +268,8 @@ static bool run_locked(g590_engine *e, const g590_hcall *call, const g590_plan *
             upload(&t, b, call->b, b_rows, b_cols, s->ldb, why, why_len);
   /* beta = 0: C is never read, so it is not sent either. */
   if (ok && s->beta != 0.0f) ok = upload(&t, c, call->c, s->m, s->n, s->ldc, why, why_len);
-  ok = ok && set_args(kernel, s, a, (int)a_rows, b, (int)b_rows, c, why, why_len);
+  ok = ok && set_gemm_args(kernel, s, (int)s->m, (int)s->n, (int)s->k, a, (int)a_rows, b,
+                           (int)b_rows, c, (int)s->m, why, why_len);
   cl_event done = NULL;
   if (ok) {
     size_t global[2] = {round_up(s->m, plan->tile[0]) / plan->tile[0] * plan->local[0],
@@ -185,24 +287,15 @@ static bool run_locked(g590_engine *e, const g590_hcall *call, const g590_plan *
   return ok;
 }
 
-/* The plan: fp16_mixed wherever the selector would run an SGEMM of this
- * shape on the device (with its tuned parameters when it chose that
- * family), the host otherwise.  A family forced by GEMM590_KERNEL other
- * than fp16_mixed leaves the call on the host: no other family has a
- * binary16 C. */
+/* The plan: what the selector would run for a float32 SGEMM of this shape
+ * (a float32 family runs on widened copies: exact, since every binary16
+ * value is a float32 value), the host where it says host; fp16_mixed when
+ * GEMM590_KERNEL forces it. */
 static bool plan_call(const g590_engine *e, const g590_call *shape, g590_plan *plan, char *why,
                       size_t why_len) {
-  const g590_family *half = g590_family_find("fp16_mixed");
-  if (!g590_select(shape, &e->info, plan, why, why_len)) return false;
-  if (plan->family == half) return true;
-  if (g590_config_get()->kernel) {
-    snprintf(why, why_len, "GEMM590_KERNEL=%s: gemm590_hgemm runs only fp16_mixed",
-             g590_config_get()->kernel);
-    return false;
-  }
-  g590_plan_family(plan, half, NULL,
-                   "binary16 data: fp16_mixed where SGEMM would use the device");
-  return true;
+  g590_call as_fp32 = *shape;
+  as_fp32.fp16_ok = false;
+  return g590_select(&as_fp32, &e->info, plan, why, why_len);
 }
 
 g590_status g590_device_hgemm(const g590_hcall *call, int64_t *cols_done, char *what,
@@ -226,12 +319,15 @@ g590_status g590_device_hgemm(const g590_hcall *call, int64_t *cols_done, char *
     return G590_NOT_HANDLED;
   }
   const char *origin = "";
+  bool widened = plan.family->operand_bytes == 4;
   pthread_mutex_lock(&e->lock);
-  bool ok = run_locked(e, call, &plan, cols_done, &origin, why, why_len);
+  bool ok = widened ? run_widened(e, call, &plan, cols_done, &origin, why, why_len)
+                    : run_locked(e, call, &plan, cols_done, &origin, why, why_len);
   pthread_mutex_unlock(&e->lock);
   if (!ok) return G590_NOT_HANDLED;
   snprintf(what, what_len,
-           "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\" c=binary16",
-           plan.family->name, plan.defines, plan.rule, origin, e->info.name);
+           "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\" c=binary16%s",
+           plan.family->name, plan.defines, plan.rule, origin, e->info.name,
+           widened ? " widened=device" : "");
   return G590_HANDLED;
 }
