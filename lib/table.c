@@ -24,7 +24,13 @@ enum {
   MAX_LINE = 512,
 };
 
-static const char *const feature_names[] = {"M", "N", "K", "ta", "tb"};
+static const char *const feature_names[G590_FEATURES] = {"M", "N", "K", "ta", "tb", "MNK"};
+/* Order of the conditions in a rule: sizes, product, transposes. */
+static const int feature_order[G590_FEATURES] = {0, 1, 2, 5, 3, 4};
+
+static bool is_flag(int feature) {
+  return feature == G590_FEATURE_TA || feature == G590_FEATURE_TB;
+}
 
 /* ---- matching ---- */
 
@@ -135,7 +141,7 @@ static const char *parse_node(const char *rest, g590_table_node *node, int index
   if (sscanf(rest, "%7s %lld %d %d%n", feature, &le, &left, &right, &used) != 4 || rest[used])
     return "node: expected <feature> <threshold> <left> <right>";
   node->feature = G590_FEATURE_LEAF;
-  for (int f = 0; f < 5; f++)
+  for (int f = 0; f < G590_FEATURES; f++)
     if (strcmp(feature, feature_names[f]) == 0) node->feature = (int8_t)f;
   if (node->feature == G590_FEATURE_LEAF) return "node: unknown feature";
   if (le < 0) return "node: negative threshold";
@@ -330,18 +336,23 @@ static int64_t feature_value(const g590_call *call, int feature) {
   case G590_FEATURE_N: return call->n;
   case G590_FEATURE_K: return call->k;
   case G590_FEATURE_TA: return call->trans_a;
-  default: return call->trans_b;
+  case G590_FEATURE_TB: return call->trans_b;
+  default: {
+    /* In double: the product of three 64-bit sizes can overflow int64. */
+    double p = (double)call->m * (double)call->n * (double)call->k;
+    return p < 9.2e18 ? (int64_t)p : INT64_MAX;
+  }
   }
 }
 
 /* Conditions on the path to a leaf, tightest bound per feature:
  * lo < value <= hi (lo = -1 and hi = INT64_MAX mean unbounded). */
 typedef struct bounds {
-  int64_t lo[5], hi[5];
+  int64_t lo[G590_FEATURES], hi[G590_FEATURES];
 } bounds;
 
 static void bounds_init(bounds *b) {
-  for (int f = 0; f < 5; f++) {
+  for (int f = 0; f < G590_FEATURES; f++) {
     b->lo[f] = -1;
     b->hi[f] = INT64_MAX;
   }
@@ -355,17 +366,19 @@ static void bounds_step(bounds *b, const g590_table_node *n, bool left) {
 static void bounds_text(const bounds *b, char *buf, size_t len) {
   size_t used = 0;
   buf[0] = '\0';
-  for (int f = 0; f < 5 && used < len; f++) {
+  for (int i = 0; i < G590_FEATURES && used < len; i++) {
+    int f = feature_order[i];
     const char *name = feature_names[f], *sep = used ? " " : "";
+    bool lo = b->lo[f] >= 0, hi = b->hi[f] < INT64_MAX;
     int w = 0;
-    if (f >= G590_FEATURE_TA && (b->lo[f] >= 0 || b->hi[f] < 1))
-      w = snprintf(buf + used, len - used, "%s%s=%d", sep, name, b->lo[f] >= 0 ? 1 : 0);
-    else if (f < G590_FEATURE_TA && b->lo[f] >= 0 && b->hi[f] < INT64_MAX)
+    if (is_flag(f) && (lo || hi))
+      w = snprintf(buf + used, len - used, "%s%s=%d", sep, name, lo ? 1 : 0);
+    else if (!is_flag(f) && lo && hi)
       w = snprintf(buf + used, len - used, "%s%lld<%s<=%lld", sep, (long long)b->lo[f], name,
                    (long long)b->hi[f]);
-    else if (f < G590_FEATURE_TA && b->lo[f] >= 0)
+    else if (!is_flag(f) && lo)
       w = snprintf(buf + used, len - used, "%s%s>%lld", sep, name, (long long)b->lo[f]);
-    else if (f < G590_FEATURE_TA && b->hi[f] < INT64_MAX)
+    else if (!is_flag(f) && hi)
       w = snprintf(buf + used, len - used, "%s%s<=%lld", sep, name, (long long)b->hi[f]);
     used += w > 0 ? (size_t)w : 0;
   }

@@ -7,7 +7,7 @@
  * `train.py --emit-text`, is read from GEMM590_TABLE or
  * <cache dir>/table.txt and consulted before the embedded tables.
  *
- * Each entry is a depth-limited decision tree over M, N, K and the
+ * Each entry is a depth-limited decision tree over M, N, K, M*N*K and the
  * transposes of the normalised (column-major) call, stored as a flat node
  * array: node 0 is the root, every child index is larger than its
  * parent's, so a walk always ends. */
@@ -30,7 +30,10 @@ typedef enum {
 
 typedef enum { G590_TYPE_GPU = 0, G590_TYPE_CPU = 1 } g590_table_type;
 
-/* Tree features: the sizes compare as integers, the transposes as 0/1. */
+/* Tree features: the sizes and their product compare as integers, the
+ * transposes as 0/1.  The product M*N*K (half the flops) lets one split
+ * draw the host/device line that separate splits on M, N and K could only
+ * approximate as a staircase. */
 typedef enum {
   G590_FEATURE_LEAF = -1,
   G590_FEATURE_M = 0,
@@ -38,6 +41,8 @@ typedef enum {
   G590_FEATURE_K = 2,
   G590_FEATURE_TA = 3,
   G590_FEATURE_TB = 4,
+  G590_FEATURE_MNK = 5,
+  G590_FEATURES = 6
 } g590_table_feature;
 
 /* Inner node: go to `left` when feature <= `le`, else to `right`.

@@ -6,29 +6,32 @@
 // (tuning/README.md).  Each leaf line: node index, conditions -> choice.
 #include "table.h"
 
-/* pocl-epyc: device "pthread-skylake-avx512-AMD EPYC" (AuthenticAMD, driver 3.1+debian).
+/* pocl-epyc: device "pthread-skylake-avx512-AMD EPYC" (AuthenticAMD, driver
+ * 3.1+debian).
  * Data: pocl-epyc.csv.
- * 48 shapes (12 M x N x K in NN, NT, TN, TT), 12 candidates, time = e2e.
- * Tree: depth limit 1 (of 1..8, by held-out score); merged: depth 0, 1 leaves,
- * 1 choices.
- * Held out (5 folds): best/chosen geomean 1.000, worst 1.000.
- * Training fit: geomean 1.000, worst 1.000.
- * Best single candidate (host): geomean 1.000, worst 1.000.
- * Host for every shape: geomean 1.000, worst 1.000.
+ * 48 shapes (12 M x N x K in NN, NT, TN, TT), 7 candidates, time = e2e.
+ * Tree: depth limit 1 (of 1..8, by held-out score); merged: depth 0, leaves 1,
+ * choices 1.
+ * Held out (5 folds): best/chosen geomean 0.999, worst 0.963.
+ * Training fit: geomean 0.999, worst 0.963.
+ * Best single candidate (host): geomean 0.999, worst 0.963.
+ * Host for every shape: geomean 0.999, worst 0.963.
  *
  * leaf 0: every shape -> host */
-static const g590_table_choice e0_choices[] = {
+static const g590_table_choice pocl_epyc_choices[] = {
     {NULL, NULL},
 };
-static const g590_table_node e0_nodes[] = {
+static const g590_table_node pocl_epyc_nodes[] = {
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
 };
 
-/* rx590-seed: device "AMD Radeon RX 590 GME (radeonsi, polaris10, ACO, DRM 3.61, 6.14.0-37-generic)" (AMD, driver Mesa Clover 25.0.7 (seed-rx590: the prototype's kernels)).
+/* rx590-seed: device "AMD Radeon RX 590 GME (radeonsi, polaris10, ACO, DRM
+ * 3.61, 6.14.0-37-generic)" (AMD, driver Mesa Clover 25.0.7 (seed-rx590: the
+ * prototype's kernels)).
  * Data: rx590-seed.csv.
  * 12 shapes (12 M x N x K in NN), 2 candidates, time = resident.
- * Tree: depth limit 3 (of 1..8, by held-out score); merged: depth 2, 3 leaves,
- * 2 choices.
+ * Tree: depth limit 3 (of 1..8, by held-out score); merged: depth 2, leaves 3,
+ * choices 2.
  * Held out (5 folds): best/chosen geomean 0.925, worst 0.762.
  * Training fit: geomean 0.965, worst 0.774.
  * Best single candidate (tile24 -DWG=12 -DKS=16): geomean 0.925, worst 0.829.
@@ -47,16 +50,16 @@ static const g590_table_node e0_nodes[] = {
  * transposes, skinny shapes or the host: run gemm590-tune on the card to
  * replace this entry.
  *
- * leaf 2: N<=1108 K<=1982 -> tile24 -DWG=12 -DKS=16
- * leaf 3: N>1108 K<=1982 -> tile20_v3 -DWG=10 -DKS=20
- * leaf 4: K>1982 -> tile24 -DWG=12 -DKS=16 */
-static const g590_table_choice e1_choices[] = {
+ * leaf 2: M<=1108 N<=1982 -> tile24 -DWG=12 -DKS=16
+ * leaf 3: M>1108 N<=1982 -> tile20_v3 -DWG=10 -DKS=20
+ * leaf 4: N>1982 -> tile24 -DWG=12 -DKS=16 */
+static const g590_table_choice rx590_seed_choices[] = {
     {"tile20_v3", "-DWG=10 -DKS=20"},
     {"tile24", "-DWG=12 -DKS=16"},
 };
-static const g590_table_node e1_nodes[] = {
-    {G590_FEATURE_K, 1982, 1, 4, -1},
-    {G590_FEATURE_N, 1108, 2, 3, -1},
+static const g590_table_node rx590_seed_nodes[] = {
+    {G590_FEATURE_N, 1982, 1, 4, -1},
+    {G590_FEATURE_M, 1108, 2, 3, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
     {G590_FEATURE_LEAF, 0, -1, -1, 1},
@@ -64,36 +67,45 @@ static const g590_table_node e1_nodes[] = {
 
 /* vendor-authenticamd-cpu: any CPU of vendor "AuthenticAMD".
  * Data: pocl-epyc.csv.
- * 48 shapes (12 M x N x K in NN, NT, TN, TT), 12 candidates, time = e2e.
- * Tree: depth limit 1 (of 1..8, by held-out score); merged: depth 0, 1 leaves,
- * 1 choices.
- * Held out (5 folds): best/chosen geomean 1.000, worst 1.000.
- * Training fit: geomean 1.000, worst 1.000.
- * Best single candidate (host): geomean 1.000, worst 1.000.
- * Host for every shape: geomean 1.000, worst 1.000.
+ * 48 shapes (12 M x N x K in NN, NT, TN, TT), 7 candidates, time = e2e.
+ * Tree: depth limit 1 (of 1..8, by held-out score); merged: depth 0, leaves 1,
+ * choices 1.
+ * Held out (5 folds): best/chosen geomean 0.999, worst 0.963.
+ * Training fit: geomean 0.999, worst 0.963.
+ * Best single candidate (host): geomean 0.999, worst 0.963.
+ * Host for every shape: geomean 0.999, worst 0.963.
  *
  * leaf 0: every shape -> host */
-static const g590_table_choice e2_choices[] = {
+static const g590_table_choice vendor_authenticamd_cpu_choices[] = {
     {NULL, NULL},
 };
-static const g590_table_node e2_nodes[] = {
+static const g590_table_node vendor_authenticamd_cpu_nodes[] = {
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
 };
 
-/* generic-cpu: any OpenCL CPU device without a more specific entry: it shares the cores the host BLAS runs on, and the host BLAS is faster on them.
+/* generic-cpu: any OpenCL CPU device without a more specific entry: it shares
+ * the cores the host BLAS runs on, and the host BLAS is faster on them.
  *
  * leaf 0: every shape -> host */
-static const g590_table_choice e3_choices[] = {
+static const g590_table_choice generic_cpu_choices[] = {
     {NULL, NULL},
 };
-static const g590_table_node e3_nodes[] = {
+static const g590_table_node generic_cpu_nodes[] = {
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
 };
 
 const g590_table_entry g590_embedded_tables[] = {
-    {"pocl-epyc", G590_MATCH_NAME, "pthread-skylake-avx512-AMD EPYC", G590_TYPE_CPU, true, e0_choices, 1, e0_nodes, 1},
-    {"rx590-seed", G590_MATCH_NAME, "AMD Radeon RX 590 GME (radeonsi, polaris10, ACO, DRM 3.61, 6.14.0-37-generic)", G590_TYPE_GPU, false, e1_choices, 2, e1_nodes, 5},
-    {"vendor-authenticamd-cpu", G590_MATCH_VENDOR, "AuthenticAMD", G590_TYPE_CPU, true, e2_choices, 1, e2_nodes, 1},
-    {"generic-cpu", G590_MATCH_TYPE, NULL, G590_TYPE_CPU, true, e3_choices, 1, e3_nodes, 1},
+    {"pocl-epyc", G590_MATCH_NAME,
+     "pthread-skylake-avx512-AMD EPYC",
+     G590_TYPE_CPU, true, pocl_epyc_choices, 1, pocl_epyc_nodes, 1},
+    {"rx590-seed", G590_MATCH_NAME,
+     "AMD Radeon RX 590 GME (radeonsi, polaris10, ACO, DRM 3.61, 6.14.0-37-generic)",
+     G590_TYPE_GPU, false, rx590_seed_choices, 2, rx590_seed_nodes, 5},
+    {"vendor-authenticamd-cpu", G590_MATCH_VENDOR,
+     "AuthenticAMD",
+     G590_TYPE_CPU, true, vendor_authenticamd_cpu_choices, 1, vendor_authenticamd_cpu_nodes, 1},
+    {"generic-cpu", G590_MATCH_TYPE,
+     NULL,
+     G590_TYPE_CPU, true, generic_cpu_choices, 1, generic_cpu_nodes, 1},
 };
 const int g590_embedded_table_count = 4;

@@ -13,10 +13,11 @@
  * (-1).  The CSV is written row by row; rerunning the same command skips
  * the rows already there, so an interrupted run resumes.
  *
- * regblock's parameter space is too large for every shape: all of its
- * valid points are first measured on a few representative shapes
- * ("screening"), and only the best of them, plus the rule-based
- * selector's own choices, are measured on the whole grid. */
+ * regblock's parameter space is too large for every shape: its valid
+ * points are first measured on three representative shapes ("screening":
+ * all of them, or with --quick a fixed sample of 20 and then the
+ * neighbours of the best three), and only the best of them, plus the
+ * rule-based selector's own choices, are measured on the whole grid. */
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
@@ -30,6 +31,8 @@
 #include "table.h"
 
 enum { MAX_SHAPES = 256, MAX_CANDIDATES = 128, MAX_SCREEN = 4, PARAMS = 160 };
+/* Points of regblock's space that --quick screens before refining. */
+enum { QUICK_SAMPLE = 20 };
 
 typedef struct shape {
   int64_t m, n, k;
@@ -40,6 +43,7 @@ typedef struct candidate {
   const g590_family *family; /* NULL: the host BLAS */
   char params[PARAMS];
   size_t wg_items, local_bytes;
+  int point[6]; /* regblock: indices of TM, TN, KS, WM, WN, register cap in the space */
 } candidate;
 
 /* A CSV row already measured (read back on resume, or just written). */
@@ -121,7 +125,7 @@ static int regblock_space(const g590_device_info *dev, candidate *out, int *n_va
               char params[PARAMS];
               snprintf(params, sizeof params, "-DTM=%d -DTN=%d -DKS=%d -DWM=%d -DWN=%d%s", tm, tn,
                        steps[s], WM, WN, nv ? " -DNO_REQD_WG=1 -cl-nv-maxrregcount=128" : "");
-              candidate c;
+              candidate c = {.point = {a, b, s, wm, wn, nv}};
               if ((tm / WM) * (tn / WN) >= 64 && make_candidate(&c, f, params, dev))
                 out[(*n_valid)++] = c;
             }
@@ -583,7 +587,8 @@ static bool out_of_time(const tuner *t) {
 
 /* Measures every candidate not yet in the CSV at shape s.  Returns false
  * when the time limit stopped it. */
-static bool measure_shape(tuner *t, const shape *s, const candidate *cands, int n) {
+static bool measure_shape(tuner *t, const char *phase, const shape *s, const candidate *cands,
+                          int n) {
   char label[32 + PARAMS];
   int todo = 0;
   for (int i = 0; i < n; i++) {
@@ -608,9 +613,9 @@ static bool measure_shape(tuner *t, const shape *s, const candidate *cands, int 
     }
   }
   if (!t->tty && finished)
-    printf("%6.0fs %lldx%lldx%lld %c%c: fastest end to end %s (%.3g s)\n", now() - t->start,
-           (long long)s->m, (long long)s->n, (long long)s->k, s->ta ? 'T' : 'N',
-           s->tb ? 'T' : 'N', best_label, best);
+    printf("%6.0fs %s %lldx%lldx%lld %c%c: fastest end to end of %d: %s (%.3g s)\n",
+           now() - t->start, phase, (long long)s->m, (long long)s->n, (long long)s->k,
+           s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', n, best_label, best);
   operands_free(&o);
   return finished;
 }
@@ -625,63 +630,134 @@ static double resident_of(const tuner *t, const shape *s, const candidate *c) {
   return r && r->ok == 1 ? r->resident : -1;
 }
 
-/* Keeps the screened points worth the whole grid: the fastest on each
- * screening shape, then the best by geometric mean of (best / own)
- * resident time over the screening shapes, up to `keep` in all, plus the
- * rule-based selector's points on the grid.  Returns the count written to
- * `out`. */
-static int pick_survivors(const tuner *t, const candidate *space, int n_space,
-                          const shape *screen, int n_screen, int keep, const shape *grid,
-                          int n_grid, candidate *out) {
-  double score[MAX_CANDIDATES];
-  bool chosen[MAX_CANDIDATES] = {false};
+/* Score of each point: geometric mean over the screening shapes of
+ * (fastest resident time there / its own); 0 for a point not measured on
+ * every screening shape or failed on one. */
+static void screen_scores(const tuner *t, const candidate *pts, int n, const shape *screen,
+                          int n_screen, double *score) {
   double best[MAX_SCREEN];
   for (int s = 0; s < n_screen; s++) {
     best[s] = -1;
-    for (int i = 0; i < n_space; i++) {
-      double r = resident_of(t, &screen[s], &space[i]);
+    for (int i = 0; i < n; i++) {
+      double r = resident_of(t, &screen[s], &pts[i]);
       if (r > 0 && (best[s] < 0 || r < best[s])) best[s] = r;
     }
   }
-  for (int i = 0; i < n_space; i++) {
+  for (int i = 0; i < n; i++) {
     double log_sum = 0;
-    score[i] = 0;
-    for (int s = 0; s < n_screen; s++) {
-      double r = resident_of(t, &screen[s], &space[i]);
-      if (r <= 0) {
-        log_sum = -INFINITY; /* failed somewhere: never kept */
-        break;
-      }
-      log_sum += log(best[s] / r);
+    for (int s = 0; s < n_screen && log_sum > -INFINITY; s++) {
+      double r = resident_of(t, &screen[s], &pts[i]);
+      log_sum = r > 0 ? log_sum + log(best[s] / r) : -INFINITY;
     }
     score[i] = exp(log_sum / n_screen);
   }
+}
+
+static bool contains(const candidate *pts, int n, const candidate *c) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(pts[i].params, c->params) == 0) return true;
+  return false;
+}
+
+/* --quick screens a sample, not the whole space: `n_sample` points drawn
+ * in a fixed pseudo-random order (the same on every run, so a resumed run
+ * screens the same points), plus the rules' points. */
+static int sample_points(const candidate *space, int n_space, int n_sample,
+                         const char rules[][PARAMS], int n_rules, candidate *out) {
+  int order[MAX_CANDIDATES];
+  for (int i = 0; i < n_space; i++) order[i] = i;
+  unsigned seed = 590;
+  for (int i = n_space - 1; i > 0; i--) {
+    seed = seed * 1664525u + 1013904223u;
+    int j = (int)((seed >> 8) % (unsigned)(i + 1)), tmp = order[i];
+    order[i] = order[j];
+    order[j] = tmp;
+  }
   int n = 0;
-  for (int s = 0; s < n_screen; s++)
-    for (int i = 0; i < n_space; i++) {
-      double r = resident_of(t, &screen[s], &space[i]);
-      if (r > 0 && r == best[s] && !chosen[i] && score[i] > 0) {
-        chosen[i] = true;
+  for (int i = 0; i < n_space && n < n_sample; i++) out[n++] = space[order[i]];
+  for (int r = 0; r < n_rules; r++)
+    for (int i = 0; i < n_space; i++)
+      if (strcmp(space[i].params, rules[r]) == 0 && !contains(out, n, &space[i]))
         out[n++] = space[i];
+  return n;
+}
+
+/* Local refinement after a sampled screening: the valid points one step
+ * from the `top` best screened ones (one coordinate changed to its
+ * neighbouring value), not screened yet, appended to `pts`.  Returns the
+ * new count. */
+static int add_neighbours(const tuner *t, const candidate *space, int n_space, candidate *pts,
+                          int n, const shape *screen, int n_screen, int top) {
+  double score[MAX_CANDIDATES];
+  bool used[MAX_CANDIDATES] = {false};
+  screen_scores(t, pts, n, screen, n_screen, score);
+  int n0 = n;
+  for (int k = 0; k < top; k++) {
+    int best = -1;
+    for (int i = 0; i < n0; i++)
+      if (!used[i] && score[i] > 0 && (best < 0 || score[i] > score[best])) best = i;
+    if (best < 0) break;
+    used[best] = true;
+    for (int i = 0; i < n_space && n < MAX_CANDIDATES; i++) {
+      int steps = 0, dist = 0;
+      for (int c = 0; c < 6; c++) {
+        int d = abs(space[i].point[c] - pts[best].point[c]);
+        steps += d != 0;
+        dist += d;
       }
+      if (steps == 1 && dist == 1 && !contains(pts, n, &space[i])) pts[n++] = space[i];
     }
+  }
+  return n;
+}
+
+/* Keeps the screened points worth the whole grid: the fastest on each
+ * screening shape, then the best by score, up to `keep` in all, plus the
+ * rule-based selector's points.  Returns the count written to `out`. */
+static int pick_survivors(const tuner *t, const candidate *pts, int n_pts, const shape *screen,
+                          int n_screen, int keep, const char rules[][PARAMS], int n_rules,
+                          candidate *out) {
+  double score[MAX_CANDIDATES];
+  bool chosen[MAX_CANDIDATES] = {false};
+  screen_scores(t, pts, n_pts, screen, n_screen, score);
+  int n = 0;
+  for (int s = 0; s < n_screen; s++) {
+    int fastest = -1;
+    for (int i = 0; i < n_pts; i++) {
+      double r = resident_of(t, &screen[s], &pts[i]);
+      if (r > 0 && score[i] > 0 &&
+          (fastest < 0 || r < resident_of(t, &screen[s], &pts[fastest])))
+        fastest = i;
+    }
+    if (fastest >= 0 && !chosen[fastest]) {
+      chosen[fastest] = true;
+      out[n++] = pts[fastest];
+    }
+  }
   while (n < keep) {
     int pick = -1;
-    for (int i = 0; i < n_space; i++)
+    for (int i = 0; i < n_pts; i++)
       if (!chosen[i] && score[i] > 0 && (pick < 0 || score[i] > score[pick])) pick = i;
     if (pick < 0) break;
     chosen[pick] = true;
-    out[n++] = space[pick];
+    out[n++] = pts[pick];
   }
-  char rules[8][PARAMS];
-  int n_rules = rule_points(&t->e->info, grid, n_grid, rules, 8);
-  for (int d = 0; d < n_rules; d++)
-    for (int i = 0; i < n_space; i++)
-      if (!chosen[i] && strcmp(space[i].params, rules[d]) == 0) {
+  for (int r = 0; r < n_rules; r++)
+    for (int i = 0; i < n_pts; i++)
+      if (!chosen[i] && strcmp(pts[i].params, rules[r]) == 0) {
         chosen[i] = true;
-        out[n++] = space[i];
+        out[n++] = pts[i];
       }
   return n;
+}
+
+/* Measures `pts` on every screening shape; false when the time limit
+ * stopped it. */
+static bool screen_points(tuner *t, const shape *screen, int n_screen, const candidate *pts,
+                          int n) {
+  for (int s = 0; s < n_screen; s++)
+    if (!measure_shape(t, "screen", &screen[s], pts, n)) return false;
+  return true;
 }
 
 /* ---- main ---- */
@@ -737,17 +813,20 @@ int main(int argc, char **argv) {
   if (!max_size) max_size = dev->is_gpu ? (quick ? 4096 : 8192) : (quick ? 512 : 1024);
 
   /* Candidates measured on the whole grid: the host first (it sets the
-   * bar early, see time_median), regblock survivors, the 2x2 families. */
+   * bar early, see time_median), regblock survivors, the 2x2 families:
+   * their defaults, and with a full run one more point each. */
   candidate fixed[8], space[MAX_CANDIDATES], cands[MAX_CANDIDATES];
   int n_fixed = 0, n_valid;
-  fixed[n_fixed++] = (candidate){NULL, "", 0, 0};
-  static const char *const tile_points[][2] = {{"tile20_v3", "-DWG=10 -DKS=20"},
-                                               {"tile20_v3", "-DWG=16 -DKS=16"},
-                                               {"tile24", "-DWG=12 -DKS=16"},
-                                               {"tile24", "-DWG=8 -DKS=16"}};
+  fixed[n_fixed++] = (candidate){.family = NULL};
+  static const struct { const char *family, *params; bool full_only; } tile_points[] = {
+      {"tile20_v3", "-DWG=10 -DKS=20", false},
+      {"tile24", "-DWG=12 -DKS=16", false},
+      {"tile20_v3", "-DWG=16 -DKS=16", true},
+      {"tile24", "-DWG=8 -DKS=16", true}};
   for (int i = 0; i < 4; i++)
-    if (make_candidate(&fixed[n_fixed], g590_family_find(tile_points[i][0]), tile_points[i][1],
-                       dev))
+    if ((!quick || !tile_points[i].full_only) &&
+        make_candidate(&fixed[n_fixed], g590_family_find(tile_points[i].family),
+                       tile_points[i].params, dev))
       n_fixed++;
   int enumerated = regblock_space(dev, space, &n_valid);
 
@@ -763,9 +842,8 @@ int main(int argc, char **argv) {
   printf("device: %s (%s, driver %s), %s, %zu work-items, %llu KiB local memory\n", dev->name,
          dev->vendor, dev->driver, dev->is_gpu ? "GPU" : "CPU", dev->max_work_group,
          (unsigned long long)(dev->local_mem >> 10));
-  printf("grid: %d shapes (largest square %ld); regblock: %d points enumerated, %d valid here, "
-         "screened on %d shapes\n",
-         n_grid, max_size, enumerated, n_valid, n_screen);
+  printf("grid: %d shapes (largest square %ld); regblock: %d points enumerated, %d valid here\n",
+         n_grid, max_size, enumerated, n_valid);
   if (list) {
     for (int i = 0; i < n_fixed; i++)
       printf("candidate %s %s (%zu items, %zu B local)\n",
@@ -796,32 +874,50 @@ int main(int argc, char **argv) {
   open_csv(&t, out);
 
   int keep = survivors ? (int)survivors : quick ? 4 : 8;
+  char rules[8][PARAMS];
+  int n_rules = rule_points(dev, grid, n_grid, rules, 8);
+  /* --quick: a sample of regblock's space, then the neighbours of its
+   * best three; otherwise the whole space. */
+  candidate screened[MAX_CANDIDATES];
+  int n_screened = quick ? sample_points(space, n_valid, QUICK_SAMPLE, rules, n_rules, screened)
+                         : n_valid;
+  if (!quick) memcpy(screened, space, (size_t)n_valid * sizeof *space);
   /* Work estimate for the ETA: every task of both phases, done or not
-   * (what the CSV already has counts as done).  Until screening ends,
-   * the number of regblock survivors is a guess: `keep` plus three of the
-   * rules'. */
+   * (what the CSV already has counts as done).  Until screening ends the
+   * number of points is a guess: a dozen neighbours in --quick, `keep`
+   * plus three of the rules' kept. */
   double screen_work = 0, grid_work = 0;
-  for (int s = 0; s < n_screen; s++) screen_work += n_valid * task_work(&screen[s]);
+  for (int s = 0; s < n_screen; s++) screen_work += task_work(&screen[s]);
   for (int s = 0; s < n_grid; s++) grid_work += task_work(&grid[s]);
-  t.work_total = screen_work + (n_fixed + keep + 3) * grid_work;
+  t.work_total = (n_screened + (quick ? 12 : 0)) * screen_work + (n_fixed + keep + 3) * grid_work;
   for (size_t i = 0; i < t.n_rows; i++) t.work_done += task_work(&t.rows[i].s);
 
-  bool finished = true;
-  for (int s = 0; s < n_screen && finished; s++)
-    finished = measure_shape(&t, &screen[s], space, n_valid);
+  bool finished = screen_points(&t, screen, n_screen, screened, n_screened);
+  int n_sampled = n_screened;
+  if (finished && quick) {
+    n_screened = add_neighbours(&t, space, n_valid, screened, n_screened, screen, n_screen, 3);
+    t.work_total += (n_screened - n_sampled - 12) * screen_work;
+    finished = screen_points(&t, screen, n_screen, screened + n_sampled, n_screened - n_sampled);
+  }
   int n_cands = 0;
   if (finished) {
     cands[n_cands++] = fixed[0];
-    n_cands += pick_survivors(&t, space, n_valid, screen, n_screen, keep, grid, n_grid,
+    n_cands += pick_survivors(&t, screened, n_screened, screen, n_screen, keep, rules, n_rules,
                               cands + n_cands);
     int n_regblock = n_cands - 1;
     for (int i = 1; i < n_fixed; i++) cands[n_cands++] = fixed[i];
-    printf("regblock: %d of %d valid points kept for the whole grid:\n", n_regblock, n_valid);
+    printf("regblock: %d points enumerated, %d valid here, %d screened", enumerated, n_valid,
+           n_screened);
+    if (quick)
+      printf(" (%d sampled with the rules' %d, %d neighbours of the best 3)", n_sampled, n_rules,
+             n_screened - n_sampled);
+    printf(" on %d shapes; %d kept for the whole grid:\n", n_screen, n_regblock);
     for (int i = 1; i <= n_regblock; i++) printf("  %s\n", cands[i].params);
     fflush(stdout);
-    t.work_total = screen_work + n_cands * grid_work;
+    t.work_total = n_screened * screen_work + n_cands * grid_work;
   }
-  for (int s = 0; s < n_grid && finished; s++) finished = measure_shape(&t, &grid[s], cands, n_cands);
+  for (int s = 0; s < n_grid && finished; s++)
+    finished = measure_shape(&t, "grid", &grid[s], cands, n_cands);
   if (t.tty) fprintf(stderr, "\r\033[K");
   fclose(t.csv);
   char took[32];

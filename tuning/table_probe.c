@@ -48,7 +48,7 @@ static void check_entry(const g590_table_entry *t) {
     const g590_table_node *n = &t->nodes[i];
     if (n->feature == G590_FEATURE_LEAF) {
       if (n->choice < 0 || n->choice >= t->n_choices) fail(t, "leaf choice out of range");
-    } else if (n->feature < 0 || n->feature > G590_FEATURE_TB || n->left <= i ||
+    } else if (n->feature < 0 || n->feature >= G590_FEATURES || n->left <= i ||
                n->right <= i || n->left >= t->n_nodes || n->right >= t->n_nodes) {
       fail(t, "node out of order or range");
     }

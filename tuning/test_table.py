@@ -73,6 +73,13 @@ check(p.stdout.startswith("host | table user:test-gpu, leaf 1") and not p.stderr
 p = select(PROBE_GPU, 2048, 2048, 2048, table=VALID, GEMM590_VERBOSE="1")
 check(p.stdout == "device regblock -DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4 | "
       "table user:test-gpu, leaf 2: M>100\n" and not p.stderr, "user table: device leaf", p)
+# The product M*N*K as a feature: host up to a million.
+by_product = VALID.replace("node M 100 1 2", "node MNK 1000000 1 2")
+p = select(PROBE_GPU, 100, 100, 101, table=by_product, GEMM590_VERBOSE="1")
+check(p.stdout == "device regblock -DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4 | "
+      "table user:test-gpu, leaf 2: MNK>1000000\n", "user table: M*N*K split", p)
+p = select(PROBE_GPU, 100, 100, 100, table=by_product)
+check(p.stdout.startswith("host | table user:test-gpu, leaf 1"), "user table: M*N*K host", p)
 # Without GEMM590_VERBOSE the rule is short (no conditions).
 p = select(PROBE_GPU, 2048, 2048, 2048, table=VALID)
 check(p.stdout.endswith("| table user:test-gpu, leaf 2\n"), "user table: short rule", p)

@@ -6,7 +6,8 @@ usage: train.py [--emit-c FILE] [--emit-text FILE] [--check FILE] CSV|DIR...
 For every shape of a dataset the label is the candidate (kernel family with
 its parameters, or the host BLAS) with the least end-to-end time; a
 depth-limited decision tree over log2 M, log2 N, log2 K and the transposes
-learns it.  The tree is a multi-output regression tree on each candidate's
+learns it (with log2 M*N*K, which lets one split follow the host/device
+line).  The tree is a multi-output regression tree on each candidate's
 regret, log2(time / best time) clipped at 2, and each leaf runs the
 candidate with the least mean regret there: a wrong choice costs what it
 costs in time, not one count of a misclassification.
@@ -49,9 +50,13 @@ except ImportError as exc:  # the test treats this as "skipped"
           file=sys.stderr)
     sys.exit(77)
 
-FEATURES = ["M", "N", "K", "ta", "tb"]
+# Column order of the samples, as lib/table.h numbers the features; the
+# product M*N*K (log2) lets one split follow the host/device line.
+FEATURES = ["M", "N", "K", "ta", "tb", "MNK"]
 C_FEATURES = ["G590_FEATURE_M", "G590_FEATURE_N", "G590_FEATURE_K", "G590_FEATURE_TA",
-              "G590_FEATURE_TB"]
+              "G590_FEATURE_TB", "G590_FEATURE_MNK"]
+FLAGS = (3, 4)
+RULE_ORDER = (0, 1, 2, 5, 3, 4)
 FOLDS = 5
 DEPTHS = range(1, 9)
 DEPTH_SLACK = 0.005
@@ -156,7 +161,8 @@ class Samples:
         for ds in datasets:
             for shape, times in ds.times.items():
                 m, n, k, ta, tb = shape
-                x.append([math.log2(m), math.log2(n), math.log2(k), ta, tb])
+                x.append([math.log2(m), math.log2(n), math.log2(k), ta, tb,
+                          math.log2(m) + math.log2(n) + math.log2(k)])
                 t.append([times[label] for label in labels])
                 groups.append((ds.id, m, n, k))
         self.x = np.array(x, dtype=float)
@@ -227,7 +233,7 @@ class Tree:
             f = int(t.feature[i])
             thr = float(t.threshold[i])
             # log2(x) <= thr  <=>  x <= floor(2^thr) for whole x; ta, tb: 0 left.
-            le = int(math.floor(round(2.0 ** thr, 6))) if f < 3 else 0
+            le = 0 if f in FLAGS else int(math.floor(round(2.0 ** thr, 6)))
             left, right = build(t.children_left[i]), build(t.children_right[i])
             if left[0] == right[0] == "leaf" and left[1] == right[1]:
                 return left  # both sides run the same candidate: no split
@@ -265,8 +271,8 @@ class Tree:
             n = self.nodes[i]
             if n[0] == -1:
                 conds = []
-                for f in range(5):
-                    if f >= 3:
+                for f in RULE_ORDER:
+                    if f in FLAGS:
                         if lo[f] >= 0 or hi[f] is not None:
                             conds.append(f"{FEATURES[f]}={1 if lo[f] >= 0 else 0}")
                     elif lo[f] >= 0 and hi[f] is not None:
@@ -285,7 +291,7 @@ class Tree:
             ll[f] = max(ll[f], le)
             walk(n[3], ll, hi)
 
-        walk(0, [-1] * 5, [None] * 5)
+        walk(0, [-1] * len(FEATURES), [None] * len(FEATURES))
         return out
 
 
@@ -321,7 +327,7 @@ class Entry:
             f"{', '.join(trans)}), {len(labels)} candidates, time = "
             + ", ".join(sorted({ds.metric for ds in datasets})),
             f"tree: depth limit {depth} (of 1..8, by held-out score); merged: depth "
-            f"{self.tree.depth()}, {self.tree.leaves()} leaves, {len(self.choices)} choices",
+            f"{self.tree.depth()}, leaves {self.tree.leaves()}, choices {len(self.choices)}",
             f"held out ({FOLDS} folds): best/chosen geomean {geomean(r):.3f}, worst {r.min():.3f}",
             f"training fit: geomean {geomean(fitted):.3f}, worst {fitted.min():.3f}",
             f"best single candidate ({single}): geomean {geomean(single_r):.3f}, "
@@ -410,9 +416,11 @@ def emit_c(entries, paths):
              "// (tuning/README.md).  Each leaf line: node index, conditions -> choice.",
              '#include "table.h"', ""]
     rows = []
-    for n, e in enumerate(entries):
-        name = f"e{n}"
-        lines.append(f"/* {e.id}: {e.description}.")
+    for e in entries:
+        name = re.sub(r"[^A-Za-z0-9]", "_", e.id)
+        head = comment_lines(f"{e.id}: {e.description}.")
+        head[0] = "/*" + head[0][2:]  # " * text" -> "/* text"
+        lines += head
         if e.datasets:
             lines += comment_lines("Data: " + ", ".join(os.path.basename(f) for ds in e.datasets
                                                         for f in ds.files) + ".")
@@ -449,7 +457,7 @@ def emit_c(entries, paths):
                  "type": "G590_MATCH_TYPE"}[e.match]
         typ = "G590_TYPE_GPU" if e.type == "gpu" else "G590_TYPE_CPU"
         key = c_string(e.key) if e.key else "NULL"
-        rows.append(f"    {{{c_string(e.id)}, {match}, {key}, {typ}, "
+        rows.append(f"    {{{c_string(e.id)}, {match},\n     {key},\n     {typ}, "
                     f"{'true' if e.host_measured else 'false'}, {name}_choices, {len(e.choices)}, "
                     f"{name}_nodes, {len(nodes)}}},")
     lines.append("const g590_table_entry g590_embedded_tables[] = {")
