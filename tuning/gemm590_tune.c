@@ -13,6 +13,9 @@
  * (-1).  The CSV is written row by row; rerunning the same command skips
  * the rows already there, so an interrupted run resumes.
  *
+ * Exit status: 0 done, 3 stopped by --time-limit (the same command
+ * resumes), 1 error, 2 usage.
+ *
  * regblock's parameter space is too large for every shape: its valid
  * points are first measured on three representative shapes ("screening":
  * all of them, or with --quick a fixed sample of 20 and then the
@@ -346,7 +349,8 @@ static void format_duration(double secs, char *out, size_t len) {
 
 static void progress(const tuner *t, const shape *s, const char *what) {
   if (!t->tty) return;
-  double frac = t->work_total > 0 ? t->work_done / t->work_total : 1;
+  /* Capped: rows of an earlier run's candidates also count as done. */
+  double frac = t->work_total > t->work_done ? t->work_done / t->work_total : 1;
   double elapsed = now() - t->start;
   char eta[32] = "?";
   if (t->work_done > 0) format_duration(elapsed / frac - elapsed, eta, sizeof eta);
