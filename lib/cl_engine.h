@@ -97,6 +97,22 @@ bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, float
 /* memcpy of `cols` columns of `row_bytes`, split across host threads when large. */
 void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
                        size_t row_bytes, int64_t cols);
+/* The same converting rows x cols floats to binary16 (pitches in bytes);
+ * false when some value does not fit binary16 (see g590_pack_half). */
+bool g590_pack_half_columns(uint16_t *dst, size_t dst_pitch, const float *src, size_t src_pitch,
+                            int64_t rows, int64_t cols);
+/* Uploads float operand x as a dense binary16 copy into `dst` (rows x
+ * cols, leading dimension rows), converting during the staging copy;
+ * *fits as g590_pack_half_columns.  The caller's memory may be read until
+ * the queue finishes. */
+bool g590_link_upload_half(g590_engine *e, cl_mem dst, const g590_operand *x, bool *fits,
+                           char *why, size_t why_len);
+/* Queues a kernels/convert.cl launch (widen: dense binary16 rows x cols
+ * into float32 dst_rows x dst_cols with zero padding; narrow: float32 into
+ * binary16 rows x cols). */
+bool g590_convert_on_device(g590_engine *e, bool narrow, cl_mem src, int64_t src_ld, cl_mem dst,
+                            int64_t dst_ld, int64_t rows, int64_t cols, size_t dst_rows,
+                            size_t dst_cols, char *why, size_t why_len);
 
 /* Runs one call with a given plan (the device half of g590_device_sgemm;
  * benchmarks call it to time each family end to end). */

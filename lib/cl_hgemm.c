@@ -146,25 +146,6 @@ static bool set_gemm_args(cl_kernel k, const g590_call *s, int m, int n, int kk,
   return true;
 }
 
-/* Queues one kernels/convert.cl launch (see there for the arguments). */
-static bool convert(g590_engine *e, cl_kernel k, cl_mem src, int64_t src_ld, cl_mem dst,
-                    int64_t dst_ld, int64_t rows, int64_t cols, size_t dst_rows, size_t dst_cols,
-                    bool narrow, char *why, size_t why_len) {
-  int sld = (int)src_ld, dld = (int)dst_ld, r = (int)rows, c = (int)cols;
-  int dr = (int)dst_rows, dc = (int)dst_cols;
-  struct { size_t size; const void *value; } args[] = {
-      {sizeof src, &src}, {sizeof sld, &sld}, {sizeof dst, &dst}, {sizeof dld, &dld},
-      {sizeof r, &r},     {sizeof c, &c},     {sizeof dr, &dr},   {sizeof dc, &dc}};
-  for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++) {
-    cl_int err = G590_CL("clSetKernelArg", clSetKernelArg(k, i, args[i].size, args[i].value));
-    if (g590_cl_failed(err, "clSetKernelArg", why, why_len)) return false;
-  }
-  size_t global[2] = {narrow ? (size_t)rows : dst_rows, narrow ? (size_t)cols : dst_cols};
-  cl_int err = G590_CL("clEnqueueNDRangeKernel",
-                       clEnqueueNDRangeKernel(e->queue, k, 2, NULL, global, NULL, 0, NULL, NULL));
-  return !g590_cl_failed(err, "clEnqueueNDRangeKernel", why, why_len);
-}
-
 /* The float32-family path: binary16 up, widened on the device into the
  * family's (padded) float32 layout, the family's kernel, C narrowed on the
  * device, binary16 down.  Engine lock held; see download for *cols_done. */
@@ -172,17 +153,10 @@ static bool run_widened(g590_engine *e, const g590_hcall *call, const g590_plan 
                         int64_t *cols_done, const char **origin, char *why, size_t why_len) {
   const g590_call *s = &call->shape;
   char options[256];
-  const char *ignored;
   snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d", plan->defines,
            s->trans_a, s->trans_b, s->beta == 0.0f);
   cl_kernel gemm = g590_program_kernel(e, plan->family->name, options, origin, why, why_len);
-  cl_kernel widen = gemm ? g590_program_kernel(e, "convert", "-DNARROW=0", &ignored, why,
-                                               why_len)
-                         : NULL;
-  cl_kernel narrow = widen ? g590_program_kernel(e, "convert", "-DNARROW=1", &ignored, why,
-                                                 why_len)
-                           : NULL;
-  if (!narrow) return false;
+  if (!gemm) return false;
 
   /* Stored shapes, and their float32 copies padded as the family wants. */
   bool pad = plan->family->padded;
@@ -214,13 +188,13 @@ static bool run_widened(g590_engine *e, const g590_hcall *call, const g590_plan 
   if (ok && s->beta != 0.0f)
     ok = upload(&t, e->h[2].mem, call->c, s->m, s->n, s->ldc, why, why_len);
   ok = ok &&
-       convert(e, widen, e->h[0].mem, a_rows, e->a.mem, (int64_t)ar, a_rows, a_cols, ar, ac,
-               false, why, why_len) &&
-       convert(e, widen, e->h[1].mem, b_rows, e->b[0].mem, (int64_t)br, b_rows, b_cols, br, bc,
-               false, why, why_len);
+       g590_convert_on_device(e, false, e->h[0].mem, a_rows, e->a.mem, (int64_t)ar, a_rows,
+                              a_cols, ar, ac, why, why_len) &&
+       g590_convert_on_device(e, false, e->h[1].mem, b_rows, e->b[0].mem, (int64_t)br, b_rows,
+                              b_cols, br, bc, why, why_len);
   if (ok && s->beta != 0.0f)
-    ok = convert(e, widen, e->h[2].mem, s->m, e->c[0].mem, (int64_t)cr, s->m, s->n, cr, cc,
-                 false, why, why_len);
+    ok = g590_convert_on_device(e, false, e->h[2].mem, s->m, e->c[0].mem, (int64_t)cr, s->m,
+                                s->n, cr, cc, why, why_len);
   ok = ok && set_gemm_args(gemm, s, (int)cr, (int)cc, (int)kk, e->a.mem, (int)ar, e->b[0].mem,
                            (int)br, e->c[0].mem, (int)cr, why, why_len);
   if (ok) {
@@ -231,8 +205,8 @@ static bool run_widened(g590_engine *e, const g590_hcall *call, const g590_plan 
                                                 NULL, NULL));
     ok = !g590_cl_failed(err, "clEnqueueNDRangeKernel", why, why_len);
   }
-  ok = ok && convert(e, narrow, e->c[0].mem, (int64_t)cr, e->h[2].mem, s->m, s->m, s->n, 0, 0,
-                     true, why, why_len);
+  ok = ok && g590_convert_on_device(e, true, e->c[0].mem, (int64_t)cr, e->h[2].mem, s->m, s->m,
+                                    s->n, 0, 0, why, why_len);
   /* The queue is in order: the narrowing's end is everything's end.  (Not
    * a GEMM590_FAULT site: test/device injects faults through SGEMM calls,
    * which never reach this one.) */

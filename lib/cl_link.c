@@ -199,3 +199,66 @@ bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, float
   for (int i = 0; i < 2; i++) wait_release(&ev[i], "clWaitForEvents", why, why_len);
   return ok;
 }
+
+bool g590_link_upload_half(g590_engine *e, cl_mem dst, const g590_operand *x, bool *fits,
+                           char *why, size_t why_len) {
+  size_t half_row = (size_t)x->rows * 2, ld_bytes = (size_t)x->ld * sizeof(float);
+  /* Chunks sized by what crosses the link: binary16 columns. */
+  int64_t per_chunk = chunk_columns(half_row, x->cols);
+  *fits = true;
+  if (per_chunk == 0 || !g590_pinned_ensure(e, why, why_len)) {
+    /* Convert all, then one blocking write: the staging memory is reused. */
+    if (!g590_staging(e, half_row * (size_t)x->cols, why, why_len)) return false;
+    *fits = g590_pack_half_columns(e->staging, half_row, x->data, ld_bytes, x->rows, x->cols);
+    if (!*fits) return false;
+    cl_int err = G590_CL("clEnqueueWriteBuffer",
+                         clEnqueueWriteBuffer(e->queue, dst, CL_TRUE, 0,
+                                              half_row * (size_t)x->cols, e->staging, 0, NULL,
+                                              NULL));
+    return !g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len);
+  }
+  cl_event pending[2] = {NULL, NULL};
+  bool ok = true;
+  for (int64_t c0 = 0, i = 0; ok && c0 < x->cols; c0 += per_chunk, i++) {
+    g590_pinned *p = &e->pinned[i & 1];
+    int64_t n = x->cols - c0 < per_chunk ? x->cols - c0 : per_chunk;
+    ok = wait_release(&pending[i & 1], "clWaitForEvents", why, why_len);
+    if (!ok) break;
+    double t = now_ms();
+    *fits = g590_pack_half_columns(p->host, half_row, x->data + c0 * x->ld, ld_bytes, x->rows, n);
+    e->link_copy_ms += now_ms() - t;
+    if (!*fits) {
+      ok = false;
+      break;
+    }
+    cl_int err = G590_CL("clEnqueueWriteBuffer",
+                         clEnqueueWriteBuffer(e->queue, dst, CL_FALSE, half_row * (size_t)c0,
+                                              half_row * (size_t)n, p->host, 0, NULL,
+                                              &pending[i & 1]));
+    ok = !g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len);
+  }
+  for (int i = 0; i < 2; i++) ok = wait_release(&pending[i], "clWaitForEvents", why, why_len) && ok;
+  return ok;
+}
+
+bool g590_convert_on_device(g590_engine *e, bool narrow, cl_mem src, int64_t src_ld, cl_mem dst,
+                            int64_t dst_ld, int64_t rows, int64_t cols, size_t dst_rows,
+                            size_t dst_cols, char *why, size_t why_len) {
+  const char *origin;
+  cl_kernel k = g590_program_kernel(e, "convert", narrow ? "-DNARROW=1" : "-DNARROW=0", &origin,
+                                    why, why_len);
+  if (!k) return false;
+  int sld = (int)src_ld, dld = (int)dst_ld, r = (int)rows, c = (int)cols;
+  int dr = (int)dst_rows, dc = (int)dst_cols;
+  struct { size_t size; const void *value; } args[] = {
+      {sizeof src, &src}, {sizeof sld, &sld}, {sizeof dst, &dst}, {sizeof dld, &dld},
+      {sizeof r, &r},     {sizeof c, &c},     {sizeof dr, &dr},   {sizeof dc, &dc}};
+  for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++) {
+    cl_int err = G590_CL("clSetKernelArg", clSetKernelArg(k, i, args[i].size, args[i].value));
+    if (g590_cl_failed(err, "clSetKernelArg", why, why_len)) return false;
+  }
+  size_t global[2] = {narrow ? (size_t)rows : dst_rows, narrow ? (size_t)cols : dst_cols};
+  cl_int err = G590_CL("clEnqueueNDRangeKernel",
+                       clEnqueueNDRangeKernel(e->queue, k, 2, NULL, global, NULL, 0, NULL, NULL));
+  return !g590_cl_failed(err, "clEnqueueNDRangeKernel", why, why_len);
+}

@@ -111,6 +111,23 @@ static bool upload_half(g590_engine *e, const operand *a, const operand *b, bool
   return !g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len);
 }
 
+/* fp16 opt-in with a float32 family: x crosses the link as binary16 into
+ * `half` and is widened on the device into its (padded) float32 copy in
+ * `dst`.  The in-order queue keeps `half` from being refilled before the
+ * widening read it. */
+static bool upload_widened(g590_engine *e, cl_mem half, cl_mem dst, const operand *x,
+                           bool *unfit, char *why, size_t why_len) {
+  bool fits;
+  bool ok = g590_link_upload_half(e, half, x, &fits, why, why_len);
+  if (!fits) {
+    *unfit = true;
+    snprintf(why, why_len, "values outside binary16 range");
+    return false;
+  }
+  return ok && g590_convert_on_device(e, false, half, x->rows, dst, (int64_t)x->dev_rows, x->rows,
+                                      x->cols, x->dev_rows, x->dev_cols, why, why_len);
+}
+
 static bool wait_kernel(cl_event *ev, char *why, size_t why_len) {
   cl_int err = G590_CL("clWaitForEvents", clWaitForEvents(1, ev));
   clReleaseEvent(*ev);
@@ -154,10 +171,17 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
         !g590_buffer_ensure(e, &e->c[s], dev_elems(&c0) * sizeof(float), why, why_len))
       return false;
 
+  bool half_link = plan->half_operands;
+  if (half_link &&
+      (!g590_buffer_ensure(e, &e->h[0], (size_t)(a->rows * a->cols) * 2, why, why_len) ||
+       !g590_buffer_ensure(e, &e->h[1], (size_t)(b0.rows * b0.cols) * 2, why, why_len)))
+    return false;
+
   double t = now_ms();
-  bool ok = eb == 2 ? upload_half(e, a, b, unfit, why, why_len)
-                    : zero_padding(e, e->a.mem, a, why, why_len) &&
-                          g590_link_upload(e, e->a.mem, a, why, why_len);
+  bool ok = eb == 2      ? upload_half(e, a, b, unfit, why, why_len)
+            : half_link ? upload_widened(e, e->h[0].mem, e->a.mem, a, unfit, why, why_len)
+                         : zero_padding(e, e->a.mem, a, why, why_len) &&
+                               g590_link_upload(e, e->a.mem, a, why, why_len);
   ph->upload_ms += now_ms() - t;
   cl_event done[2] = {NULL, NULL};
   int64_t kk = (int64_t)(call->trans_a ? a->dev_rows : a->dev_cols);
@@ -170,7 +194,9 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
                                  : make_operand(b->data + n0 * b->ld, b->rows, cols, b->ld, uk, un);
       operand cp = make_operand(c->data + n0 * c->ld, c->rows, cols, c->ld, um, un);
       t = now_ms();
-      if (eb == 4)
+      if (half_link)
+        ok = upload_widened(e, e->h[1].mem, e->b[slot].mem, &bp, unfit, why, why_len);
+      else if (eb == 4)
         ok = zero_padding(e, e->b[slot].mem, &bp, why, why_len) &&
              g590_link_upload(e, e->b[slot].mem, &bp, why, why_len);
       /* beta = 0: C is never read, so it is not sent either; its padding
@@ -276,9 +302,10 @@ g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_pl
   if (!ok) return G590_NOT_HANDLED;
   snprintf(what, what_len,
            "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\" "
-           "ms=%.3f+%.3f+%.3f/%.3f staging_copy_ms=%.3f",
+           "ms=%.3f+%.3f+%.3f/%.3f staging_copy_ms=%.3f%s",
            plan->family->name, plan->defines, plan->rule, origin, e->info.name, ph.upload_ms,
-           ph.kernel_ms, ph.download_ms, total_ms, copy_ms);
+           ph.kernel_ms, ph.download_ms, total_ms, copy_ms,
+           plan->half_operands ? " operands=binary16" : "");
   return G590_HANDLED;
 }
 

@@ -1,4 +1,5 @@
-/* Column copies split across persistent host threads.
+/* Column copies (and float -> binary16 conversions) split across
+ * persistent host threads.
  *
  * Staging copies between the caller's memory and pinned chunks run at
  * host memory speed only when several cores copy at once, and calls of a
@@ -14,14 +15,18 @@
 #include <unistd.h>
 
 #include "cl_engine.h"
+#include "fp16.h"
 
 enum { MAX_SHARES = 32, BYTES_PER_SHARE = 256 << 10 };
 
+/* Columns [col0, col1): copied (row_bytes each), or with `to_half`
+ * converted from float to binary16 (row_bytes float bytes in, half out). */
 typedef struct copy_share {
   char *dst;
   const char *src;
   size_t row_bytes, dst_pitch, src_pitch;
   int64_t col0, col1;
+  bool to_half;
 } copy_share;
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -30,10 +35,20 @@ static pthread_cond_t work_done = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t caller_lock = PTHREAD_MUTEX_INITIALIZER; /* one copy at a time */
 static copy_share shares[MAX_SHARES];
 static int share_count, next_share, unfinished, workers;
+static _Atomic bool all_fit; /* of the current conversion */
 
 static void copy_share_run(const copy_share *s) {
-  for (int64_t c = s->col0; c < s->col1; c++)
-    memcpy(s->dst + (size_t)c * s->dst_pitch, s->src + (size_t)c * s->src_pitch, s->row_bytes);
+  bool fits = true;
+  for (int64_t c = s->col0; c < s->col1; c++) {
+    char *dst = s->dst + (size_t)c * s->dst_pitch;
+    const char *src = s->src + (size_t)c * s->src_pitch;
+    if (s->to_half)
+      fits = g590_pack_half((uint16_t *)dst, (const float *)src, s->row_bytes / sizeof(float)) &&
+             fits;
+    else
+      memcpy(dst, src, s->row_bytes);
+  }
+  if (!fits) all_fit = false;
 }
 
 /* Takes shares until none is left; called and returns with pool_lock held. */
@@ -70,8 +85,9 @@ static void start_workers(int wanted) {
   }
 }
 
-void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
-                       size_t row_bytes, int64_t cols) {
+/* Runs a copy or conversion of `cols` columns, split into shares. */
+static void run_columns(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
+                        size_t row_bytes, int64_t cols, bool to_half) {
   static long cpus;
   if (!cpus) cpus = sysconf(_SC_NPROCESSORS_ONLN);
   int64_t n = (int64_t)(row_bytes * (size_t)cols / BYTES_PER_SHARE);
@@ -79,7 +95,7 @@ void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_
   if (n > cpus) n = cpus;
   if (n > cols) n = cols;
   if (n <= 1) {
-    copy_share all = {dst, src, row_bytes, dst_pitch, src_pitch, 0, cols};
+    copy_share all = {dst, src, row_bytes, dst_pitch, src_pitch, 0, cols, to_half};
     copy_share_run(&all);
     return;
   }
@@ -90,7 +106,7 @@ void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_
   share_count = 0;
   for (int64_t c0 = 0; c0 < cols; c0 += per)
     shares[share_count++] = (copy_share){dst, src, row_bytes, dst_pitch, src_pitch, c0,
-                                         c0 + per < cols ? c0 + per : cols};
+                                         c0 + per < cols ? c0 + per : cols, to_half};
   next_share = 0;
   unfinished = share_count;
   pthread_cond_broadcast(&work_ready);
@@ -99,4 +115,17 @@ void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_
   share_count = next_share = 0;
   pthread_mutex_unlock(&pool_lock);
   pthread_mutex_unlock(&caller_lock);
+}
+
+void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
+                       size_t row_bytes, int64_t cols) {
+  run_columns(dst, dst_pitch, src, src_pitch, row_bytes, cols, false);
+}
+
+bool g590_pack_half_columns(uint16_t *dst, size_t dst_pitch, const float *src, size_t src_pitch,
+                            int64_t rows, int64_t cols) {
+  /* One conversion at a time: callers hold the engine lock. */
+  all_fit = true;
+  run_columns(dst, dst_pitch, src, src_pitch, (size_t)rows * sizeof(float), cols, true);
+  return all_fit;
 }

@@ -40,6 +40,7 @@ typedef struct g590_plan {
   size_t tile[3];
   const char *rule;       /* why this choice, for the verbose line */
   char rule_buf[96];      /* where a table's rule is formatted (rule points here) */
+  bool half_operands;     /* float32 family, A and B sent as binary16 (fp16 opt-in) */
 } g590_plan;
 
 /* Every family, NULL-terminated. */

@@ -1,7 +1,8 @@
 /* Opt-in cblas_sgemm (math mode fp16): A and B rounded to binary16 on the
- * way to the fp16_mixed kernel, products and sums in float32.  Run with
- * GEMM590_MATH=fp16, GEMM590_KERNEL=fp16_mixed and GEMM590_VERBOSE=1 on
- * an OpenCL device (PoCL here).
+ * way to the device, products and sums in float32: in the fp16_mixed
+ * kernel, or in a float32 family on copies widened on the device.  Run
+ * with GEMM590_MATH=fp16, GEMM590_KERNEL=fp16_mixed or regblock and
+ * GEMM590_VERBOSE=1 on an OpenCL device (PoCL here).
  *
  * Part 1, accuracy on random data (uniform in (-1, 1), as the seed
  * prototype measured it), against the float64 reference of the float32
