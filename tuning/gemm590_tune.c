@@ -930,7 +930,8 @@ int main(int argc, char **argv) {
     printf("stopped at the time limit after %s: the same command resumes (%s)\n", took, out);
     return 3;
   }
-  printf("done in %s: %s (%zu rows).  Next: python3 tuning/train.py --emit-text table.txt %s\n",
+  printf("done in %s: %s (%zu rows).  Next (tuning/README.md):\n"
+         "  python3 tuning/train.py --emit-text ~/.cache/gemm590/table.txt %s\n",
          took, out, t.n_rows, out);
   return 0;
 }
