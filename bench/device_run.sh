@@ -45,7 +45,11 @@ while [ $# -gt 0 ]; do
     echo "rc=$? $(grep -c path=device "$OUT/bigindex.log") device calls; $(tail -1 "$OUT/bigindex.log")"
     ;;
   bench)
-    devpkg/gemm590-bench --sizes "$2" --csv "$OUT/bench_nn.csv" 2>&1 | tee "$OUT/bench_nn.txt"
+    # Every family; regblock in the tiles the selector uses on NVIDIA.
+    devpkg/gemm590-bench --sizes "$2" --csv "$OUT/bench_nn.csv" --variants "tile20_v3;tile24;\
+fp16_mixed;regblock:-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128;\
+regblock:-DTM=64 -DTN=128 -DKS=16 -DWM=4 -DWN=8;regblock:-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4" \
+      2>&1 | tee "$OUT/bench_nn.txt"
     shift
     ;;
   regblock)
@@ -61,11 +65,16 @@ while [ $# -gt 0 ]; do
       --csv "$OUT/bench_big.csv" 2>&1 | tee "$OUT/bench_big.txt"
     ;;
   trans)
-    for t in NT TN TT; do
+    for t in NN NT TN TT; do
       devpkg/gemm590-bench --trans $t --no-host --shape 4096x4096x4096 --shape 1000x3000x2000 \
-        --variants "regblock:-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8" \
-        --csv "$OUT/bench_$t.csv" 2>&1 | tee "$OUT/bench_$t.txt"
+        --shape 3000x1000x2000 --shape 8192x256x8192 --variants "regblock:-DTM=128 -DTN=128 \
+-DKS=8 -DWM=8 -DWN=8 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128;regblock:-DTM=64 -DTN=128 -DKS=16 \
+-DWM=4 -DWN=8" --csv "$OUT/bench_$t.csv" 2>&1 | tee "$OUT/bench_$t.txt"
     done
+    python3 bench/cublas_ref.py 4096x4096x4096:NN 4096x4096x4096:NT 4096x4096x4096:TN \
+      4096x4096x4096:TT 1000x3000x2000:NN 1000x3000x2000:NT 1000x3000x2000:TN \
+      1000x3000x2000:TT 3000x1000x2000:NN 3000x1000x2000:TT 8192x256x8192:NN \
+      8192x256x8192:TT | tee "$OUT/cublas_trans.csv"
     ;;
   half)
     devpkg/half-bench --sizes 1024,2048,4096,8192 --no-host 2>&1 | tee "$OUT/half.txt"
