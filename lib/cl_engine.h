@@ -91,9 +91,11 @@ bool g590_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, char *w
                       size_t why_len);
 /* Copies the c.rows x c.cols block of `src` into `dst` (leading dimension
  * c.ld).  *cols_done counts leading columns already final in dst; on
- * failure the others are untouched. */
+ * failure the others are untouched, unless `overwritable` (beta = 0: the
+ * host recomputes them without reading them) lets it read straight into
+ * dst. */
 bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, float *dst,
-                        int64_t *cols_done, char *why, size_t why_len);
+                        bool overwritable, int64_t *cols_done, char *why, size_t why_len);
 /* memcpy of `cols` columns of `row_bytes`, split across host threads when large. */
 void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
                        size_t row_bytes, int64_t cols);

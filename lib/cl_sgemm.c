@@ -235,7 +235,7 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
       ph->kernel_ms += now_ms() - t;
       t = now_ms();
       ok = ok && g590_link_download(e, e->c[prev].mem, &cp, call->c + n0 * call->ldc,
-                                    &done_cols, why, why_len);
+                                    call->beta == 0.0f, &done_cols, why, why_len);
       ph->download_ms += now_ms() - t;
       *cols_done = n0 + done_cols;
     }
