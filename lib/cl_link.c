@@ -78,9 +78,11 @@ static bool wait_release(cl_event *ev, const char *call, char *why, size_t why_l
  * out with `host_pitch` bytes per column. */
 static cl_int write_columns(g590_engine *e, cl_mem dst, const g590_operand *x, int64_t c0,
                             int64_t n, const void *host, size_t host_pitch, cl_bool blocking,
-                            cl_event *ev) {
+                            cl_event *ev, const char **call) {
   size_t row_bytes = (size_t)x->rows * sizeof(float), dev_pitch = x->dev_rows * sizeof(float);
-  if (x->dev_rows == (size_t)x->rows && (host_pitch == row_bytes || n == 1))
+  bool plain = x->dev_rows == (size_t)x->rows && (host_pitch == row_bytes || n == 1);
+  *call = plain ? "clEnqueueWriteBuffer" : "clEnqueueWriteBufferRect";
+  if (plain)
     return G590_CL("clEnqueueWriteBuffer",
                    clEnqueueWriteBuffer(e->queue, dst, blocking, (size_t)c0 * dev_pitch,
                                         row_bytes * (size_t)n, host, 0, NULL, ev));
@@ -89,12 +91,6 @@ static cl_int write_columns(g590_engine *e, cl_mem dst, const g590_operand *x, i
   return G590_CL("clEnqueueWriteBufferRect",
                  clEnqueueWriteBufferRect(e->queue, dst, blocking, dev_origin, host_origin, region,
                                           dev_pitch, 0, host_pitch, 0, host, 0, NULL, ev));
-}
-
-static const char *write_name(const g590_operand *x, size_t host_pitch, int64_t n) {
-  bool plain = x->dev_rows == (size_t)x->rows &&
-               (host_pitch == (size_t)x->rows * sizeof(float) || n == 1);
-  return plain ? "clEnqueueWriteBuffer" : "clEnqueueWriteBufferRect";
 }
 
 /* Columns per pinned chunk for a block of `cols` columns of `row_bytes`;
@@ -117,15 +113,17 @@ bool g590_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, char *w
   if (per_chunk == 0 ||
       !g590_pinned_ensure(e, why, why_len)) {
     if (ld_bytes < MAX_HOST_PITCH) {
-      cl_int err = write_columns(e, dst, x, 0, x->cols, x->data, ld_bytes, CL_FALSE, NULL);
-      return !g590_cl_failed(err, write_name(x, ld_bytes, x->cols), why, why_len);
+      const char *call;
+      cl_int err = write_columns(e, dst, x, 0, x->cols, x->data, ld_bytes, CL_FALSE, NULL, &call);
+      return !g590_cl_failed(err, call, why, why_len);
     }
     /* Pack columns first: a pitch this wide is not passed to the driver.
      * Blocking, since the next operand reuses the staging memory. */
     if (!g590_staging(e, row_bytes * (size_t)x->cols, why, why_len)) return false;
     g590_copy_columns(e->staging, row_bytes, x->data, ld_bytes, row_bytes, x->cols);
-    cl_int err = write_columns(e, dst, x, 0, x->cols, e->staging, row_bytes, CL_TRUE, NULL);
-    return !g590_cl_failed(err, write_name(x, row_bytes, x->cols), why, why_len);
+    const char *call;
+    cl_int err = write_columns(e, dst, x, 0, x->cols, e->staging, row_bytes, CL_TRUE, NULL, &call);
+    return !g590_cl_failed(err, call, why, why_len);
   }
   cl_event pending[2] = {NULL, NULL};
   bool ok = true;
@@ -135,16 +133,20 @@ bool g590_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, char *w
     ok = wait_release(&pending[i & 1], "clWaitForEvents", why, why_len);
     if (!ok) break;
     timed_copy(e, p->host, row_bytes, x->data + c0 * x->ld, ld_bytes, row_bytes, n);
-    cl_int err = write_columns(e, dst, x, c0, n, p->host, row_bytes, CL_FALSE, &pending[i & 1]);
-    ok = !g590_cl_failed(err, write_name(x, row_bytes, n), why, why_len);
+    const char *call;
+    cl_int err = write_columns(e, dst, x, c0, n, p->host, row_bytes, CL_FALSE, &pending[i & 1],
+                               &call);
+    ok = !g590_cl_failed(err, call, why, why_len);
   }
   for (int i = 0; i < 2; i++) ok = wait_release(&pending[i], "clWaitForEvents", why, why_len) && ok;
   return ok;
 }
 
 static cl_int read_columns(g590_engine *e, cl_mem src, const g590_operand *c, int64_t c0,
-                           int64_t n, void *host, cl_bool blocking, cl_event *ev) {
+                           int64_t n, void *host, cl_bool blocking, cl_event *ev,
+                           const char **call) {
   size_t row_bytes = (size_t)c->rows * sizeof(float), dev_pitch = c->dev_rows * sizeof(float);
+  *call = c->dev_rows == (size_t)c->rows ? "clEnqueueReadBuffer" : "clEnqueueReadBufferRect";
   if (c->dev_rows == (size_t)c->rows)
     return G590_CL("clEnqueueReadBuffer",
                    clEnqueueReadBuffer(e->queue, src, blocking, (size_t)c0 * dev_pitch,
@@ -156,30 +158,26 @@ static cl_int read_columns(g590_engine *e, cl_mem src, const g590_operand *c, in
                                          dev_pitch, 0, row_bytes, 0, host, 0, NULL, ev));
 }
 
-static const char *read_name(const g590_operand *c) {
-  return c->dev_rows == (size_t)c->rows ? "clEnqueueReadBuffer" : "clEnqueueReadBufferRect";
-}
-
 bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, float *dst,
                         bool overwritable, int64_t *cols_done, char *why, size_t why_len) {
   size_t row_bytes = (size_t)c->rows * sizeof(float), ld_bytes = (size_t)c->ld * sizeof(float);
   int64_t per_chunk = chunk_columns(row_bytes, c->cols);
+  const char *call;
   *cols_done = 0;
-  if (per_chunk == 0 ||
-      !g590_pinned_ensure(e, why, why_len)) {
+  if (per_chunk == 0 || !g590_pinned_ensure(e, why, why_len)) {
     /* Small.  With beta = 0 (nothing of C is read, so a half-written C is
      * simply recomputed after a failure) and C contiguous, straight into
      * the caller's memory; otherwise through host staging first, so that a
      * failure leaves the caller's C untouched. */
     if (overwritable && c->ld == c->rows) {
-      cl_int err = read_columns(e, src, c, 0, c->cols, dst, CL_TRUE, NULL);
-      if (g590_cl_failed(err, read_name(c), why, why_len)) return false;
+      cl_int err = read_columns(e, src, c, 0, c->cols, dst, CL_TRUE, NULL, &call);
+      if (g590_cl_failed(err, call, why, why_len)) return false;
       *cols_done = c->cols;
       return true;
     }
     if (!g590_staging(e, row_bytes * (size_t)c->cols, why, why_len)) return false;
-    cl_int err = read_columns(e, src, c, 0, c->cols, e->staging, CL_TRUE, NULL);
-    if (g590_cl_failed(err, read_name(c), why, why_len)) return false;
+    cl_int err = read_columns(e, src, c, 0, c->cols, e->staging, CL_TRUE, NULL, &call);
+    if (g590_cl_failed(err, call, why, why_len)) return false;
     g590_copy_columns(dst, ld_bytes, e->staging, row_bytes, row_bytes, c->cols);
     *cols_done = c->cols;
     return true;
@@ -190,15 +188,15 @@ bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, float
   int64_t chunks = (c->cols + per_chunk - 1) / per_chunk;
   cl_event ev[2] = {NULL, NULL};
   cl_int err = read_columns(e, src, c, 0, c->cols < per_chunk ? c->cols : per_chunk,
-                            e->pinned[0].host, CL_FALSE, &ev[0]);
-  bool ok = !g590_cl_failed(err, read_name(c), why, why_len);
+                            e->pinned[0].host, CL_FALSE, &ev[0], &call);
+  bool ok = !g590_cl_failed(err, call, why, why_len);
   for (int64_t i = 0; ok && i < chunks; i++) {
     int64_t c0 = i * per_chunk, n = c->cols - c0 < per_chunk ? c->cols - c0 : per_chunk;
     if (i + 1 < chunks) {
       int64_t c1 = c0 + per_chunk, n1 = c->cols - c1 < per_chunk ? c->cols - c1 : per_chunk;
       err = read_columns(e, src, c, c1, n1, e->pinned[(i + 1) & 1].host, CL_FALSE,
-                         &ev[(i + 1) & 1]);
-      ok = !g590_cl_failed(err, read_name(c), why, why_len);
+                         &ev[(i + 1) & 1], &call);
+      ok = !g590_cl_failed(err, call, why, why_len);
     }
     ok = wait_release(&ev[i & 1], "clWaitForEvents", why, why_len) && ok;
     if (!ok) break;
