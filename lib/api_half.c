@@ -57,9 +57,7 @@ G590_API void gemm590_hgemm(const enum CBLAS_ORDER layout, const enum CBLAS_TRAN
                             const uint16_t *b, const int ldb, const float beta, uint16_t *c,
                             const int ldc) {
   static const char entry[] = "gemm590_hgemm";
-  /* fp16_ok: binary16 data need no opt-in to run on binary16 kernels. */
-  g590_hcall call = {.shape = {.entry = entry, .alpha = alpha, .beta = beta, .fp16_ok = true},
-                     .c = c};
+  g590_hcall call = {.shape = {.entry = entry, .alpha = alpha, .beta = beta}, .c = c};
   bool swapped;
   int info = g590_cblas_shape(&call.shape, (int)layout, (int)transa, (int)transb, m, n, k, lda,
                               ldb, ldc, &swapped);

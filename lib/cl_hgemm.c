@@ -261,17 +261,6 @@ static bool run_locked(g590_engine *e, const g590_hcall *call, const g590_plan *
   return ok;
 }
 
-/* The plan: what the selector would run for a float32 SGEMM of this shape
- * (a float32 family runs on widened copies: exact, since every binary16
- * value is a float32 value), the host where it says host; fp16_mixed when
- * GEMM590_KERNEL forces it. */
-static bool plan_call(const g590_engine *e, const g590_call *shape, g590_plan *plan, char *why,
-                      size_t why_len) {
-  g590_call as_fp32 = *shape;
-  as_fp32.fp16_ok = false;
-  return g590_select(&as_fp32, &e->info, plan, why, why_len);
-}
-
 g590_status g590_device_hgemm(const g590_hcall *call, int64_t *cols_done, char *what,
                               size_t what_len, char *why, size_t why_len) {
   const g590_call *s = &call->shape;
@@ -279,7 +268,11 @@ g590_status g590_device_hgemm(const g590_hcall *call, int64_t *cols_done, char *
   g590_engine *e = g590_engine_get(why, why_len);
   if (!e) return G590_NOT_HANDLED;
   g590_plan plan;
-  if (!plan_call(e, s, &plan, why, why_len)) return G590_NOT_HANDLED;
+  /* The plan: what the selector would run for a float32 SGEMM of this
+   * shape (a float32 family runs on widened copies: exact, since every
+   * binary16 value is a float32 value), the host where it says host;
+   * fp16_mixed when GEMM590_KERNEL forces it. */
+  if (!g590_select(s, &e->info, &plan, why, why_len)) return G590_NOT_HANDLED;
   /* Kernel indices and leading dimensions are 32-bit. */
   if (s->m > INT_MAX || s->n > INT_MAX || s->k > INT_MAX) {
     snprintf(why, why_len, "dimension beyond 32-bit kernel indices");
