@@ -143,8 +143,8 @@ int main(int argc, char **argv) {
   }
   /* The PoCL registrations ask for the CPU device, which must then exist;
    * without GEMM590_DEVICE the library's default device (a GPU) runs it. */
-  const char *device = getenv("GEMM590_DEVICE");
-  if (device && strcmp(device, "cpu") == 0) dev_require_cpu_device();
+  const char *device_spec = getenv("GEMM590_DEVICE");
+  if (device_spec && strcmp(device_spec, "cpu") == 0) dev_require_cpu_device();
   printf("family %s%s: seed %" PRIu64 ", %d random shapes up to %" PRId64 "\n", family,
          o.binary16 ? " (binary16 operands)" : "", o.seed, o.random, o.max_size);
 
