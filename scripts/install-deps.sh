@@ -17,6 +17,10 @@ packages=(
   # venv for PyPI's numpy/scipy wheels (pip needs ca-certificates for https)
   libblas-test gfortran python3-numpy python3-scipy python3-venv python3-pip ca-certificates
   python3-sklearn
+  # reliability tests: libFuzzer with ASan/UBSan (clang-14; the fuzzer and
+  # sanitizer runtimes are in libclang-rt-14-dev), numpy's own test modules
+  # (pytest, and hypothesis, which numpy's conftest imports)
+  clang-14 libclang-rt-14-dev python3-pytest python3-hypothesis
 )
 
 sudo=()
