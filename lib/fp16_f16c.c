@@ -1,13 +1,14 @@
 /* The F16C conversion set: 8 values per instruction.
  *
  * Compiled for the baseline target like the rest of the library; only the
- * functions below carry target("avx,f16c"), and they run only after the
- * CPU said it has both (__builtin_cpu_supports checks the OS's AVX state
- * too).  Tails shorter than 8 go through an 8-wide buffer so that every
+ * functions below carry target("avx,f16c"), and they run only after CPUID
+ * said the CPU has both and XGETBV that the OS saves the AVX registers.
+ * (CPUID rather than __builtin_cpu_supports: clang rejects "f16c" there.)  Tails shorter than 8 go through an 8-wide buffer so that every
  * value meets the same instruction (NaN payload rules included). */
 #include "fp16.h"
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -78,9 +79,20 @@ F16C static bool pack_f16c(uint16_t *dst, const float *src, size_t n) {
 
 static const g590_fp16_ops f16c_ops = {"f16c", to_float_f16c, to_half_f16c, pack_f16c};
 
-const g590_fp16_ops *g590_fp16_f16c(void) {
-  return __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c") ? &f16c_ops : NULL;
+/* CPUID leaf 1, ECX: bit 27 OSXSAVE, bit 28 AVX, bit 29 F16C; XCR0 bits 1
+ * and 2: the OS saves SSE and AVX state. */
+static bool cpu_has_f16c(void) {
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+  const unsigned need = (1u << 27) | (1u << 28) | (1u << 29);
+  if ((ecx & need) != need) return false;
+  unsigned xcr0_lo, xcr0_hi;
+  __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  (void)xcr0_hi;
+  return (xcr0_lo & 6u) == 6u;
 }
+
+const g590_fp16_ops *g590_fp16_f16c(void) { return cpu_has_f16c() ? &f16c_ops : NULL; }
 
 #else
 
