@@ -27,7 +27,7 @@ void g590_hgemm(const g590_hcall *call) {
   }
 
   double flops = 2.0 * (double)s->m * (double)s->n * (double)s->k;
-  char what[256] = "", why[192] = "", how[160] = "";
+  char what[512] = "", why[192] = "", how[160] = "";
   int64_t cols_done = 0;
   if (g590_config_get()->disable_device) {
     snprintf(why, sizeof why, "device disabled");

@@ -7,7 +7,7 @@
 #include "g590.h"
 
 void g590_log_call(const g590_call *call, const char *format, ...) {
-  char tail[512];
+  char tail[768];
   va_list ap;
   va_start(ap, format);
   vsnprintf(tail, sizeof tail, format, ap);
@@ -39,7 +39,7 @@ void g590_sgemm(const g590_call *call) {
   }
 
   double flops = 2.0 * (double)call->m * (double)call->n * (double)call->k;
-  char what[256] = "", why[192] = "";
+  char what[512] = "", why[192] = "";
   int64_t cols_done = 0;
   if (g590_config_get()->disable_device) {
     snprintf(why, sizeof why, "device disabled");
