@@ -276,3 +276,19 @@ void check_compare(const check_gemm *g, const double *ref, const double *mag, do
     }
   }
 }
+
+void check_gemm_operands(check_gemm *g, int64_t pad_a, int64_t pad_b, int64_t pad_c,
+                         check_matrix *a, check_matrix *b, check_matrix *c) {
+  int64_t ra, ca, rb, cb, rc, cc;
+  check_gemm_storage(g, 'A', &ra, &ca);
+  check_gemm_storage(g, 'B', &rb, &cb);
+  check_gemm_storage(g, 'C', &rc, &cc);
+  g->lda = (ra > 1 ? ra : 1) + pad_a;
+  g->ldb = (rb > 1 ? rb : 1) + pad_b;
+  g->ldc = (rc > 1 ? rc : 1) + pad_c;
+  if (!check_matrix_alloc(a, ra, ca, g->lda) || !check_matrix_alloc(b, rb, cb, g->ldb) ||
+      !check_matrix_alloc(c, rc, cc, g->ldc)) {
+    fprintf(stderr, "FATAL: out of memory\n");
+    exit(1);
+  }
+}

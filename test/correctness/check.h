@@ -111,6 +111,13 @@ float check_canary(void);
 
 /* Returns false (and leaves m empty) when memory runs out. */
 bool check_matrix_alloc(check_matrix *m, int64_t rows, int64_t cols, int64_t ld);
+
+/* Gives g the smallest valid leading dimensions plus the given padding and
+ * allocates its three operands as stored (check_matrix_alloc); exits when
+ * memory runs out.  The data pointers in g are left for the caller. */
+void check_gemm_operands(check_gemm *g, int64_t pad_a, int64_t pad_b, int64_t pad_c,
+                         check_matrix *a, check_matrix *b, check_matrix *c);
+
 void check_matrix_free(check_matrix *m);
 /* Fills the rows x cols block (never the padding or guards). */
 void check_matrix_fill_random(check_matrix *m, check_rng *r);

@@ -102,19 +102,11 @@ static void report_failure(stats *st, uint64_t index, const check_gemm *g, const
  * one plus the given padding) with fresh operands, and checks everything. */
 static void run_one(check_gemm g, int64_t pad_a, int64_t pad_b, int64_t pad_c, check_rng *rng,
                     stats *st) {
-  int64_t ra, ca, rb, cb, rc, cc;
-  check_gemm_storage(&g, 'A', &ra, &ca);
-  check_gemm_storage(&g, 'B', &rb, &cb);
-  check_gemm_storage(&g, 'C', &rc, &cc);
-  g.lda = (ra > 1 ? ra : 1) + pad_a;
-  g.ldb = (rb > 1 ? rb : 1) + pad_b;
-  g.ldc = (rc > 1 ? rc : 1) + pad_c;
-
   check_matrix a, b, c;
+  check_gemm_operands(&g, pad_a, pad_b, pad_c, &a, &b, &c);
   double *ref = malloc((size_t)(g.m * g.n + 1) * sizeof *ref);
   double *mag = malloc((size_t)(g.m * g.n + 1) * sizeof *mag);
-  if (!check_matrix_alloc(&a, ra, ca, g.lda) || !check_matrix_alloc(&b, rb, cb, g.ldb) ||
-      !check_matrix_alloc(&c, rc, cc, g.ldc) || !ref || !mag) {
+  if (!ref || !mag) {
     fprintf(stderr, "FATAL: out of memory\n");
     exit(1);
   }

@@ -84,23 +84,15 @@ static void fail_line(const char *tag, const check_gemm *g, const char *what) {
 
 dev_outcome dev_run(check_gemm g, int64_t pad_a, int64_t pad_b, int64_t pad_c,
                     dev_values values, check_rng *rng, const char *tag) {
-  int64_t ra, ca, rb, cb, rc, cc;
-  check_gemm_storage(&g, 'A', &ra, &ca);
-  check_gemm_storage(&g, 'B', &rb, &cb);
-  check_gemm_storage(&g, 'C', &rc, &cc);
-  g.lda = (ra > 1 ? ra : 1) + pad_a;
-  g.ldb = (rb > 1 ? rb : 1) + pad_b;
-  g.ldc = (rc > 1 ? rc : 1) + pad_c;
-
   check_matrix a, b, c, a16 = {0}, b16 = {0};
+  check_gemm_operands(&g, pad_a, pad_b, pad_c, &a, &b, &c);
   size_t mn = (size_t)(g.m * g.n) + 1;
   double *ref = malloc(mn * sizeof *ref), *mag = malloc(mn * sizeof *mag);
   bool half_ref = values == DEV_HALF_ROUNDED;
   double *ref32 = half_ref ? malloc(mn * sizeof *ref32) : NULL;
-  if (!check_matrix_alloc(&a, ra, ca, g.lda) || !check_matrix_alloc(&b, rb, cb, g.ldb) ||
-      !check_matrix_alloc(&c, rc, cc, g.ldc) || !ref || !mag || (half_ref && !ref32) ||
-      (half_ref && (!check_matrix_alloc(&a16, ra, ca, g.lda) ||
-                    !check_matrix_alloc(&b16, rb, cb, g.ldb)))) {
+  if (!ref || !mag || (half_ref && !ref32) ||
+      (half_ref && (!check_matrix_alloc(&a16, a.rows, a.cols, g.lda) ||
+                    !check_matrix_alloc(&b16, b.rows, b.cols, g.ldb)))) {
     fprintf(stderr, "FATAL: out of memory\n");
     exit(1);
   }
@@ -119,7 +111,7 @@ dev_outcome dev_run(check_gemm g, int64_t pad_a, int64_t pad_b, int64_t pad_c,
   check_matrix_snapshot(&b);
   check_matrix_snapshot(&c);
   g.a = a.data, g.b = b.data, g.c = c.data;
-  double norm_c0 = g.beta == 0.0f ? 0.0 : dev_norm_f(c.data, rc, cc, g.ldc);
+  double norm_c0 = g.beta == 0.0f ? 0.0 : dev_norm_f(c.data, c.rows, c.cols, g.ldc);
 
   if (half_ref) {
     /* What a binary16 family computes: the reference of the rounded A, B. */

@@ -85,25 +85,17 @@ static int64_t count_bad(const check_gemm *g, const double *ref, const double *m
 
 bool rel_run(check_gemm g, int64_t pad_a, int64_t pad_b, int64_t pad_c, rel_bound bound,
              float outlier, check_rng *rng, const char *tag) {
-  int64_t ra, ca, rb, cb, rc, cc;
-  check_gemm_storage(&g, 'A', &ra, &ca);
-  check_gemm_storage(&g, 'B', &rb, &cb);
-  check_gemm_storage(&g, 'C', &rc, &cc);
-  g.lda = (ra > 1 ? ra : 1) + pad_a;
-  g.ldb = (rb > 1 ? rb : 1) + pad_b;
-  g.ldc = (rc > 1 ? rc : 1) + pad_c;
-
   check_matrix a, b, c;
+  check_gemm_operands(&g, pad_a, pad_b, pad_c, &a, &b, &c);
   size_t mn = (size_t)(g.m * g.n) + 1;
   double *ref = malloc(mn * sizeof *ref), *mag = malloc(mn * sizeof *mag);
-  if (!ref || !mag || !check_matrix_alloc(&a, ra, ca, g.lda) ||
-      !check_matrix_alloc(&b, rb, cb, g.ldb) || !check_matrix_alloc(&c, rc, cc, g.ldc)) {
+  if (!ref || !mag) {
     fprintf(stderr, "FATAL: out of memory\n");
     exit(1);
   }
   check_matrix_fill_random(&a, rng);
   check_matrix_fill_random(&b, rng);
-  if (outlier != 0.0f && ra > 0 && ca > 0) a.data[0] = outlier;
+  if (outlier != 0.0f && a.rows > 0 && a.cols > 0) a.data[0] = outlier;
   /* beta = 0: C must be written without being read, so NaN must vanish. */
   if (g.beta == 0.0f)
     check_matrix_fill(&c, NAN);
