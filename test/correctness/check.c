@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <math.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,4 +292,13 @@ void check_gemm_operands(check_gemm *g, int64_t pad_a, int64_t pad_b, int64_t pa
     fprintf(stderr, "FATAL: out of memory\n");
     exit(1);
   }
+}
+
+bool check_parse_number(const char *s, long long min, long long *out) {
+  char *end = NULL;
+  errno = 0;
+  long long v = strtoll(s, &end, 0);
+  if (!*s || *end || errno || v < min) return false;
+  *out = v;
+  return true;
 }

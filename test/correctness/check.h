@@ -60,6 +60,10 @@ void check_call_fortran(check_entry e, char transa, char transb, int64_t m, int6
                         float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
                         float beta, float *c, int64_t ldc);
 
+/* A whole decimal (or 0x hex) number of at least `min`, for command-line
+ * options: true and *out set when `s` is one. */
+bool check_parse_number(const char *s, long long min, long long *out);
+
 /* ---- one SGEMM call ---- */
 
 /* C = alpha * op(A) * op(B) + beta * C with op(A) M x K, op(B) K x N. */

@@ -15,7 +15,6 @@
  * this binary with GEMM590_DEVICE / GEMM590_KERNEL set (and
  * GEMM590_MIN_DEVICE_FLOPS=0 with --expect-device, or small calls stay on
  * the host). */
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -55,16 +54,6 @@ static void usage(const char *prog) {
           prog);
 }
 
-/* A whole decimal (or 0x hex) number of at least `min`. */
-static bool parse_number(const char *s, long long min, long long *out) {
-  char *end = NULL;
-  errno = 0;
-  long long v = strtoll(s, &end, 0);
-  if (!*s || *end || errno || v < min) return false;
-  *out = v;
-  return true;
-}
-
 static bool parse_options(int argc, char **argv, options *o) {
   *o = (options){.random = -1, .max_size = -1, .seed = 590};
   for (int i = 1; i < argc; i++) {
@@ -74,11 +63,11 @@ static bool parse_options(int argc, char **argv, options *o) {
       o->quick = true;
     } else if (strcmp(arg, "--expect-device") == 0) {
       o->expect_device = true;
-    } else if (strcmp(arg, "--random") == 0 && parse_number(val, 0, &v) && v <= 1000000) {
+    } else if (strcmp(arg, "--random") == 0 && check_parse_number(val, 0, &v) && v <= 1000000) {
       o->random = (int)v, i++;
-    } else if (strcmp(arg, "--max-size") == 0 && parse_number(val, 1, &v)) {
+    } else if (strcmp(arg, "--max-size") == 0 && check_parse_number(val, 1, &v)) {
       o->max_size = v, i++;
-    } else if (strcmp(arg, "--seed") == 0 && parse_number(val, 0, &v)) {
+    } else if (strcmp(arg, "--seed") == 0 && check_parse_number(val, 0, &v)) {
       o->seed = (uint64_t)v, i++;
     } else {
       return false;

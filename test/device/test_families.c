@@ -21,7 +21,6 @@
  * operands rounded to nearest binary16 (so truncation instead of rounding
  * fails), and against the unrounded reference with the precision contract
  * of dev_half_contract (device.h), a normwise bound of about 2^-10. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,15 +42,6 @@ typedef struct stats {
   double max_ratio, max_contract;
 } stats;
 
-static bool parse_number(const char *s, long long min, long long *out) {
-  char *end = NULL;
-  errno = 0;
-  long long v = strtoll(s, &end, 0);
-  if (!*s || *end || errno || v < min) return false;
-  *out = v;
-  return true;
-}
-
 static bool parse_options(int argc, char **argv, options *o) {
   *o = (options){.random = 200, .max_size = 512, .seed = 590};
   for (int i = 1; i < argc; i++) {
@@ -59,11 +49,11 @@ static bool parse_options(int argc, char **argv, options *o) {
     long long v;
     if (strcmp(argv[i], "--binary16") == 0)
       o->binary16 = true;
-    else if (strcmp(argv[i], "--random") == 0 && parse_number(val, 0, &v) && v <= 100000)
+    else if (strcmp(argv[i], "--random") == 0 && check_parse_number(val, 0, &v) && v <= 100000)
       o->random = (int)v, i++;
-    else if (strcmp(argv[i], "--max-size") == 0 && parse_number(val, 1, &v) && v <= 100000)
+    else if (strcmp(argv[i], "--max-size") == 0 && check_parse_number(val, 1, &v) && v <= 100000)
       o->max_size = v, i++;
-    else if (strcmp(argv[i], "--seed") == 0 && parse_number(val, 0, &v))
+    else if (strcmp(argv[i], "--seed") == 0 && check_parse_number(val, 0, &v))
       o->seed = (uint64_t)v, i++;
     else
       return false;
