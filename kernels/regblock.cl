@@ -15,6 +15,13 @@
  * 128-bit loads and stores (vload4 promises only 4-byte alignment).  The C
  * it writes is padded too; the host copies back the M x N block.
  *
+ * Split K: launched with S > 1 work-groups along the third dimension
+ * (lib/cl_launch.c, plans with -DSPLITK=S), group z multiplies only the
+ * z-th of S equal parts of K and stores its unscaled partial tile in the
+ * z-th of S C-sized slices; kernels/splitk_sum.cl then forms
+ * alpha * sum + beta * C.  That gives every compute unit work when C has
+ * few tiles.  With one slice the kernel is the plain GEMM.
+ *
  * Each item's WM rows are RM = WM/4 float4 blocks, TM/RM apart, and its WN
  * columns RN = WN/4 blocks of 4, TN/RN apart: neighbouring items read
  * neighbouring float4s of local memory (no bank conflicts), and global
@@ -132,6 +139,9 @@ gemm590_regblock(const int M, const int N, const int K, const float alpha,
   const int tid = get_local_id(0);
   const int tx = tid % DX, ty = tid / DX;
   const int i0 = get_group_id(0) * TM, j0 = get_group_id(1) * TN;
+  /* The host pads K to a multiple of KS * slices. */
+  const int slices = get_num_groups(2), z = get_group_id(2);
+  const int steps = K / KS / slices;
   float4 acc[WN][RM];
   for (int c = 0; c < WN; c++)
     for (int rb = 0; rb < RM; rb++) acc[c][rb] = (float4)(0.0f);
@@ -145,12 +155,14 @@ gemm590_regblock(const int M, const int N, const int K, const float alpha,
   float4 ra[A_PER_ITEM], rb_[B_PER_ITEM];
   for (int p = 0; p < A_PER_ITEM; p++) {
     int v = tid + p * NT;
-    pa[p] = (__global const float4 *)A + a_global(v < A_VECS ? v : 0, i0, lda);
+    pa[p] = (__global const float4 *)A + a_global(v < A_VECS ? v : 0, i0, lda) +
+            (size_t)z * (size_t)steps * a_step;
     la[p] = a_local(v < A_VECS ? v : 0);
   }
   for (int p = 0; p < B_PER_ITEM; p++) {
     int v = tid + p * NT;
-    pb[p] = (__global const float4 *)B + b_global(v < B_VECS ? v : 0, j0, ldb);
+    pb[p] = (__global const float4 *)B + b_global(v < B_VECS ? v : 0, j0, ldb) +
+            (size_t)z * (size_t)steps * b_step;
     lb[p] = b_local(v < B_VECS ? v : 0);
   }
 
@@ -161,7 +173,6 @@ gemm590_regblock(const int M, const int N, const int K, const float alpha,
     if (tid + p * NT < B_VECS) write_b(Bs[0], lb[p], *pb[p]);
   barrier(CLK_LOCAL_MEM_FENCE);
 
-  const int steps = K / KS;
   for (int t = 0; t < steps; t++) {
     const int cur = t & 1;
     const bool more = t + 1 < steps;
@@ -198,15 +209,20 @@ gemm590_regblock(const int M, const int N, const int K, const float alpha,
     barrier(CLK_LOCAL_MEM_FENCE);
   }
 
+  /* A partial tile goes, unscaled, to slice z (each slice is as large as
+   * the padded C this launch covers). */
+  const bool partial = slices > 1;
+  if (partial) C += (size_t)z * (size_t)ldc * (size_t)(get_num_groups(1) * TN);
   for (int cb = 0; cb < RN; cb++)
     for (int c = 0; c < 4; c++) {
       size_t col = (size_t)(j0 + cb * (TN / RN) + ty * 4 + c) * (size_t)ldc;
       for (int rb = 0; rb < RM; rb++) {
         __global float4 *dst = (__global float4 *)(C + col + i0 + rb * (TM / RM) + tx * 4);
+        float4 r = acc[cb * 4 + c][rb];
 #if BETA_ZERO
-        *dst = alpha * acc[cb * 4 + c][rb];
+        *dst = partial ? r : alpha * r;
 #else
-        *dst = alpha * acc[cb * 4 + c][rb] + beta * *dst;
+        *dst = partial ? r : alpha * r + beta * *dst;
 #endif
       }
     }

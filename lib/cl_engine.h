@@ -47,6 +47,7 @@ typedef struct g590_engine {
   g590_buffer a;            /* device operands, grown as needed (under lock); */
   g590_buffer b[2], c[2];   /* B and C in two slots: column panels alternate */
   g590_buffer h[3];         /* binary16 A, B, C of gemm590_hgemm before widening */
+  g590_buffer split;        /* split-K partial products (lib/cl_launch.c) */
   void *staging;            /* pageable host staging: half operands, small C read-backs */
   size_t staging_bytes;
   g590_pinned pinned[2];    /* double-buffered pinned chunks of the host link */
@@ -80,6 +81,24 @@ bool g590_staging(g590_engine *e, size_t bytes, char *why, size_t why_len);
 /* Grows a device buffer to at least `bytes` (contents not kept). */
 bool g590_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *why,
                         size_t why_len);
+
+/* ---- kernel launches (lib/cl_launch.c), under the engine lock ---- */
+/* The arguments every GEMM kernel takes: sizes as the kernel sees them
+ * (padded for padded families), device operands and leading dimensions. */
+typedef struct g590_gemm_args {
+  int m, n, k;
+  float alpha, beta;
+  cl_mem a, b, c;
+  int lda, ldb, ldc;
+} g590_gemm_args;
+/* Sets the arguments of `kernel` (built from plan's family and defines)
+ * and queues it on `q` over the m x n C, after `wait` (may be NULL).  A
+ * plan with plan->splits > 1 runs split K: the slices into e->split, then
+ * kernels/splitk_sum.cl into C.  *done (may be NULL) is the last kernel's
+ * event. */
+bool g590_gemm_enqueue(g590_engine *e, cl_command_queue q, cl_kernel kernel,
+                       const g590_plan *plan, const g590_gemm_args *g, cl_event wait,
+                       cl_event *done, char *why, size_t why_len);
 
 /* ---- the host link (lib/cl_link.c), under the engine lock ---- */
 /* Maps the two pinned chunks e->pinned once (GEMM590_LINK_CHUNK bytes

@@ -47,21 +47,6 @@ static bool pack_half(uint16_t *dst, const operand *x) {
   return fits;
 }
 
-/* Kernel arguments: dimensions as the kernel sees them (padded for
- * padded families), leading dimensions of the device copies. */
-static bool set_args(cl_kernel k, const g590_call *call, int m, int n, int kk, int lda, int ldb,
-                     int ldc, cl_mem a, cl_mem b, cl_mem c, char *why, size_t why_len) {
-  struct { size_t size; const void *value; } args[] = {
-      {sizeof m, &m},          {sizeof n, &n},   {sizeof kk, &kk}, {sizeof(float), &call->alpha},
-      {sizeof(cl_mem), &a},    {sizeof lda, &lda}, {sizeof(cl_mem), &b}, {sizeof ldb, &ldb},
-      {sizeof(float), &call->beta}, {sizeof(cl_mem), &c}, {sizeof ldc, &ldc}};
-  for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++) {
-    cl_int err = G590_CL("clSetKernelArg", clSetKernelArg(k, i, args[i].size, args[i].value));
-    if (g590_cl_failed(err, "clSetKernelArg", why, why_len)) return false;
-  }
-  return true;
-}
-
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -209,19 +194,12 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
         ok = !g590_cl_failed(err, "clEnqueueMarkerWithWaitList", why, why_len);
       }
       ph->upload_ms += now_ms() - t;
-      ok = ok && set_args(kernel, call, (int)c->dev_rows, (int)cp.dev_cols, (int)kk,
-                          (int)a->dev_rows, (int)bp.dev_rows, (int)c->dev_rows, e->a.mem,
-                          e->b[slot].mem, e->c[slot].mem, why, why_len);
-      if (ok) {
-        size_t global[2] = {
-            round_up((int64_t)c->dev_rows, plan->tile[0]) / plan->tile[0] * plan->local[0],
-            round_up((int64_t)cp.dev_cols, plan->tile[1]) / plan->tile[1] * plan->local[1]};
-        cl_int err = G590_CL("clEnqueueNDRangeKernel",
-                             clEnqueueNDRangeKernel(e->kernel_queue, kernel, 2, NULL, global,
-                                                    plan->local, 1, &uploaded, &done[slot]));
-        ok = !g590_cl_failed(err, "clEnqueueNDRangeKernel", why, why_len);
-        if (ok) clFlush(e->kernel_queue);
-      }
+      g590_gemm_args g = {(int)c->dev_rows, (int)cp.dev_cols, (int)kk, call->alpha, call->beta,
+                          e->a.mem, e->b[slot].mem, e->c[slot].mem, (int)a->dev_rows,
+                          (int)bp.dev_rows, (int)c->dev_rows};
+      ok = ok && g590_gemm_enqueue(e, e->kernel_queue, kernel, plan, &g, uploaded, &done[slot],
+                                   why, why_len);
+      if (ok) clFlush(e->kernel_queue);
       if (uploaded) clReleaseEvent(uploaded);
     }
     if (ok && p > 0) {

@@ -26,7 +26,13 @@ static void square_2x2_geometry(const char *defines, size_t local[2], size_t til
   tile[2] = (size_t)define_value(defines, "KS", 1);
 }
 
-/* regblock: a 1-D work-group of (TM/WM)*(TN/WN) items per TM x TN tile. */
+static int regblock_splits(const char *defines) {
+  int s = define_value(defines, "SPLITK", 1);
+  return s < 1 ? 1 : s > 16 ? 16 : s;
+}
+
+/* regblock: a 1-D work-group of (TM/WM)*(TN/WN) items per TM x TN tile;
+ * with split K each slice takes a whole number of K steps. */
 static void regblock_geometry(const char *defines, size_t local[2], size_t tile[3]) {
   int tm = define_value(defines, "TM", 128), tn = define_value(defines, "TN", 128);
   int wm = define_value(defines, "WM", 8), wn = define_value(defines, "WN", 8);
@@ -34,7 +40,7 @@ static void regblock_geometry(const char *defines, size_t local[2], size_t tile[
   local[1] = 1;
   tile[0] = (size_t)tm;
   tile[1] = (size_t)tn;
-  tile[2] = (size_t)define_value(defines, "KS", 8);
+  tile[2] = (size_t)define_value(defines, "KS", 8) * (size_t)regblock_splits(defines);
 }
 
 static const g590_family tile20_v3 = {"tile20_v3", 4, false, false, "-DWG=10 -DKS=20",
@@ -60,6 +66,7 @@ void g590_plan_family(g590_plan *plan, const g590_family *f, const char *defines
   plan->family = f;
   snprintf(plan->defines, sizeof plan->defines, "%s", defines ? defines : f->defaults);
   f->geometry(plan->defines, plan->local, plan->tile);
+  plan->splits = f == &regblock ? regblock_splits(plan->defines) : 1;
   plan->rule = rule;
   plan->half_operands = false;
 }
@@ -109,12 +116,19 @@ bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *
                  size_t why_len) {
   const g590_config *cfg = g590_config_get();
   if (cfg->kernel) {
-    const g590_family *f = g590_family_find(cfg->kernel);
+    /* "family" or "family:-Dname=value ...": the family's defaults, or
+     * the given tunables (a build failure sends the call to the host). */
+    char name[32];
+    const char *colon = strchr(cfg->kernel, ':');
+    size_t len = colon ? (size_t)(colon - cfg->kernel) : strlen(cfg->kernel);
+    snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1),
+             cfg->kernel);
+    const g590_family *f = g590_family_find(name);
     if (!f) {
       snprintf(why, why_len, "GEMM590_KERNEL=%s is not a kernel family", cfg->kernel);
       return false;
     }
-    g590_plan_family(plan, f, NULL, "forced by GEMM590_KERNEL");
+    g590_plan_family(plan, f, colon ? colon + 1 : NULL, "forced by GEMM590_KERNEL");
   } else if (!select_fp32(call, dev, plan, why, why_len)) {
     return false;
   }

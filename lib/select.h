@@ -29,7 +29,8 @@ typedef struct g590_family {
   bool padded;            /* operands zero-padded to whole tiles; no bounds checks inside */
   const char *defaults;   /* default tunables as -D options */
   /* Work-group shape, and the tile per work-group: tile[0] rows and
-   * tile[1] columns of C, tile[2] the K step (the padding unit of K). */
+   * tile[1] columns of C, tile[2] the padding unit of K (the K step,
+   * times the slices of split K). */
   void (*geometry)(const char *defines, size_t local[2], size_t tile[3]);
 } g590_family;
 
@@ -38,6 +39,7 @@ typedef struct g590_plan {
   char defines[160];      /* tunables, e.g. "-DWG=12 -DKS=16" */
   size_t local[2];
   size_t tile[3];
+  int splits;             /* split K into this many slices (regblock -DSPLITK) */
   const char *rule;       /* why this choice, for the verbose line */
   char rule_buf[96];      /* where a table's rule is formatted (rule points here) */
   bool half_operands;     /* float32 family, A and B sent as binary16 (fp16 opt-in) */
