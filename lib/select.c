@@ -71,6 +71,19 @@ void g590_plan_family(g590_plan *plan, const g590_family *f, const char *defines
   plan->half_operands = false;
 }
 
+/* regblock's 128x128 tile as NVIDIA's compiler runs it fastest. */
+#define NVIDIA_FAST_TILE \
+  "-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128"
+
+/* Slices of K for `tiles` tiles on `cu` compute units: the most (4 or 2)
+ * that still fit two groups per unit at once, each slice at least 256
+ * deep; 1 when none does. */
+static int split_k(const g590_call *call, double tiles, double cu) {
+  for (int s = 4; s > 1; s /= 2)
+    if (tiles * s <= 2 * cu && call->k >= 256 * s) return s;
+  return 1;
+}
+
 /* The float32 choice: the decision table for this device (lib/table.c)
  * first, the rules below for devices no entry matches. */
 static bool select_fp32(const g590_call *call, const g590_device_info *dev, g590_plan *plan,
@@ -97,11 +110,17 @@ static bool select_fp32(const g590_call *call, const g590_device_info *dev, g590
   double tiles_128 = (double)((call->m + 127) / 128) * (double)((call->n + 127) / 128);
   if (tiles_128 >= cu)
     g590_plan_family(plan, &regblock,
-                     nvidia ? "-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8 -DNO_REQD_WG=1 "
-                              "-cl-nv-maxrregcount=128"
-                            : NULL,
+                     nvidia ? NVIDIA_FAST_TILE : NULL,
                      "regblock 128x128: enough tiles for every compute unit");
-  else if (4 * tiles_128 >= cu)
+  else if (nvidia && split_k(call, tiles_128, cu) > 1) {
+    /* Split K instead: the fast tile, in slices of K that give every SM
+     * about two groups (bench/NOTES.md). */
+    char defines[128];
+    snprintf(defines, sizeof defines, "%s -DSPLITK=%d", NVIDIA_FAST_TILE,
+             split_k(call, tiles_128, cu));
+    g590_plan_family(plan, &regblock, defines,
+                     "regblock 128x128, split K: fewer tiles than compute units");
+  } else if (4 * tiles_128 >= cu)
     /* n = 1024 on the H100 (64 large tiles for 132 SMs): 30.8 TFLOPS, vs
      * 29.5 for 128x64 tiles, 24.5 for 64x64 and 17.0 for 128x128. */
     g590_plan_family(plan, &regblock, "-DTM=64 -DTN=128 -DKS=16 -DWM=4 -DWN=8",

@@ -12,10 +12,10 @@
  * 48 shapes (12 M x N x K in NN, NT, TN, TT), 7 candidates, time = e2e.
  * Tree: depth limit 1 (of 1..8, by held-out score); merged: depth 0, leaves 1,
  * choices 1.
- * Held out (5 folds): best/chosen geomean 0.999, worst 0.963.
- * Training fit: geomean 0.999, worst 0.963.
- * Best single candidate (host): geomean 0.999, worst 0.963.
- * Host for every shape: geomean 0.999, worst 0.963.
+ * Held out (5 folds): best/chosen geomean 0.999, worst 0.951.
+ * Training fit: geomean 0.999, worst 0.951.
+ * Best single candidate (host): geomean 0.999, worst 0.951.
+ * Host for every shape: geomean 0.999, worst 0.951.
  *
  * leaf 0: every shape -> host */
 static const g590_table_choice pocl_epyc_choices[] = {
@@ -70,10 +70,10 @@ static const g590_table_node rx590_seed_nodes[] = {
  * 48 shapes (12 M x N x K in NN, NT, TN, TT), 7 candidates, time = e2e.
  * Tree: depth limit 1 (of 1..8, by held-out score); merged: depth 0, leaves 1,
  * choices 1.
- * Held out (5 folds): best/chosen geomean 0.999, worst 0.963.
- * Training fit: geomean 0.999, worst 0.963.
- * Best single candidate (host): geomean 0.999, worst 0.963.
- * Host for every shape: geomean 0.999, worst 0.963.
+ * Held out (5 folds): best/chosen geomean 0.999, worst 0.951.
+ * Training fit: geomean 0.999, worst 0.951.
+ * Best single candidate (host): geomean 0.999, worst 0.951.
+ * Host for every shape: geomean 0.999, worst 0.951.
  *
  * leaf 0: every shape -> host */
 static const g590_table_choice vendor_authenticamd_cpu_choices[] = {

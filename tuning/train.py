@@ -97,13 +97,20 @@ class Dataset:
     def finish(self):
         """Chooses the time column, the candidates and the shapes."""
         self.metric = "e2e" if self.has_e2e else "resident"
-        col = 0 if self.has_e2e else 1
         times = {}
         for shape, by_label in self.raw.items():
-            for label, samples in by_label.items():
-                values = sorted(s[col] for s in samples if s[col] is not None)
-                if values and label not in self.wrong:
-                    times.setdefault(shape, {})[label] = values[len(values) // 2]
+            medians = {label: (median(s[0] for s in samples), median(s[1] for s in samples))
+                       for label, samples in by_label.items() if label not in self.wrong}
+            link = self.link_time(medians)
+            for label, (e2e, resident) in medians.items():
+                if not self.has_e2e:
+                    t = resident
+                elif label == HOST or link is None or resident is None:
+                    t = e2e
+                else:
+                    t = link + resident
+                if t is not None:
+                    times.setdefault(shape, {})[label] = t
         coverage = collections.Counter(label for t in times.values() for label in t)
         self.labels = sorted((label for label, n in coverage.items()
                               if n >= MIN_COVERAGE * len(times)), key=label_key)
@@ -111,6 +118,23 @@ class Dataset:
                       if all(label in t for label in self.labels)}
         self.dropped_shapes = len(times) - len(self.times)
         self.host_measured = HOST in self.labels
+
+    def link_time(self, medians):
+        """What a device call pays beyond its kernel at one shape: the median
+        over the device candidates of end-to-end minus resident time.  Every
+        family goes through the same host link, so a device candidate's
+        end-to-end time is taken as this plus its own kernel time: the
+        kernels' resident times repeat within a few per cent, while single
+        end-to-end samples on a busy host vary by 10-30 % and more, which
+        would make the choice among device candidates noise."""
+        gaps = [e2e - resident for label, (e2e, resident) in medians.items()
+                if label != HOST and e2e is not None and resident is not None]
+        return median(gaps) if self.has_e2e else None
+
+
+def median(values):
+    values = sorted(v for v in values if v is not None)
+    return values[len(values) // 2] if values else None
 
 
 def label_key(label):
