@@ -6,15 +6,21 @@
  * -DC_HALF=1, reads them and reads and writes C as binary16; or, when the
  * selector picks a float32 family (the fast ones), kernels/convert.cl
  * widens them on the device into that family's float32 layout, the family
- * runs, and C is narrowed back with one rounding.  Like the float32 link (lib/cl_link.c,
- * whose functions move float columns only), large transfers go through two
- * pinned chunks: host threads pack whole columns into one while the DMA of
- * the other is in flight, since pageable copies crawl (about 8 GB/s
- * against 55 GB/s pinned on the H100 host).  C reaches the caller's memory
- * only after the kernel finished, whole columns at a time: after a failure
- * every column is either final or untouched. */
+ * runs, and C is narrowed back with one rounding.  The float32 families
+ * run in column panels like the float32 path (lib/cl_sgemm.c): A goes up
+ * once, then op(B) and C are cut into panels that alternate between two
+ * slots, so that the kernel of one panel (on e->kernel_queue) runs while
+ * the next panel's op(B) goes up and the previous panel's C comes down (on
+ * e->queue).  Like the float32 link (lib/cl_link.c, whose functions move
+ * float columns only), large transfers go through two pinned chunks: host
+ * threads pack whole columns into one while the DMA of the other is in
+ * flight, since pageable copies crawl (about 8 GB/s against 55 GB/s pinned
+ * on the H100 host).  C reaches the caller's memory only after its panel's
+ * kernel finished, whole columns at a time: after a failure every column
+ * is either final or untouched. */
 #include <limits.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "cl_engine.h"
 #include "hgemm.h"
@@ -129,28 +135,129 @@ static bool download(transfers *t, cl_mem src, uint16_t *dst, int64_t rows, int6
   return ok;
 }
 
-/* GEMM kernel arguments (every family takes the same): dimensions as
- * the kernel sees them, device buffers and their leading dimensions. */
-static bool set_gemm_args(cl_kernel k, const g590_call *s, int m, int n, int kk, cl_mem a,
-                          int lda, cl_mem b, int ldb, cl_mem c, int ldc, char *why,
-                          size_t why_len) {
-  struct { size_t size; const void *value; } args[] = {
-      {sizeof m, &m},         {sizeof n, &n},           {sizeof kk, &kk},
-      {sizeof(float), &s->alpha}, {sizeof(cl_mem), &a}, {sizeof lda, &lda},
-      {sizeof(cl_mem), &b},   {sizeof ldb, &ldb},       {sizeof(float), &s->beta},
-      {sizeof(cl_mem), &c},   {sizeof ldc, &ldc}};
-  for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++) {
-    cl_int err = G590_CL("clSetKernelArg", clSetKernelArg(k, i, args[i].size, args[i].value));
-    if (g590_cl_failed(err, "clSetKernelArg", why, why_len)) return false;
-  }
-  return true;
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
 
-/* The float32-family path: binary16 up, widened on the device into the
- * family's (padded) float32 layout, the family's kernel, C narrowed on the
- * device, binary16 down.  Engine lock held; see download for *cols_done. */
+/* Host time of one widened call, for the verbose line: queueing uploads
+ * and conversions, waiting for kernels, copying C out. */
+typedef struct phases {
+  double upload_ms, kernel_ms, download_ms;
+} phases;
+
+/* Queues a marker on e->queue after `wait` (n events; none: after every
+ * command queued before it). */
+static bool marker(g590_engine *e, cl_uint n, const cl_event *wait, cl_event *ev, char *why,
+                   size_t why_len) {
+  cl_int err = G590_CL("clEnqueueMarkerWithWaitList",
+                       clEnqueueMarkerWithWaitList(e->queue, n, wait, ev));
+  return !g590_cl_failed(err, "clEnqueueMarkerWithWaitList", why, why_len);
+}
+
+/* The float32 layout of a widened call: padding units (whole tiles for
+ * padded families), A as stored and padded, C's padded rows, and the
+ * column panels (`width` columns each, a multiple of un, the last one
+ * narrower). */
+typedef struct wide_layout {
+  size_t um, un, uk;
+  int64_t a_rows, a_cols;
+  size_t ar, ac, cr;
+  int64_t width, panels;
+} wide_layout;
+
+/* Columns [n0, n0 + cols) of C and of op(B): op(B)'s panel as stored
+ * (b_rows x b_cols at b, leading dimension ldb) and its padded float32
+ * copy (br x bc), C's padded columns cc. */
+typedef struct panel {
+  int64_t n0, cols;
+  const uint16_t *b;
+  int64_t b_rows, b_cols;
+  size_t br, bc, cc;
+} panel;
+
+static panel panel_at(const g590_hcall *call, const wide_layout *w, int64_t p) {
+  const g590_call *s = &call->shape;
+  panel q = {.n0 = p * w->width};
+  q.cols = s->n - q.n0 < w->width ? s->n - q.n0 : w->width;
+  q.cc = round_up(q.cols, w->un);
+  size_t kp = round_up(s->k, w->uk);
+  if (s->trans_b) {
+    q.b = call->b + q.n0;
+    q.b_rows = q.cols, q.b_cols = s->k, q.br = q.cc, q.bc = kp;
+  } else {
+    q.b = call->b + q.n0 * s->ldb;
+    q.b_rows = s->k, q.b_cols = q.cols, q.br = kp, q.bc = q.cc;
+  }
+  return q;
+}
+
+/* The panel width in columns.  Panels hide all transfers but A's, the
+ * first op(B) panel's and the last C panel's behind kernels, but each
+ * panel's kernel ends on a partly filled wave of work-groups: so up to
+ * MAX_PANELS, and only as many as cost no more waves than the whole C,
+ * counting two resident work-groups per compute unit of a GPU (regblock's
+ * 128 x 128 tile on the H100).  At n = 4096 there (32 x 32 tiles, 264
+ * resident) that is 4 panels of 256 tiles, 4 waves like the whole C; 3
+ * panels of 352 tiles would take 6.  A CPU device (run only when
+ * GEMM590_KERNEL forces a family: tests) hands work-groups to its threads
+ * one at a time, so it counts one slot and gets the most panels.  C below
+ * MIN_PANELLED_BYTES of float32 (or four link chunks, so that a small
+ * GEMM590_LINK_CHUNK lets tests reach panels) is one panel: too little to
+ * hide. */
+static int64_t panel_width(const g590_engine *e, const g590_plan *plan, size_t cr, size_t cc) {
+  enum { MAX_PANELS = 8, MIN_PANELLED_BYTES = 16 << 20 };
+  size_t min_bytes = 4 * g590_config_get()->link_chunk_bytes;
+  if (min_bytes > MIN_PANELLED_BYTES) min_bytes = MIN_PANELLED_BYTES;
+  if (cr * cc * sizeof(float) < min_bytes) return (int64_t)cc;
+  size_t cu = e->info.compute_units ? e->info.compute_units : 1;
+  size_t slots = e->info.is_gpu ? 2 * cu : 1;
+  size_t rows = (cr + plan->tile[0] - 1) / plan->tile[0];
+  size_t cols = (cc + plan->tile[1] - 1) / plan->tile[1];
+  size_t waves = (rows * cols + slots - 1) / slots;
+  for (size_t p = MAX_PANELS; p > 1; p--) {
+    /* `full` panels of w tile columns, and one of `rest` if any. */
+    size_t w = (cols + p - 1) / p, full = cols / w, rest = cols % w;
+    size_t cost = full * ((rows * w + slots - 1) / slots) + (rows * rest + slots - 1) / slots;
+    if (w < cols && cost <= waves) return (int64_t)(w * plan->tile[1]);
+  }
+  return (int64_t)cc;
+}
+
+/* Queues panel q's operands on e->queue into slot s: op(B)'s panel (and
+ * C's, when beta != 0: otherwise C is never read, so it is not sent)
+ * uploaded as binary16 into e->h[1] (e->h[2]) and widened.  The in-order
+ * queue keeps the binary16 buffers from being refilled before the
+ * widening read them. */
+static bool upload_panel(transfers *t, const g590_hcall *call, const wide_layout *w, const panel *q,
+                         int s, char *why, size_t why_len) {
+  g590_engine *e = t->e;
+  const g590_call *sh = &call->shape;
+  bool ok = upload(t, e->h[1].mem, q->b, q->b_rows, q->b_cols, sh->ldb, why, why_len) &&
+            g590_convert_on_device(e, false, e->h[1].mem, q->b_rows, e->b[s].mem,
+                                   (int64_t)q->br, q->b_rows, q->b_cols, q->br, q->bc, why,
+                                   why_len);
+  if (ok && sh->beta != 0.0f)
+    ok = upload(t, e->h[2].mem, call->c + q->n0 * sh->ldc, sh->m, q->cols, sh->ldc, why,
+                why_len) &&
+         g590_convert_on_device(e, false, e->h[2].mem, sh->m, e->c[s].mem, (int64_t)w->cr,
+                                sh->m, q->cols, w->cr, q->cc, why, why_len);
+  return ok;
+}
+
+/* The float32-family path, panel by panel (see panel_width): A up and
+ * widened once; then for each panel p, on e->queue, op(B)'s panel (and
+ * C's) up and widened into slot p % 2, then the narrowing of panel p - 1's
+ * C into e->h[2] behind that panel's kernel, then a marker; panel p's
+ * kernel waits for the marker on e->kernel_queue while the host waits for
+ * the same marker and copies panel p - 1's C out.  Narrowing before the
+ * next kernel starts keeps it from waiting for compute units that kernel
+ * holds.  A slot is refilled only behind the narrowing of the panel that
+ * used it (same queue).  Engine lock held; *cols_done as in download. */
 static bool run_widened(g590_engine *e, const g590_hcall *call, const g590_plan *plan,
-                        int64_t *cols_done, const char **origin, char *why, size_t why_len) {
+                        int64_t *cols_done, phases *ph, int64_t *panels, const char **origin,
+                        char *why, size_t why_len) {
   const g590_call *s = &call->shape;
   char options[256];
   snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d", plan->defines,
@@ -158,62 +265,89 @@ static bool run_widened(g590_engine *e, const g590_hcall *call, const g590_plan 
   cl_kernel gemm = g590_program_kernel(e, plan->family->name, options, origin, why, why_len);
   if (!gemm) return false;
 
-  /* Stored shapes, and their float32 copies padded as the family wants. */
   bool pad = plan->family->padded;
-  size_t um = pad ? plan->tile[0] : 1, un = pad ? plan->tile[1] : 1, uk = pad ? plan->tile[2] : 1;
-  int64_t a_rows = s->trans_a ? s->k : s->m, a_cols = s->trans_a ? s->m : s->k;
-  int64_t b_rows = s->trans_b ? s->n : s->k, b_cols = s->trans_b ? s->k : s->n;
-  size_t ar = round_up(a_rows, s->trans_a ? uk : um), ac = round_up(a_cols, s->trans_a ? um : uk);
-  size_t br = round_up(b_rows, s->trans_b ? un : uk), bc = round_up(b_cols, s->trans_b ? uk : un);
-  size_t cr = round_up(s->m, um), cc = round_up(s->n, un);
-  size_t kk = s->trans_a ? ar : ac;
-  if (ar > INT_MAX || ac > INT_MAX || br > INT_MAX || bc > INT_MAX || cr > INT_MAX ||
-      cc > INT_MAX || ar * ac * 4 > e->info.max_alloc || br * bc * 4 > e->info.max_alloc ||
-      cr * cc * 4 > e->info.max_alloc) {
+  wide_layout w = {.um = pad ? plan->tile[0] : 1, .un = pad ? plan->tile[1] : 1,
+                   .uk = pad ? plan->tile[2] : 1, .a_rows = s->trans_a ? s->k : s->m,
+                   .a_cols = s->trans_a ? s->m : s->k};
+  w.ar = round_up(w.a_rows, s->trans_a ? w.uk : w.um);
+  w.ac = round_up(w.a_cols, s->trans_a ? w.um : w.uk);
+  w.cr = round_up(s->m, w.um);
+  size_t cc = round_up(s->n, w.un);
+  w.width = panel_width(e, plan, w.cr, cc);
+  w.panels = (s->n + w.width - 1) / w.width;
+  *panels = w.panels;
+  /* The widest panel sizes the slots. */
+  panel p0 = panel_at(call, &w, 0);
+  if (w.ar > INT_MAX || w.ac > INT_MAX || w.cr > INT_MAX || cc > INT_MAX || p0.br > INT_MAX ||
+      w.ar * w.ac * 4 > e->info.max_alloc || p0.br * p0.bc * 4 > e->info.max_alloc ||
+      w.cr * p0.cc * 4 > e->info.max_alloc) {
     snprintf(why, why_len, "operand larger than the device's largest buffer");
     return false;
   }
-  if (!g590_buffer_ensure(e, &e->h[0], half_bytes(a_rows, a_cols), why, why_len) ||
-      !g590_buffer_ensure(e, &e->h[1], half_bytes(b_rows, b_cols), why, why_len) ||
-      !g590_buffer_ensure(e, &e->h[2], half_bytes(s->m, s->n), why, why_len) ||
-      !g590_buffer_ensure(e, &e->a, ar * ac * 4, why, why_len) ||
-      !g590_buffer_ensure(e, &e->b[0], br * bc * 4, why, why_len) ||
-      !g590_buffer_ensure(e, &e->c[0], cr * cc * 4, why, why_len))
+  if (!g590_buffer_ensure(e, &e->h[0], half_bytes(w.a_rows, w.a_cols), why, why_len) ||
+      !g590_buffer_ensure(e, &e->h[1], half_bytes(p0.b_rows, p0.b_cols), why, why_len) ||
+      !g590_buffer_ensure(e, &e->h[2], half_bytes(s->m, p0.cols), why, why_len) ||
+      !g590_buffer_ensure(e, &e->a, w.ar * w.ac * 4, why, why_len))
     return false;
+  for (int slot = 0; slot < (w.panels > 1 ? 2 : 1); slot++)
+    if (!g590_buffer_ensure(e, &e->b[slot], p0.br * p0.bc * 4, why, why_len) ||
+        !g590_buffer_ensure(e, &e->c[slot], w.cr * p0.cc * 4, why, why_len))
+      return false;
 
   transfers t = {e, {NULL, NULL}, 0};
-  bool ok = upload(&t, e->h[0].mem, call->a, a_rows, a_cols, s->lda, why, why_len) &&
-            upload(&t, e->h[1].mem, call->b, b_rows, b_cols, s->ldb, why, why_len);
-  /* beta = 0: C is never read, so it is not sent either. */
-  if (ok && s->beta != 0.0f)
-    ok = upload(&t, e->h[2].mem, call->c, s->m, s->n, s->ldc, why, why_len);
-  ok = ok &&
-       g590_convert_on_device(e, false, e->h[0].mem, a_rows, e->a.mem, (int64_t)ar, a_rows,
-                              a_cols, ar, ac, why, why_len) &&
-       g590_convert_on_device(e, false, e->h[1].mem, b_rows, e->b[0].mem, (int64_t)br, b_rows,
-                              b_cols, br, bc, why, why_len);
-  if (ok && s->beta != 0.0f)
-    ok = g590_convert_on_device(e, false, e->h[2].mem, s->m, e->c[0].mem, (int64_t)cr, s->m,
-                                s->n, cr, cc, why, why_len);
-  ok = ok && set_gemm_args(gemm, s, (int)cr, (int)cc, (int)kk, e->a.mem, (int)ar, e->b[0].mem,
-                           (int)br, e->c[0].mem, (int)cr, why, why_len);
-  if (ok) {
-    size_t global[2] = {round_up((int64_t)cr, plan->tile[0]) / plan->tile[0] * plan->local[0],
-                        round_up((int64_t)cc, plan->tile[1]) / plan->tile[1] * plan->local[1]};
-    cl_int err = G590_CL("clEnqueueNDRangeKernel",
-                         clEnqueueNDRangeKernel(e->queue, gemm, 2, NULL, global, plan->local, 0,
-                                                NULL, NULL));
-    ok = !g590_cl_failed(err, "clEnqueueNDRangeKernel", why, why_len);
+  double t0 = now_ms();
+  bool ok = upload(&t, e->h[0].mem, call->a, w.a_rows, w.a_cols, s->lda, why, why_len) &&
+            g590_convert_on_device(e, false, e->h[0].mem, w.a_rows, e->a.mem, (int64_t)w.ar,
+                                   w.a_rows, w.a_cols, w.ar, w.ac, why, why_len);
+  ph->upload_ms += now_ms() - t0;
+  int kk = (int)(s->trans_a ? w.ar : w.ac);
+  cl_event done[2] = {NULL, NULL};
+  for (int64_t p = 0; ok && p <= w.panels; p++) {
+    int slot = (int)(p & 1), prev = !slot;
+    /* Panel p goes up (p < panels), panel p - 1 comes down (p > 0). */
+    panel cur = panel_at(call, &w, p < w.panels ? p : 0);
+    panel last = panel_at(call, &w, p > 0 ? p - 1 : 0);
+    cl_event ready = NULL;
+    t0 = now_ms();
+    if (p < w.panels) ok = upload_panel(&t, call, &w, &cur, slot, why, why_len);
+    if (ok && p > 0)
+      ok = marker(e, 1, &done[prev], NULL, why, why_len) &&
+           g590_convert_on_device(e, true, e->c[prev].mem, (int64_t)w.cr, e->h[2].mem, s->m,
+                                  s->m, last.cols, 0, 0, why, why_len);
+    if (done[prev]) clReleaseEvent(done[prev]);
+    done[prev] = NULL;
+    ok = ok && marker(e, 0, NULL, &ready, why, why_len);
+    if (ok) clFlush(e->queue);
+    ph->upload_ms += now_ms() - t0;
+    if (ok && p < w.panels) {
+      g590_gemm_args g = {(int)w.cr, (int)cur.cc, kk, s->alpha, s->beta, e->a.mem,
+                          e->b[slot].mem, e->c[slot].mem, (int)w.ar, (int)cur.br, (int)w.cr};
+      ok = g590_gemm_enqueue(e, e->kernel_queue, gemm, plan, &g, ready, &done[slot], why,
+                             why_len);
+      if (ok) clFlush(e->kernel_queue);
+    }
+    if (ok && p > 0) {
+      /* Panel p - 1's C is narrowed once `ready` is: copy it out. */
+      int64_t cols = 0;
+      t0 = now_ms();
+      ok = wait_release(&ready, why, why_len) && transfers_wait(&t, why, why_len);
+      ph->kernel_ms += now_ms() - t0;
+      t0 = now_ms();
+      ok = ok && download(&t, e->h[2].mem, call->c + last.n0 * s->ldc, s->m, last.cols, s->ldc,
+                          &cols, why, why_len);
+      ph->download_ms += now_ms() - t0;
+      *cols_done = last.n0 + cols;
+    }
+    if (ready) clReleaseEvent(ready);
   }
-  ok = ok && g590_convert_on_device(e, true, e->c[0].mem, (int64_t)cr, e->h[2].mem, s->m, s->m,
-                                    s->n, 0, 0, why, why_len);
-  /* The queue is in order: the narrowing's end is everything's end.  (Not
-   * a GEMM590_FAULT site: test/device injects faults through SGEMM calls,
-   * which never reach this one.) */
-  if (ok) ok = !g590_cl_failed(clFinish(e->queue), "clFinish", why, why_len);
   ok = transfers_wait(&t, why, why_len) && ok;
-  ok = ok && download(&t, e->h[2].mem, call->c, s->m, s->n, s->ldc, cols_done, why, why_len);
-  if (!ok) clFinish(e->queue); /* nothing queued may still touch host memory */
+  for (int slot = 0; slot < 2; slot++)
+    if (done[slot]) clReleaseEvent(done[slot]);
+  if (!ok) {
+    /* Nothing queued may still touch host memory. */
+    clFinish(e->kernel_queue);
+    clFinish(e->queue);
+  }
   return ok;
 }
 
@@ -242,17 +376,10 @@ static bool run_locked(g590_engine *e, const g590_hcall *call, const g590_plan *
             upload(&t, b, call->b, b_rows, b_cols, s->ldb, why, why_len);
   /* beta = 0: C is never read, so it is not sent either. */
   if (ok && s->beta != 0.0f) ok = upload(&t, c, call->c, s->m, s->n, s->ldc, why, why_len);
-  ok = ok && set_gemm_args(kernel, s, (int)s->m, (int)s->n, (int)s->k, a, (int)a_rows, b,
-                           (int)b_rows, c, (int)s->m, why, why_len);
+  g590_gemm_args g = {(int)s->m, (int)s->n, (int)s->k, s->alpha, s->beta, a, b, c,
+                      (int)a_rows, (int)b_rows, (int)s->m};
   cl_event done = NULL;
-  if (ok) {
-    size_t global[2] = {round_up(s->m, plan->tile[0]) / plan->tile[0] * plan->local[0],
-                        round_up(s->n, plan->tile[1]) / plan->tile[1] * plan->local[1]};
-    cl_int err = G590_CL("clEnqueueNDRangeKernel",
-                         clEnqueueNDRangeKernel(e->queue, kernel, 2, NULL, global, plan->local, 0,
-                                                NULL, &done));
-    ok = !g590_cl_failed(err, "clEnqueueNDRangeKernel", why, why_len);
-  }
+  ok = ok && g590_gemm_enqueue(e, e->queue, kernel, plan, &g, NULL, &done, why, why_len);
   /* The queue is in order: the kernel's end means the uploads' end too. */
   ok = wait_release(&done, why, why_len) && ok;
   ok = transfers_wait(&t, why, why_len) && ok;
@@ -287,14 +414,20 @@ g590_status g590_device_hgemm(const g590_hcall *call, int64_t *cols_done, char *
   }
   const char *origin = "";
   bool widened = plan.family->operand_bytes == 4;
+  phases ph = {0, 0, 0};
+  int64_t panels = 1;
+  double start = now_ms();
   pthread_mutex_lock(&e->lock);
-  bool ok = widened ? run_widened(e, call, &plan, cols_done, &origin, why, why_len)
+  bool ok = widened ? run_widened(e, call, &plan, cols_done, &ph, &panels, &origin, why, why_len)
                     : run_locked(e, call, &plan, cols_done, &origin, why, why_len);
   pthread_mutex_unlock(&e->lock);
   if (!ok) return G590_NOT_HANDLED;
-  snprintf(what, what_len,
-           "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\" c=binary16%s",
-           plan.family->name, plan.defines, plan.rule, origin, e->info.name,
-           widened ? " widened=device" : "");
+  int len = snprintf(what, what_len,
+                     "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\" c=binary16",
+                     plan.family->name, plan.defines, plan.rule, origin, e->info.name);
+  if (widened && len >= 0 && (size_t)len < what_len)
+    snprintf(what + len, what_len - (size_t)len,
+             " widened=device panels=%lld ms=%.3f+%.3f+%.3f/%.3f", (long long)panels,
+             ph.upload_ms, ph.kernel_ms, ph.download_ms, now_ms() - start);
   return G590_HANDLED;
 }
