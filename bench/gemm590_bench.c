@@ -1,5 +1,5 @@
 /* gemm590-bench: SGEMM throughput of every libgemm590 kernel family beside
- * CLBlast and OpenBLAS, in one process on one device.
+ * CLBlast, NVBLAS, cuBLAS and OpenBLAS, in one process on one device.
  *
  * For each shape it reports TFLOPS (2*M*N*K / seconds / 1e12):
  *   resident  kernel time on operands already on the device (for padded
@@ -9,13 +9,31 @@
  *             family; cblas_sgemm with the selector's choice)
  *   clblast   CLBlastSgemm (Debian's libclblast, default parameters),
  *             resident and end to end with plain copies
+ *   nvblas    sgemm_ of the library given to --nvblas (e2e only)
  *   openblas  cblas_sgemm of the host BLAS
- * Medians over repeats after a warm-up.  Usage:
+ * then, after every shape (CLBlast's override is process-wide and cannot
+ * be undone, and cuBLAS runs in another process):
+ *   clblast-tuned  CLBlastSgemm with the fastest parameters of the tuner's
+ *                  JSON files in --clblast-tuned DIR
+ *   cublas         the rows the --cublas command prints
+ * Medians over repeats after a warm-up; err is the largest difference to
+ * the reference (OpenBLAS, else libgemm590's cblas_sgemm) over its largest
+ * element.  Usage:
  *   gemm590-bench [--sizes 256,512,...] [--shape MxNxK]... [--trans NN|NT|TN|TT]
  *                 [--variants "family[:-Ddefines];..."] [--csv FILE] [--no-host]
  *                 [--build-log OPTION]   (print each variant's build log, built
  *                                         with OPTION, e.g. -cl-nv-verbose for
  *                                         NVIDIA's register report)
+ *                 [--nvblas LIB]         (path of libnvblas.so.*; unless
+ *                                         NVBLAS_CONFIG_FILE is set, a config
+ *                                         naming OpenBLAS and all GPUs is
+ *                                         written to a temporary file)
+ *                 [--cublas CMD]         (e.g. "python3 bench/cublas_ref.py",
+ *                                         run with one MxNxK:TT per shape)
+ *                 [--clblast-tuned DIR]  (clblast_xgemm_*.json of
+ *                                         clblast_tuner_xgemm)
+ *                 [--plot PNG]           (with --csv: bench/plot.py draws it,
+ *                                         run by $PYTHON, default python3)
  * The device is libgemm590's (GEMM590_DEVICE applies). */
 #include <dlfcn.h>
 #include <math.h>
@@ -28,11 +46,11 @@
 #include "fp16.h"
 #include "gemm590.h"
 #include "kernel_sources.h"
+#include "bench_providers.h"
 
 #define MAX_SHAPES 32
 #define MAX_VARIANTS 16
 
-typedef struct { long m, n, k; } shape;
 typedef struct { const g590_family *family; char defines[160]; char label[64]; } variant;
 
 typedef int (*clblast_sgemm_fn)(int, int, int, size_t, size_t, size_t, float, cl_mem, size_t,
@@ -283,153 +301,308 @@ static int parse_variants(const char *spec, variant *out) {
   return n;
 }
 
-int main(int argc, char **argv) {
+/* ---- sgemm_ of another library (NVBLAS) ---- */
+typedef struct {
+  fortran_sgemm_fn fn;
+  g590_call call;
+} fortran_ctx;
+
+static bool run_fortran(void *p) {
+  fortran_ctx *f = p;
+  const g590_call *c = &f->call;
+  int m = (int)c->m, n = (int)c->n, k = (int)c->k;
+  int lda = (int)c->lda, ldb = (int)c->ldb, ldc = (int)c->ldc;
+  f->fn(c->trans_a ? "T" : "N", c->trans_b ? "T" : "N", &m, &n, &k, &c->alpha, c->a, &lda, c->b,
+        &ldb, &c->beta, c->c, &ldc);
+  return true;
+}
+
+/* ---- the printed table and the CSV ---- */
+typedef struct {
+  FILE *csv;
+  const char *device;
+  char trans[3];
+} table;
+
+static void csv_row(const table *t, shape s, const char *label, const char *mode, double secs,
+                    double err) {
+  if (!t->csv || secs <= 0) return;
+  /* Labels are quoted: "cblas_sgemm(selector,host)" holds a comma. */
+  fprintf(t->csv, "\"%s\",%ld,%ld,%ld,%s,\"%s\",%s,%.6e,%.3f,%.2e\n", t->device, s.m, s.n, s.k,
+          t->trans, label, mode, secs, 2.0 * s.m * s.n * s.k / secs / 1e12, err);
+  fflush(t->csv);
+}
+
+/* One line of the table; seconds <= 0 means "not measured" (0.00). */
+static void report(const table *t, const char *label, shape s, double res, double e2e,
+                   double err) {
+  double flops = 2.0 * s.m * s.n * s.k;
+  printf("%-28s %6ld %6ld %6ld %10.2f %10.2f %10.1e\n", label, s.m, s.n, s.k,
+         res > 0 ? flops / res / 1e12 : 0.0, e2e > 0 ? flops / e2e / 1e12 : 0.0, err);
+  csv_row(t, s, label, "resident", res, err);
+  csv_row(t, s, label, "e2e", e2e, err);
+}
+
+/* ---- one shape's operands, reference and output ---- */
+typedef struct {
+  g590_engine *e;
+  const table *t;
+  shape s;
+  g590_call call; /* C = op(A) op(B), column-major, into ref */
+  float *A, *B, *C, *ref;
+  size_t a_elems, b_elems, c_elems;
+} problem;
+
+/* Random operands (the same for every pass over the shapes) and the
+ * reference result: OpenBLAS, else libgemm590's own cblas_sgemm. */
+static void problem_init(problem *p, g590_engine *e, const table *t, shape s, bool ta, bool tb,
+                         cblas_sgemm_fn openblas) {
+  *p = (problem){.e = e, .t = t, .s = s, .a_elems = (size_t)(s.m * s.k),
+                 .b_elems = (size_t)(s.k * s.n), .c_elems = (size_t)(s.m * s.n)};
+  p->A = malloc(p->a_elems * 4);
+  p->B = malloc(p->b_elems * 4);
+  p->C = malloc(p->c_elems * 4);
+  p->ref = malloc(p->c_elems * 4);
+  fill_random(p->A, p->a_elems, 11);
+  fill_random(p->B, p->b_elems, 12);
+  p->call = (g590_call){.entry = "bench", .layout = 'C', .trans_a = ta, .trans_b = tb, .m = s.m,
+                        .n = s.n, .k = s.k, .alpha = 1.0f, .beta = 0.0f, .a = p->A,
+                        .lda = ta ? s.k : s.m, .b = p->B, .ldb = tb ? s.n : s.k, .c = p->ref,
+                        .ldc = s.m};
+  host_ctx h = {openblas ? openblas : (cblas_sgemm_fn)cblas_sgemm, p->call};
+  run_cblas(&h);
+}
+
+static void problem_free(problem *p) {
+  free(p->A);
+  free(p->B);
+  free(p->C);
+  free(p->ref);
+}
+
+/* The call writing into C instead of the reference. */
+static g590_call output_call(const problem *p) {
+  g590_call c = p->call;
+  c.c = p->C;
+  return c;
+}
+
+static double check(const problem *p) { return max_rel_diff(p->C, p->ref, p->c_elems); }
+
+/* ---- the rows of one shape, provider by provider ---- */
+static void bench_family(const problem *p, const variant *v) {
+  double res = bench_resident(p->e, v, p->s, p->call.trans_a, p->call.trans_b);
+  e2e_ctx x = {p->e, output_call(p), {0}};
+  g590_plan_family(&x.plan, v->family, v->defines, "bench");
+  double e2e = time_runs(run_e2e, &x, false, p->e);
+  report(p->t, v->label, p->s, res, e2e, e2e > 0 ? check(p) : NAN);
+}
+
+static void bench_selector(const problem *p) {
+  host_ctx h = {(cblas_sgemm_fn)cblas_sgemm, output_call(p)};
+  gemm590_reset_counters();
+  double e2e = time_runs(run_cblas, &h, false, p->e);
+  struct gemm590_counters cnt;
+  gemm590_get_counters(&cnt);
+  report(p->t,
+         cnt.calls[GEMM590_PATH_DEVICE] ? "cblas_sgemm(selector,device)"
+                                        : "cblas_sgemm(selector,host)",
+         p->s, -1.0, e2e, check(p));
+}
+
+static void bench_clblast(const problem *p, clblast_sgemm_fn fn, const char *label) {
+  g590_engine *e = p->e;
+  g590_call cc = output_call(p);
+  clblast_ctx x = {e, fn, &cc, NULL, NULL, NULL, false};
+  cl_int err;
+  x.a = clCreateBuffer(e->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, p->a_elems * 4, p->A,
+                       &err);
+  x.b = clCreateBuffer(e->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, p->b_elems * 4, p->B,
+                       &err);
+  x.c = clCreateBuffer(e->context, CL_MEM_READ_WRITE, p->c_elems * 4, NULL, &err);
+  double res = (x.a && x.b && x.c) ? time_runs(run_clblast, &x, true, e) : -1;
+  x.copies = true;
+  double e2e = (x.a && x.b && x.c) ? time_runs(run_clblast, &x, false, e) : -1;
+  report(p->t, label, p->s, res, e2e, e2e > 0 ? check(p) : NAN);
+  if (x.a) clReleaseMemObject(x.a);
+  if (x.b) clReleaseMemObject(x.b);
+  if (x.c) clReleaseMemObject(x.c);
+}
+
+/* NVBLAS from pageable memory, as a program linked against it calls it. */
+static void bench_nvblas(const problem *p, fortran_sgemm_fn fn) {
+  fortran_ctx f = {fn, output_call(p)};
+  double e2e = time_runs(run_fortran, &f, false, p->e);
+  report(p->t, "nvblas", p->s, -1.0, e2e, check(p));
+}
+
+static void bench_openblas(const problem *p, cblas_sgemm_fn fn) {
+  host_ctx h = {fn, output_call(p)};
+  double e2e = time_runs(run_cblas, &h, false, p->e);
+  report(p->t, "openblas", p->s, -1.0, e2e, check(p));
+}
+
+/* ---- options ---- */
+typedef struct {
   shape shapes[MAX_SHAPES];
-  int nshapes = 0;
-  bool ta = false, tb = false, host = true;
-  const char *csv_path = NULL, *build_log = NULL;
-  const char *variant_spec =
-      "tile20_v3;tile24;fp16_mixed;regblock:-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8;"
-      "regblock:-DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=4;regblock:-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4";
+  int nshapes;
+  bool ta, tb, host;
+  const char *csv, *build_log, *variants, *nvblas, *cublas, *clblast_tuned, *plot;
+} options;
+
+static void add_sizes(options *o, const char *list) {
+  char *copy = strdup(list), *save = NULL;
+  for (char *t = strtok_r(copy, ",", &save); t && o->nshapes < MAX_SHAPES;
+       t = strtok_r(NULL, ",", &save))
+    o->shapes[o->nshapes++] = (shape){atol(t), atol(t), atol(t)};
+  free(copy);
+}
+
+/* The value of option `name` at argv[*i], advancing *i; NULL otherwise. */
+static const char *option_value(int argc, char **argv, int *i, const char *name) {
+  if (strcmp(argv[*i], name) || *i + 1 >= argc) return NULL;
+  return argv[++*i];
+}
+
+static bool parse_options(int argc, char **argv, options *o) {
+  *o = (options){.host = true,
+                 .variants = "tile20_v3;tile24;fp16_mixed;regblock:-DTM=128 -DTN=128 -DKS=8 "
+                             "-DWM=8 -DWN=8;regblock:-DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=4;"
+                             "regblock:-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4"};
+  const struct { const char *name; const char **dst; } strings[] = {
+      {"--variants", &o->variants}, {"--csv", &o->csv},       {"--build-log", &o->build_log},
+      {"--nvblas", &o->nvblas},     {"--cublas", &o->cublas}, {"--clblast-tuned", &o->clblast_tuned},
+      {"--plot", &o->plot}};
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--sizes") && i + 1 < argc) {
-      char *copy = strdup(argv[++i]), *save = NULL;
-      for (char *t = strtok_r(copy, ",", &save); t && nshapes < MAX_SHAPES;
-           t = strtok_r(NULL, ",", &save))
-        shapes[nshapes++] = (shape){atol(t), atol(t), atol(t)};
-      free(copy);
-    } else if (!strcmp(argv[i], "--shape") && i + 1 < argc && nshapes < MAX_SHAPES) {
+    const char *v;
+    bool known = false;
+    for (size_t j = 0; j < sizeof strings / sizeof strings[0] && !known; j++)
+      if ((v = option_value(argc, argv, &i, strings[j].name))) *strings[j].dst = v, known = true;
+    if (known) continue;
+    if ((v = option_value(argc, argv, &i, "--sizes"))) {
+      add_sizes(o, v);
+    } else if ((v = option_value(argc, argv, &i, "--shape"))) {
       shape s;
-      if (sscanf(argv[++i], "%ldx%ldx%ld", &s.m, &s.n, &s.k) == 3) shapes[nshapes++] = s;
-    } else if (!strcmp(argv[i], "--trans") && i + 1 < argc) {
-      ta = argv[++i][0] == 'T';
-      tb = argv[i][1] == 'T';
-    } else if (!strcmp(argv[i], "--variants") && i + 1 < argc) {
-      variant_spec = argv[++i];
-    } else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
-      csv_path = argv[++i];
-    } else if (!strcmp(argv[i], "--build-log") && i + 1 < argc) {
-      build_log = argv[++i];
+      if (o->nshapes < MAX_SHAPES && sscanf(v, "%ldx%ldx%ld", &s.m, &s.n, &s.k) == 3)
+        o->shapes[o->nshapes++] = s;
+    } else if ((v = option_value(argc, argv, &i, "--trans"))) {
+      o->ta = v[0] == 'T';
+      o->tb = v[0] && v[1] == 'T';
     } else if (!strcmp(argv[i], "--no-host")) {
-      host = false;
+      o->host = false;
     } else {
       fprintf(stderr, "usage: see the comment at the top of bench/gemm590_bench.c\n");
-      return 2;
+      return false;
     }
   }
-  if (!nshapes) {
-    long def[] = {256, 512, 1024, 1280, 2048, 4096};
-    for (int i = 0; i < 6; i++) shapes[nshapes++] = (shape){def[i], def[i], def[i]};
+  if (o->plot && !o->csv) {
+    fprintf(stderr, "gemm590-bench: --plot needs --csv\n");
+    return false;
   }
-  variant variants[MAX_VARIANTS];
-  int nvariants = parse_variants(variant_spec, variants);
+  if (!o->nshapes) add_sizes(o, "256,512,1024,1280,2048,4096");
+  return true;
+}
 
-  char why[192];
+/* ---- the passes after the per-shape table ---- */
+
+/* CLBlast again, with the tuner's best parameters in place of its own. */
+static void bench_clblast_tuned(const options *o, g590_engine *e, const table *t, void *clblast,
+                                clblast_sgemm_fn fn, cblas_sgemm_fn openblas) {
+  tuned_params tp;
+  char why[256];
+  if (!fn) {
+    printf("note: no clblast-tuned rows: libclblast.so.1 not found\n");
+    return;
+  }
+  if (!bench_clblast_tuned_load(o->clblast_tuned, &tp, why, sizeof why) ||
+      !bench_clblast_override(clblast, e->device, &tp, why, sizeof why)) {
+    printf("note: no clblast-tuned rows: %s\n", why);
+    return;
+  }
+  printf("clblast-tuned: %.1f GFLOPS in %s:", tp.gflops, tp.file);
+  for (size_t i = 0; i < tp.count; i++) printf(" %s=%zu", tp.names[i], tp.values[i]);
+  printf("\n");
+  for (int si = 0; si < o->nshapes; si++) {
+    problem p;
+    problem_init(&p, e, t, o->shapes[si], o->ta, o->tb, openblas);
+    bench_clblast(&p, fn, "clblast-tuned");
+    problem_free(&p);
+  }
+}
+
+/* cuBLAS's rows (another process: run after ours, so they never share the
+ * GPU), merged per shape into the table. */
+static void bench_cublas(const options *o, const table *t) {
+  ext_row rows[2 * MAX_SHAPES];
+  char why[512];
+  int n = bench_cublas_run(o->cublas, o->shapes, o->nshapes, t->trans, rows, 2 * MAX_SHAPES, why,
+                           sizeof why);
+  if (why[0]) printf("note: cublas: %s\n", why);
+  for (int si = 0; si < o->nshapes; si++) {
+    shape s = o->shapes[si];
+    double res = -1, e2e = -1;
+    for (int i = 0; i < n; i++)
+      if (rows[i].m == s.m && rows[i].n == s.n && rows[i].k == s.k)
+        *(strcmp(rows[i].mode, "e2e") ? &res : &e2e) = rows[i].seconds;
+    if (res > 0 || e2e > 0) report(t, "cublas", s, res, e2e, NAN);
+  }
+}
+
+/* The full path of the loaded host BLAS, for NVBLAS's config (its
+ * documentation asks for one); the soname when it cannot be found. */
+static const char *host_blas_path(cblas_sgemm_fn openblas) {
+  Dl_info info;
+  if (openblas && dladdr((void *)openblas, &info) && info.dli_fname && info.dli_fname[0] == '/')
+    return info.dli_fname;
+  return "libopenblas.so.0";
+}
+
+int main(int argc, char **argv) {
+  options o;
+  if (!parse_options(argc, argv, &o)) return 2;
+  variant variants[MAX_VARIANTS];
+  int nvariants = parse_variants(o.variants, variants);
+
+  char why[256];
   g590_engine *e = g590_engine_get(why, sizeof why);
   if (!e) {
     fprintf(stderr, "gemm590-bench: %s\n", why);
     return 1;
   }
-  if (build_log)
-    for (int vi = 0; vi < nvariants; vi++) print_build_log(e, &variants[vi], build_log, ta, tb);
+  if (o.build_log)
+    for (int vi = 0; vi < nvariants; vi++)
+      print_build_log(e, &variants[vi], o.build_log, o.ta, o.tb);
   void *clblast = dlopen("libclblast.so.1", RTLD_NOW | RTLD_LOCAL);
   clblast_sgemm_fn clblast_sgemm = clblast ? (clblast_sgemm_fn)dlsym(clblast, "CLBlastSgemm") : NULL;
   void *openblas = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
   cblas_sgemm_fn openblas_sgemm = openblas ? (cblas_sgemm_fn)dlsym(openblas, "cblas_sgemm") : NULL;
-  FILE *csv = csv_path ? fopen(csv_path, "w") : NULL;
-  if (csv) fprintf(csv, "device,m,n,k,trans,what,mode,seconds,tflops,max_rel_err\n");
-  printf("device: %s (driver %s), trans %c%c\n", e->info.name, e->info.driver, ta ? 'T' : 'N',
-         tb ? 'T' : 'N');
+  fortran_sgemm_fn nvblas = NULL;
+  if (o.nvblas && !(nvblas = bench_nvblas_open(o.nvblas, host_blas_path(openblas_sgemm), why,
+                                               sizeof why)))
+    printf("note: no nvblas rows: %s\n", why);
+
+  table t = {o.csv ? fopen(o.csv, "w") : NULL, e->info.name,
+             {o.ta ? 'T' : 'N', o.tb ? 'T' : 'N', '\0'}};
+  if (o.csv && !t.csv) fprintf(stderr, "gemm590-bench: cannot write %s\n", o.csv);
+  if (t.csv) fprintf(t.csv, "device,m,n,k,trans,what,mode,seconds,tflops,max_rel_err\n");
+  printf("device: %s (driver %s), trans %s\n", e->info.name, e->info.driver, t.trans);
   printf("%-28s %6s %6s %6s %10s %10s %10s\n", "what", "M", "N", "K", "resident", "e2e", "err");
 
-  for (int si = 0; si < nshapes; si++) {
-    shape s = shapes[si];
-    double flops = 2.0 * s.m * s.n * s.k;
-    size_t a_elems = (size_t)(s.m * s.k), b_elems = (size_t)(s.k * s.n), c_elems = (size_t)(s.m * s.n);
-    float *A = malloc(a_elems * 4), *B = malloc(b_elems * 4), *C = malloc(c_elems * 4),
-          *ref = malloc(c_elems * 4);
-    fill_random(A, a_elems, 11);
-    fill_random(B, b_elems, 12);
-    g590_call call = {.entry = "bench", .layout = 'C', .trans_a = ta, .trans_b = tb, .m = s.m,
-                      .n = s.n, .k = s.k, .alpha = 1.0f, .beta = 0.0f, .a = A,
-                      .lda = ta ? s.k : s.m, .b = B, .ldb = tb ? s.n : s.k, .c = ref, .ldc = s.m};
-    /* Reference result for the error column: OpenBLAS, else regblock. */
-    bool have_ref = false;
-    if (openblas_sgemm) {
-      host_ctx h = {openblas_sgemm, call};
-      run_cblas(&h);
-      have_ref = true;
-    }
-#define REPORT(label, res, e2e, err)                                                        \
-  do {                                                                                    \
-    printf("%-28s %6ld %6ld %6ld %10.2f %10.2f %10.1e\n", label, s.m, s.n, s.k,            \
-           (res) > 0 ? flops / (res) / 1e12 : 0.0, (e2e) > 0 ? flops / (e2e) / 1e12 : 0.0, \
-           err);                                                                          \
-    if (csv) {                                                                            \
-      if ((res) > 0)                                                                      \
-        fprintf(csv, "\"%s\",%ld,%ld,%ld,%c%c,%s,resident,%.6e,%.3f,%.2e\n", e->info.name, \
-                s.m, s.n, s.k, ta ? 'T' : 'N', tb ? 'T' : 'N', label, (res),               \
-                flops / (res) / 1e12, err);                                               \
-      if ((e2e) > 0)                                                                      \
-        fprintf(csv, "\"%s\",%ld,%ld,%ld,%c%c,%s,e2e,%.6e,%.3f,%.2e\n", e->info.name,      \
-                s.m, s.n, s.k, ta ? 'T' : 'N', tb ? 'T' : 'N', label, (e2e),               \
-                flops / (e2e) / 1e12, err);                                               \
-      fflush(csv);                                                                        \
-    }                                                                                     \
-  } while (0)
-
-    for (int vi = 0; vi < nvariants; vi++) {
-      const variant *v = &variants[vi];
-      double res = bench_resident(e, v, s, ta, tb);
-      e2e_ctx x = {e, call, {0}};
-      x.call.c = C;
-      g590_plan_family(&x.plan, v->family, v->defines, "bench");
-      double e2e = time_runs(run_e2e, &x, false, e);
-      if (!have_ref && e2e > 0) {
-        memcpy(ref, C, c_elems * 4);
-        have_ref = true;
-      }
-      REPORT(v->label, res, e2e, e2e > 0 ? max_rel_diff(C, ref, c_elems) : NAN);
-    }
-    {
-      host_ctx h = {(cblas_sgemm_fn)cblas_sgemm, call};
-      h.call.c = C;
-      gemm590_reset_counters();
-      double e2e = time_runs(run_cblas, &h, false, e);
-      struct gemm590_counters cnt;
-      gemm590_get_counters(&cnt);
-      REPORT(cnt.calls[GEMM590_PATH_DEVICE] ? "cblas_sgemm(selector,device)"
-                                            : "cblas_sgemm(selector,host)",
-             -1.0, e2e, max_rel_diff(C, ref, c_elems));
-    }
-    if (clblast_sgemm) {
-      cl_int err;
-      clblast_ctx x = {e, clblast_sgemm, &call, NULL, NULL, NULL, false};
-      x.a = clCreateBuffer(e->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, a_elems * 4, A, &err);
-      x.b = clCreateBuffer(e->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, b_elems * 4, B, &err);
-      x.c = clCreateBuffer(e->context, CL_MEM_READ_WRITE, c_elems * 4, NULL, &err);
-      g590_call cc = call;
-      cc.c = C;
-      x.call = &cc;
-      double res = (x.a && x.b && x.c) ? time_runs(run_clblast, &x, true, e) : -1;
-      x.copies = true;
-      double e2e = (x.a && x.b && x.c) ? time_runs(run_clblast, &x, false, e) : -1;
-      REPORT("clblast", res, e2e, e2e > 0 ? max_rel_diff(C, ref, c_elems) : NAN);
-      if (x.a) clReleaseMemObject(x.a);
-      if (x.b) clReleaseMemObject(x.b);
-      if (x.c) clReleaseMemObject(x.c);
-    }
-    if (openblas_sgemm && host) {
-      host_ctx h = {openblas_sgemm, call};
-      h.call.c = C;
-      double e2e = time_runs(run_cblas, &h, false, e);
-      REPORT("openblas", -1.0, e2e, 0.0);
-    }
-    free(A);
-    free(B);
-    free(C);
-    free(ref);
+  for (int si = 0; si < o.nshapes; si++) {
+    problem p;
+    problem_init(&p, e, &t, o.shapes[si], o.ta, o.tb, openblas_sgemm);
+    for (int vi = 0; vi < nvariants; vi++) bench_family(&p, &variants[vi]);
+    bench_selector(&p);
+    if (clblast_sgemm) bench_clblast(&p, clblast_sgemm, "clblast");
+    if (nvblas) bench_nvblas(&p, nvblas);
+    if (openblas_sgemm && o.host) bench_openblas(&p, openblas_sgemm);
+    problem_free(&p);
   }
-  if (csv) fclose(csv);
+  if (o.clblast_tuned) bench_clblast_tuned(&o, e, &t, clblast, clblast_sgemm, openblas_sgemm);
+  if (o.cublas) bench_cublas(&o, &t);
+  bench_nvblas_close();
+  if (t.csv) fclose(t.csv);
+  if (o.plot && t.csv && !bench_plot(o.csv, o.plot, why, sizeof why))
+    printf("note: no plot: %s\n", why);
   return 0;
 }
