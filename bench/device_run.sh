@@ -3,7 +3,18 @@
 # Expects the build output and runtime libraries in ./devpkg (see
 # bench/NOTES.md for how it is assembled) and writes logs to $OUT.
 # Usage: bench/device_run.sh [check] [bench SIZES] [regblock SIZES EXTRA] [big] [trans]
-#                            [half] [cublas]
+#                            [half] [cublas] [clblast-tune] [full SIZES]
+#   clblast-tune  CLBlast's own tuner (devpkg/clblast_tuner_xgemm) at n = 1024,
+#                 then 2048 while time is left, CLBLAST_TUNE_SECONDS (200) in
+#                 all, 1/CLBLAST_TUNE_FRACTION (512) of each of its four
+#                 search phases; JSONs in $OUT/clblast-tuned, which `bench` and
+#                 `full` then use for the clblast-tuned rows
+#   full SIZES    clblast-tune (when the tuner is in devpkg), then one
+#                 gemm590-bench run with every provider: the families,
+#                 CLBlast default and tuned, NVBLAS, cuBLAS (PyTorch), OpenBLAS;
+#                 $OUT/bench_full.{txt,csv} and bench_full.png where this
+#                 python3 has matplotlib (else draw it on the build machine:
+#                 python3 bench/plot.py bench_full.csv bench_full.png)
 set -uo pipefail
 mkdir -p /tmp/icd
 echo /usr/lib/libnvidia-opencl.so.1 >/tmp/icd/nvidia.icd
@@ -13,6 +24,56 @@ export GEMM590_CACHE_DIR=/tmp/gemm590-cache
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,temperature.gpu --format=csv,noheader
+
+# Every family; regblock in the tiles the selector uses on NVIDIA.
+BENCH_VARIANTS="tile20_v3;tile24;fp16_mixed;regblock:-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8 \
+-DNO_REQD_WG=1 -cl-nv-maxrregcount=128;regblock:-DTM=64 -DTN=128 -DKS=16 -DWM=4 -DWN=8;\
+regblock:-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4"
+TUNED_DIR=$OUT/clblast-tuned
+
+# Runs CLBlast's Xgemm tuner per size in a folder of its own (it writes
+# clblast_xgemm_<phase>_32.json into the current directory, the same names
+# for every size), then gathers the JSONs, suffixed with the size.  In
+# CLBlast 1.5.3 -fraction F explores 1/F of each phase; a phase's JSON is
+# written when the phase ends, so a timeout keeps the phases done by then.
+clblast_tune() {
+  local tuner=$PWD/devpkg/clblast_tuner_xgemm n left
+  local deadline=$((SECONDS + ${CLBLAST_TUNE_SECONDS:-200}))
+  mkdir -p "$TUNED_DIR"
+  for n in 1024 2048; do
+    left=$((deadline - SECONDS))
+    [ "$left" -ge 30 ] || break
+    mkdir -p "$TUNED_DIR/n$n"
+    echo "== clblast tuner n=$n (${left}s left)"
+    (cd "$TUNED_DIR/n$n" && timeout "$left" "$tuner" -m $n -n $n -k $n -runs 2 \
+      -fraction "${CLBLAST_TUNE_FRACTION:-512}" >tuner.log 2>&1)
+    echo "rc=$?"
+    grep -a -E "^\* \((.)/4\)|^\* Found best|^\* Writing" "$TUNED_DIR/n$n/tuner.log"
+    for f in "$TUNED_DIR/n$n"/clblast_xgemm_*.json; do
+      [ -f "$f" ] && mv "$f" "$TUNED_DIR/$(basename "${f%.json}")_n$n.json"
+    done
+  done
+}
+
+# --clblast-tuned DIR when the tuner left results there.
+tuned_args() {
+  if compgen -G "$TUNED_DIR/clblast_xgemm_*.json" >/dev/null; then
+    echo "--clblast-tuned"
+    echo "$TUNED_DIR"
+  fi
+}
+
+# The first libnvblas of a CUDA install or of PyTorch's nvidia-cublas wheel.
+find_nvblas() {
+  local f
+  for f in /usr/local/cuda*/lib64/libnvblas.so* $(python3 -c 'import glob, site
+dirs = site.getsitepackages() + [site.getusersitepackages()]
+print(" ".join(p for d in dirs for p in sorted(glob.glob(d + "/nvidia/cublas/lib/libnvblas.so*"))))' \
+    2>/dev/null); do
+    [ -f "$f" ] && { echo "$f"; return 0; }
+  done
+  return 1
+}
 while [ $# -gt 0 ]; do
   case "$1" in
   check)
@@ -45,11 +106,39 @@ while [ $# -gt 0 ]; do
     echo "rc=$? $(grep -c path=device "$OUT/bigindex.log") device calls; $(tail -1 "$OUT/bigindex.log")"
     ;;
   bench)
-    # Every family; regblock in the tiles the selector uses on NVIDIA.
-    devpkg/gemm590-bench --sizes "$2" --csv "$OUT/bench_nn.csv" --variants "tile20_v3;tile24;\
-fp16_mixed;regblock:-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128;\
-regblock:-DTM=64 -DTN=128 -DKS=16 -DWM=4 -DWN=8;regblock:-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4" \
-      2>&1 | tee "$OUT/bench_nn.txt"
+    mapfile -t tuned < <(tuned_args)
+    devpkg/gemm590-bench --sizes "$2" --csv "$OUT/bench_nn.csv" --variants "$BENCH_VARIANTS" \
+      "${tuned[@]}" 2>&1 | tee "$OUT/bench_nn.txt"
+    shift
+    ;;
+  clblast-tune)
+    clblast_tune
+    ;;
+  full)
+    if [ -x devpkg/clblast_tuner_xgemm ]; then
+      clblast_tune
+    else
+      echo "== no devpkg/clblast_tuner_xgemm: CLBlast with its default parameters only"
+    fi
+    mapfile -t tuned < <(tuned_args)
+    extra=()
+    if nvblas=$(find_nvblas); then
+      # libnvblas finds libcublas and libcublasLt beside it.
+      extra+=(--nvblas "$nvblas")
+      nvlib=$(dirname "$nvblas")
+    else
+      echo "== no libnvblas found: no nvblas rows"
+      nvlib=
+    fi
+    if python3 -c 'import matplotlib' 2>/dev/null; then
+      extra+=(--plot "$OUT/bench_full.png")
+    else
+      echo "== no matplotlib here: draw later with python3 bench/plot.py bench_full.csv bench_full.png"
+    fi
+    LD_LIBRARY_PATH=${nvlib:+$nvlib:}$LD_LIBRARY_PATH devpkg/gemm590-bench --sizes "$2" \
+      --variants "$BENCH_VARIANTS" "${tuned[@]}" "${extra[@]}" \
+      --cublas "python3 bench/cublas_ref.py" --csv "$OUT/bench_full.csv" 2>&1 |
+      tee "$OUT/bench_full.txt"
     shift
     ;;
   regblock)

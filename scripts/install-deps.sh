@@ -12,6 +12,9 @@ packages=(
   # GPU driver is installed, clinfo to see what OpenCL sees, CLBlast for
   # the benchmarks' comparison
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libclblast-dev
+  # benchmarks: CLBlast's tuner (clblast_tuner_xgemm, for gemm590-bench
+  # --clblast-tuned) and matplotlib for bench/plot.py (gemm590-bench --plot)
+  clblast-utils python3-matplotlib
   # integration tests: reference BLAS testers (xblat3s, xscblat3) and the
   # reference libblas.so.3 they run against, Debian's numpy/scipy, and a
   # venv for PyPI's numpy/scipy wheels (pip needs ca-certificates for https)
