@@ -3,6 +3,7 @@
  * rules: GPUs run regblock above a size threshold, with the largest tile
  * that still gives every compute unit work, and CPU OpenCL devices defer
  * to the host BLAS, which is faster on the same cores. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,13 +76,23 @@ void g590_plan_family(g590_plan *plan, const g590_family *f, const char *defines
 #define NVIDIA_FAST_TILE \
   "-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128"
 
-/* Slices of K for `tiles` tiles on `cu` compute units: the most (4 or 2)
- * that still fit two groups per unit at once, each slice at least 256
- * deep; 1 when none does. */
+/* Slices of K (1, 2 or 4) for `tiles` tiles on `cu` compute units that
+ * each run two groups at once.  A launch takes whole waves of 2 * cu
+ * groups, so its efficiency is groups / (waves * 2 * cu): 64 tiles (n =
+ * 1024 on the H100's 132 SMs) fill 24 % of one wave, in 4 slices 97 %.
+ * More slices must gain 10 % and keep each slice at least 256 deep. */
 static int split_k(const g590_call *call, double tiles, double cu) {
-  for (int s = 4; s > 1; s /= 2)
-    if (tiles * s <= 2 * cu && call->k >= 256 * s) return s;
-  return 1;
+  int best = 1;
+  double best_eff = 0;
+  for (int s = 1; s <= 4; s *= 2) {
+    double groups = tiles * s, waves = ceil(groups / (2 * cu));
+    double eff = groups / (waves * 2 * cu);
+    if (call->k >= 256 * s && eff > 1.1 * best_eff) {
+      best = s;
+      best_eff = eff;
+    }
+  }
+  return best;
 }
 
 /* The float32 choice: the decision table for this device (lib/table.c)
@@ -108,18 +119,17 @@ static bool select_fp32(const g590_call *call, const g590_device_info *dev, g590
   bool nvidia = strstr(dev->vendor, "NVIDIA") != NULL;
   double cu = dev->compute_units ? dev->compute_units : 1;
   double tiles_128 = (double)((call->m + 127) / 128) * (double)((call->n + 127) / 128);
-  if (tiles_128 >= cu)
-    g590_plan_family(plan, &regblock,
-                     nvidia ? NVIDIA_FAST_TILE : NULL,
-                     "regblock 128x128: enough tiles for every compute unit");
-  else if (nvidia && split_k(call, tiles_128, cu) > 1) {
-    /* Split K instead: the fast tile, in slices of K that give every SM
-     * about two groups (bench/NOTES.md). */
+  int splits = split_k(call, tiles_128, cu);
+  if (nvidia && (tiles_128 >= cu || splits > 1)) {
+    /* Fewer tiles than two waves fill: split K (bench/NOTES.md). */
     char defines[128];
-    snprintf(defines, sizeof defines, "%s -DSPLITK=%d", NVIDIA_FAST_TILE,
-             split_k(call, tiles_128, cu));
-    g590_plan_family(plan, &regblock, defines,
-                     "regblock 128x128, split K: fewer tiles than compute units");
+    snprintf(defines, sizeof defines, "%s -DSPLITK=%d", NVIDIA_FAST_TILE, splits);
+    g590_plan_family(plan, &regblock, splits > 1 ? defines : NVIDIA_FAST_TILE,
+                     splits > 1 ? "regblock 128x128, split K: too few tiles for whole waves"
+                                : "regblock 128x128: enough tiles for every compute unit");
+  } else if (tiles_128 >= cu) {
+    g590_plan_family(plan, &regblock, NULL,
+                     "regblock 128x128: enough tiles for every compute unit");
   } else if (4 * tiles_128 >= cu)
     /* n = 1024 on the H100 (64 large tiles for 132 SMs): 30.8 TFLOPS, vs
      * 29.5 for 128x64 tiles, 24.5 for 64x64 and 17.0 for 128x128. */

@@ -98,7 +98,7 @@ static bool make_candidate(candidate *c, const g590_family *f, const char *param
   g590_plan plan;
   g590_plan_family(&plan, f, params, "tune");
   c->family = f;
-  snprintf(c->params, sizeof c->params, "%s", params);
+  snprintf(c->params, sizeof c->params, "%.*s", PARAMS - 1, params);
   c->wg_items = plan.local[0] * plan.local[1];
   c->local_bytes = g590_plan_local_bytes(&plan);
   return g590_plan_fits(&plan, dev);
@@ -750,12 +750,19 @@ static int pick_survivors(const tuner *t, const candidate *pts, int n_pts, const
     chosen[pick] = true;
     out[n++] = pts[pick];
   }
-  for (int r = 0; r < n_rules; r++)
+  /* The rules' points; those outside the searched space (split K) join
+   * as they are. */
+  const g590_family *regblock = g590_family_find("regblock");
+  for (int r = 0; r < n_rules; r++) {
+    bool in_space = false;
     for (int i = 0; i < n_pts; i++)
-      if (!chosen[i] && strcmp(pts[i].params, rules[r]) == 0) {
+      if (strcmp(pts[i].params, rules[r]) == 0) {
+        in_space = true;
+        if (!chosen[i]) out[n++] = pts[i];
         chosen[i] = true;
-        out[n++] = pts[i];
       }
+    if (!in_space && make_candidate(&out[n], regblock, rules[r], &t->e->info)) n++;
+  }
   return n;
 }
 
