@@ -39,6 +39,10 @@ TUNED_DIR=$OUT/clblast-tuned
 clblast_tune() {
   local tuner=$PWD/devpkg/clblast_tuner_xgemm n left
   local deadline=$((SECONDS + ${CLBLAST_TUNE_SECONDS:-200}))
+  if [ ! -x "$tuner" ]; then
+    echo "== no devpkg/clblast_tuner_xgemm (bench/NOTES.md): CLBlast's default parameters only"
+    return
+  fi
   mkdir -p "$TUNED_DIR"
   for n in 1024 2048; do
     left=$((deadline - SECONDS))
@@ -74,6 +78,7 @@ print(" ".join(p for d in dirs for p in sorted(glob.glob(d + "/nvidia/cublas/lib
   done
   return 1
 }
+
 while [ $# -gt 0 ]; do
   case "$1" in
   check)
@@ -115,15 +120,11 @@ while [ $# -gt 0 ]; do
     clblast_tune
     ;;
   full)
-    if [ -x devpkg/clblast_tuner_xgemm ]; then
-      clblast_tune
-    else
-      echo "== no devpkg/clblast_tuner_xgemm: CLBlast with its default parameters only"
-    fi
+    clblast_tune
     mapfile -t tuned < <(tuned_args)
     extra=()
     if nvblas=$(find_nvblas); then
-      # libnvblas finds libcublas and libcublasLt beside it.
+      # Its folder first: libnvblas wants the libcublas(Lt) it came with.
       extra+=(--nvblas "$nvblas")
       nvlib=$(dirname "$nvblas")
     else
