@@ -438,7 +438,9 @@ static int define_int(const char *defines, const char *name, int fallback) {
 
 size_t g590_plan_local_bytes(const g590_plan *plan) {
   const char *d = plan->defines;
-  size_t ks = plan->tile[2];
+  /* tile[2] is the K step times the split-K slices; local memory holds
+   * one K step. */
+  size_t ks = plan->tile[2] / (size_t)(plan->splits > 1 ? plan->splits : 1);
   if (strcmp(plan->family->name, "regblock") == 0) {
     /* As4/Bs4: two K steps of (TM + 4) and (TN + 4) floats per k. */
     size_t tm = plan->tile[0], tn = plan->tile[1];
