@@ -25,9 +25,12 @@ OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,temperature.gpu --format=csv,noheader
 
-# Every family; regblock in the tiles the selector uses on NVIDIA.
-BENCH_VARIANTS="tile20_v3;tile24;fp16_mixed;regblock:-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8 \
--DNO_REQD_WG=1 -cl-nv-maxrregcount=128;regblock:-DTM=64 -DTN=128 -DKS=16 -DWM=4 -DWN=8;\
+# Every family; regblock in the tiles the selector uses on NVIDIA, the
+# 128x128 one also in 2 and 4 slices of K (split K stops where its
+# workspace would pass 256 MiB: those rows are then the plain tile).
+FAST="-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128"
+BENCH_VARIANTS="tile20_v3;tile24;fp16_mixed;regblock:$FAST;regblock:$FAST -DSPLITK=2;\
+regblock:$FAST -DSPLITK=4;regblock:-DTM=64 -DTN=128 -DKS=16 -DWM=4 -DWN=8;\
 regblock:-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4"
 TUNED_DIR=$OUT/clblast-tuned
 

@@ -114,13 +114,20 @@ static double time_runs(run_fn run, void *ctx, bool device_sync, g590_engine *e)
 typedef struct {
   g590_engine *e;
   cl_kernel kernel;
-  size_t global[2], local[2];
+  const g590_plan *plan;
+  g590_gemm_args args;
 } resident_ctx;
 
+/* The launch the library makes (split K included), under the engine lock
+ * since a split launch grows the engine's workspace. */
 static bool run_resident(void *p) {
   resident_ctx *r = p;
-  return clEnqueueNDRangeKernel(r->e->queue, r->kernel, 2, NULL, r->global, r->local, 0, NULL,
-                                NULL) == CL_SUCCESS;
+  char why[192];
+  pthread_mutex_lock(&r->e->lock);
+  bool ok = g590_gemm_enqueue(r->e, r->e->queue, r->kernel, r->plan, &r->args, NULL, NULL, why,
+                              sizeof why);
+  pthread_mutex_unlock(&r->e->lock);
+  return ok;
 }
 
 static cl_mem device_random(g590_engine *e, size_t elems, int bytes, unsigned seed) {
@@ -157,22 +164,8 @@ static double bench_resident(g590_engine *e, const variant *v, shape s, bool ta,
   cl_mem c = device_random(e, m * n, 4, 3);
   double secs = -1;
   if (a && b && c) {
-    int im = (int)m, in = (int)n, ik = (int)k, ilda = (int)lda, ildb = (int)ldb, ildc = (int)m;
-    float alpha = 1.0f, beta = 0.0f;
-    clSetKernelArg(kernel, 0, sizeof im, &im);
-    clSetKernelArg(kernel, 1, sizeof in, &in);
-    clSetKernelArg(kernel, 2, sizeof ik, &ik);
-    clSetKernelArg(kernel, 3, sizeof alpha, &alpha);
-    clSetKernelArg(kernel, 4, sizeof a, &a);
-    clSetKernelArg(kernel, 5, sizeof ilda, &ilda);
-    clSetKernelArg(kernel, 6, sizeof b, &b);
-    clSetKernelArg(kernel, 7, sizeof ildb, &ildb);
-    clSetKernelArg(kernel, 8, sizeof beta, &beta);
-    clSetKernelArg(kernel, 9, sizeof c, &c);
-    clSetKernelArg(kernel, 10, sizeof ildc, &ildc);
-    resident_ctx r = {e, kernel, {round_up(m, plan.tile[0]) / plan.tile[0] * plan.local[0],
-                                  round_up(n, plan.tile[1]) / plan.tile[1] * plan.local[1]},
-                      {plan.local[0], plan.local[1]}};
+    resident_ctx r = {e, kernel, &plan,
+                      {(int)m, (int)n, (int)k, 1.0f, 0.0f, a, b, c, (int)lda, (int)ldb, (int)m}};
     secs = time_runs(run_resident, &r, true, e);
   }
   if (a) clReleaseMemObject(a);
