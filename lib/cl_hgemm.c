@@ -41,6 +41,20 @@ static size_t half_bytes(int64_t rows, int64_t cols) { return (size_t)rows * (si
 
 static size_t round_up(int64_t x, size_t unit) { return ((size_t)x + unit - 1) / unit * unit; }
 
+/* Columns per pinned chunk for `cols` columns of `row_bytes`: a quarter of
+ * the block, so that packing or copying out one chunk overlaps the DMA of
+ * another (a whole 32 MiB chunk of A at n = 4096 would be packed, then
+ * sent), but no less than MIN_CHUNK bytes (each chunk costs a thread
+ * wake-up and a DMA round trip) and no more than a chunk; 0 when a column
+ * is longer than a chunk. */
+static int64_t chunk_columns(size_t row_bytes, int64_t cols) {
+  enum { MIN_CHUNK = 4 << 20 };
+  size_t chunk = row_bytes * (size_t)cols / 4;
+  if (chunk < MIN_CHUNK) chunk = MIN_CHUNK;
+  if (chunk > CHUNK_BYTES) chunk = CHUNK_BYTES;
+  return (int64_t)(chunk / row_bytes);
+}
+
 static bool wait_release(cl_event *ev, char *why, size_t why_len) {
   if (!*ev) return true;
   cl_int err = G590_CL("clWaitForEvents", clWaitForEvents(1, ev));
@@ -62,7 +76,7 @@ static bool upload(transfers *t, cl_mem dst, const uint16_t *src, int64_t rows, 
                    int64_t ld, char *why, size_t why_len) {
   g590_engine *e = t->e;
   size_t row_bytes = (size_t)rows * 2, ld_bytes = (size_t)ld * 2;
-  int64_t per_chunk = (int64_t)(CHUNK_BYTES / row_bytes);
+  int64_t per_chunk = chunk_columns(row_bytes, cols);
   if (per_chunk == 0 || !g590_pinned_ensure(e, why, why_len)) {
     /* A column longer than a chunk, or no pinned memory: all columns
      * through pageable staging, blocking since the next operand reuses it. */
@@ -106,7 +120,7 @@ static bool download(transfers *t, cl_mem src, uint16_t *dst, int64_t rows, int6
                      int64_t ld, int64_t *cols_done, char *why, size_t why_len) {
   g590_engine *e = t->e;
   size_t row_bytes = (size_t)rows * 2, ld_bytes = (size_t)ld * 2;
-  int64_t per_chunk = (int64_t)(CHUNK_BYTES / row_bytes);
+  int64_t per_chunk = chunk_columns(row_bytes, cols);
   *cols_done = 0;
   if (per_chunk == 0 || !g590_pinned_ensure(e, why, why_len)) {
     /* Read everything before touching the caller's C. */
