@@ -12,12 +12,13 @@
 
 #include "cl_engine.h"
 
-/* Operands up to MIN_PINNED bytes go the pageable way (measured on the H100
- * host: faster than staging up to n = 1024, 4 MiB); larger ones are cut
+/* Operands up to MIN_PINNED bytes go the pageable way; larger ones are cut
  * into up to 4 chunks (so packing overlaps DMA) of MIN_CHUNK to CHUNK_BYTES:
  * each chunk costs a thread wake-up and a DMA round trip, which smaller
- * chunks do not repay. */
-enum { MIN_PINNED = 8 << 20, MIN_CHUNK = 4 << 20 };
+ * chunks do not repay.  Measured on the H100 host (bench/NOTES.md): at
+ * n = 1024 (4 MiB operands) a call took 0.93 ms through 2 MiB chunks and
+ * 1.37 ms pageable; at n = 2048 (16 MiB) 4 MiB chunks beat 2 MiB ones. */
+enum { MIN_PINNED = 2 << 20, MIN_CHUNK = 2 << 20 };
 
 /* Staging chunk size (GEMM590_LINK_CHUNK; small values let tests reach
  * the chunked path with small matrices). */
