@@ -121,48 +121,6 @@ void write_b(__local float *Bs, int at, float4 x) {
 #define MAC_COLUMN(c, bv)                                           \
   for (int rb = 0; rb < RM; rb++) acc[c][rb] = mad(a[rb], (float4)(bv), acc[c][rb]);
 
-#ifndef UNROLL_STEPS
-#define UNROLL_STEPS 1
-#endif
-
-/* One K step on local buffer CUR (UNROLL_STEPS form of the loop below). */
-#define K_STEP(CUR) \
-  { \
-    const bool more = t + 1 < steps; \
-    if (more) { \
-      for (int p = 0; p < A_PER_ITEM; p++) { \
-        pa[p] += a_step; \
-        if (tid + p * NT < A_VECS) ra[p] = *pa[p]; \
-      } \
-      for (int p = 0; p < B_PER_ITEM; p++) { \
-        pb[p] += b_step; \
-        if (tid + p * NT < B_VECS) rb_[p] = *pb[p]; \
-      } \
-    } \
-    __local const float4 *as = (__local const float4 *)As[CUR]; \
-    __local const float4 *bs = (__local const float4 *)Bs[CUR]; \
-    _Pragma("unroll") \
-    for (int l = 0; l < KS; l++) { \
-      float4 a[RM]; \
-      for (int rb = 0; rb < RM; rb++) a[rb] = as[(l * LDA_S + rb * (TM / RM)) / 4 + tx]; \
-      for (int cb = 0; cb < RN; cb++) { \
-        float4 b = bs[(l * LDB_S + cb * (TN / RN)) / 4 + ty]; \
-        MAC_COLUMN(cb * 4 + 0, b.x) \
-        MAC_COLUMN(cb * 4 + 1, b.y) \
-        MAC_COLUMN(cb * 4 + 2, b.z) \
-        MAC_COLUMN(cb * 4 + 3, b.w) \
-      } \
-    } \
-    if (more) { \
-      for (int p = 0; p < A_PER_ITEM; p++) \
-        if (tid + p * NT < A_VECS) write_a(As[(1 - CUR)], la[p], ra[p]); \
-      for (int p = 0; p < B_PER_ITEM; p++) \
-        if (tid + p * NT < B_VECS) write_b(Bs[(1 - CUR)], lb[p], rb_[p]); \
-    } \
-    barrier(CLK_LOCAL_MEM_FENCE); \
-    t++; \
-  }
-
 /* NO_REQD_WG drops the work-group size attribute: NVIDIA's compiler then
  * honours -cl-nv-maxrregcount, which it ignores when the size is given. */
 #ifdef NO_REQD_WG
@@ -215,14 +173,6 @@ gemm590_regblock(const int M, const int N, const int K, const float alpha,
     if (tid + p * NT < B_VECS) write_b(Bs[0], lb[p], *pb[p]);
   barrier(CLK_LOCAL_MEM_FENCE);
 
-#if UNROLL_STEPS
-  /* Two K steps per iteration, so that each reads a buffer known at
-   * compile time: no index arithmetic on the local tiles. */
-  for (int t = 0; t < steps;) {
-    K_STEP(0)
-    if (t < steps) K_STEP(1)
-  }
-#else
   for (int t = 0; t < steps; t++) {
     const int cur = t & 1;
     const bool more = t + 1 < steps;
@@ -258,8 +208,6 @@ gemm590_regblock(const int M, const int N, const int K, const float alpha,
     }
     barrier(CLK_LOCAL_MEM_FENCE);
   }
-
-#endif
 
   /* A partial tile goes, unscaled, to slice z (each slice is as large as
    * the padded C this launch covers). */
