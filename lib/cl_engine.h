@@ -82,6 +82,14 @@ bool g590_staging(g590_engine *e, size_t bytes, char *why, size_t why_len);
 bool g590_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *why,
                         size_t why_len);
 
+/* Host time of one device call, for the verbose line: uploading (and
+ * queueing conversions), waiting for kernels, and downloading. */
+typedef struct g590_phases {
+  double upload_ms, kernel_ms, download_ms;
+} g590_phases;
+/* Milliseconds on the monotonic clock (lib/cl_link.c). */
+double g590_now_ms(void);
+
 /* ---- kernel launches (lib/cl_launch.c), under the engine lock ---- */
 /* The arguments every GEMM kernel takes: sizes as the kernel sees them
  * (padded for padded families), device operands and leading dimensions. */

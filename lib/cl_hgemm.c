@@ -20,7 +20,6 @@
  * is either final or untouched. */
 #include <limits.h>
 #include <stdio.h>
-#include <time.h>
 
 #include "cl_engine.h"
 #include "hgemm.h"
@@ -149,18 +148,6 @@ static bool download(transfers *t, cl_mem src, uint16_t *dst, int64_t rows, int6
   return ok;
 }
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-/* Host time of one widened call, for the verbose line: queueing uploads
- * and conversions, waiting for kernels, copying C out. */
-typedef struct phases {
-  double upload_ms, kernel_ms, download_ms;
-} phases;
-
 /* Queues a marker on e->queue after `wait` (n events; none: after every
  * command queued before it). */
 static bool marker(g590_engine *e, cl_uint n, const cl_event *wait, cl_event *ev, char *why,
@@ -270,7 +257,7 @@ static bool upload_panel(transfers *t, const g590_hcall *call, const wide_layout
  * holds.  A slot is refilled only behind the narrowing of the panel that
  * used it (same queue).  Engine lock held; *cols_done as in download. */
 static bool run_widened(g590_engine *e, const g590_hcall *call, const g590_plan *plan,
-                        int64_t *cols_done, phases *ph, int64_t *panels, const char **origin,
+                        int64_t *cols_done, g590_phases *ph, int64_t *panels, const char **origin,
                         char *why, size_t why_len) {
   const g590_call *s = &call->shape;
   char options[256];
@@ -309,11 +296,11 @@ static bool run_widened(g590_engine *e, const g590_hcall *call, const g590_plan 
       return false;
 
   transfers t = {e, {NULL, NULL}, 0};
-  double t0 = now_ms();
+  double t0 = g590_now_ms();
   bool ok = upload(&t, e->h[0].mem, call->a, w.a_rows, w.a_cols, s->lda, why, why_len) &&
             g590_convert_on_device(e, false, e->h[0].mem, w.a_rows, e->a.mem, (int64_t)w.ar,
                                    w.a_rows, w.a_cols, w.ar, w.ac, why, why_len);
-  ph->upload_ms += now_ms() - t0;
+  ph->upload_ms += g590_now_ms() - t0;
   int kk = (int)(s->trans_a ? w.ar : w.ac);
   cl_event done[2] = {NULL, NULL};
   for (int64_t p = 0; ok && p <= w.panels; p++) {
@@ -322,7 +309,7 @@ static bool run_widened(g590_engine *e, const g590_hcall *call, const g590_plan 
     panel cur = panel_at(call, &w, p < w.panels ? p : 0);
     panel last = panel_at(call, &w, p > 0 ? p - 1 : 0);
     cl_event ready = NULL;
-    t0 = now_ms();
+    t0 = g590_now_ms();
     if (p < w.panels) ok = upload_panel(&t, call, &w, &cur, slot, why, why_len);
     if (ok && p > 0)
       ok = marker(e, 1, &done[prev], NULL, why, why_len) &&
@@ -332,7 +319,7 @@ static bool run_widened(g590_engine *e, const g590_hcall *call, const g590_plan 
     done[prev] = NULL;
     ok = ok && marker(e, 0, NULL, &ready, why, why_len);
     if (ok) clFlush(e->queue);
-    ph->upload_ms += now_ms() - t0;
+    ph->upload_ms += g590_now_ms() - t0;
     if (ok && p < w.panels) {
       g590_gemm_args g = {(int)w.cr, (int)cur.cc, kk, s->alpha, s->beta, e->a.mem,
                           e->b[slot].mem, e->c[slot].mem, (int)w.ar, (int)cur.br, (int)w.cr};
@@ -343,13 +330,13 @@ static bool run_widened(g590_engine *e, const g590_hcall *call, const g590_plan 
     if (ok && p > 0) {
       /* Panel p - 1's C is narrowed once `ready` is: copy it out. */
       int64_t cols = 0;
-      t0 = now_ms();
+      t0 = g590_now_ms();
       ok = wait_release(&ready, why, why_len) && transfers_wait(&t, why, why_len);
-      ph->kernel_ms += now_ms() - t0;
-      t0 = now_ms();
+      ph->kernel_ms += g590_now_ms() - t0;
+      t0 = g590_now_ms();
       ok = ok && download(&t, e->h[2].mem, call->c + last.n0 * s->ldc, s->m, last.cols, s->ldc,
                           &cols, why, why_len);
-      ph->download_ms += now_ms() - t0;
+      ph->download_ms += g590_now_ms() - t0;
       *cols_done = last.n0 + cols;
     }
     if (ready) clReleaseEvent(ready);
@@ -428,9 +415,9 @@ g590_status g590_device_hgemm(const g590_hcall *call, int64_t *cols_done, char *
   }
   const char *origin = "";
   bool widened = plan.family->operand_bytes == 4;
-  phases ph = {0, 0, 0};
+  g590_phases ph = {0, 0, 0};
   int64_t panels = 1;
-  double start = now_ms();
+  double start = g590_now_ms();
   pthread_mutex_lock(&e->lock);
   bool ok = widened ? run_widened(e, call, &plan, cols_done, &ph, &panels, &origin, why, why_len)
                     : run_locked(e, call, &plan, cols_done, &origin, why, why_len);
@@ -442,6 +429,6 @@ g590_status g590_device_hgemm(const g590_hcall *call, int64_t *cols_done, char *
   if (widened && len >= 0 && (size_t)len < what_len)
     snprintf(what + len, what_len - (size_t)len,
              " widened=device panels=%lld ms=%.3f+%.3f+%.3f/%.3f", (long long)panels,
-             ph.upload_ms, ph.kernel_ms, ph.download_ms, now_ms() - start);
+             ph.upload_ms, ph.kernel_ms, ph.download_ms, g590_now_ms() - start);
   return G590_HANDLED;
 }

@@ -53,7 +53,7 @@ bool g590_pinned_ensure(g590_engine *e, char *why, size_t why_len) {
   return true;
 }
 
-static double now_ms(void) {
+double g590_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
@@ -62,9 +62,9 @@ static double now_ms(void) {
 /* Host copies timed into e->link_copy_ms (the verbose line shows it). */
 static void timed_copy(g590_engine *e, void *dst, size_t dst_pitch, const void *src,
                        size_t src_pitch, size_t row_bytes, int64_t cols) {
-  double t = now_ms();
+  double t = g590_now_ms();
   g590_copy_columns(dst, dst_pitch, src, src_pitch, row_bytes, cols);
-  e->link_copy_ms += now_ms() - t;
+  e->link_copy_ms += g590_now_ms() - t;
 }
 
 static bool wait_release(cl_event *ev, const char *call, char *why, size_t why_len) {
@@ -232,9 +232,9 @@ bool g590_link_upload_half(g590_engine *e, cl_mem dst, const g590_operand *x, bo
     int64_t n = x->cols - c0 < per_chunk ? x->cols - c0 : per_chunk;
     ok = wait_release(&pending[i & 1], "clWaitForEvents", why, why_len);
     if (!ok) break;
-    double t = now_ms();
+    double t = g590_now_ms();
     *fits = g590_pack_half_columns(p->host, half_row, x->data + c0 * x->ld, ld_bytes, x->rows, n);
-    e->link_copy_ms += now_ms() - t;
+    e->link_copy_ms += g590_now_ms() - t;
     if (!*fits) {
       ok = false;
       break;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cl_engine.h"
 #include "fp16.h"
@@ -46,18 +45,6 @@ static bool pack_half(uint16_t *dst, const operand *x) {
     fits = g590_pack_half(dst + c * x->rows, x->data + c * x->ld, (size_t)x->rows) && fits;
   return fits;
 }
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-/* Wall-clock phases of one device call, for the verbose line: host time
- * spent uploading, waiting for kernels, and downloading. */
-typedef struct phases {
-  double upload_ms, kernel_ms, download_ms;
-} phases;
 
 /* How many column panels C (and op(B)) is cut into.  One panel's kernel
  * runs while the next panel's B goes up and the previous panel's C comes
@@ -129,7 +116,7 @@ static bool wait_kernel(cl_event *ev, char *why, size_t why_len) {
  * family meets values binary16 cannot hold. */
 static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *plan,
                        const operand *a, const operand *b, const operand *c, int64_t *cols_done,
-                       bool *unfit, phases *ph, const char **origin, char *why,
+                       bool *unfit, g590_phases *ph, const char **origin, char *why,
                        size_t why_len) {
   const g590_family *f = plan->family;
   char options[256];
@@ -162,12 +149,12 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
        !g590_buffer_ensure(e, &e->h[1], (size_t)(b0.rows * b0.cols) * 2, why, why_len)))
     return false;
 
-  double t = now_ms();
+  double t = g590_now_ms();
   bool ok = eb == 2      ? upload_half(e, a, b, unfit, why, why_len)
             : half_link ? upload_widened(e, e->h[0].mem, e->a.mem, a, unfit, why, why_len)
                          : zero_padding(e, e->a.mem, a, why, why_len) &&
                                g590_link_upload(e, e->a.mem, a, why, why_len);
-  ph->upload_ms += now_ms() - t;
+  ph->upload_ms += g590_now_ms() - t;
   cl_event done[2] = {NULL, NULL};
   int64_t kk = (int64_t)(call->trans_a ? a->dev_rows : a->dev_cols);
   for (int64_t p = 0; ok && p <= panels; p++) {
@@ -178,7 +165,7 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
       operand bp = call->trans_b ? make_operand(b->data + n0, cols, b->cols, b->ld, un, uk)
                                  : make_operand(b->data + n0 * b->ld, b->rows, cols, b->ld, uk, un);
       operand cp = make_operand(c->data + n0 * c->ld, c->rows, cols, c->ld, um, un);
-      t = now_ms();
+      t = g590_now_ms();
       if (half_link)
         ok = upload_widened(e, e->h[1].mem, e->b[slot].mem, &bp, unfit, why, why_len);
       else if (eb == 4)
@@ -193,7 +180,7 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
                              clEnqueueMarkerWithWaitList(e->queue, 0, NULL, &uploaded));
         ok = !g590_cl_failed(err, "clEnqueueMarkerWithWaitList", why, why_len);
       }
-      ph->upload_ms += now_ms() - t;
+      ph->upload_ms += g590_now_ms() - t;
       g590_gemm_args g = {(int)c->dev_rows, (int)cp.dev_cols, (int)kk, call->alpha, call->beta,
                           e->a.mem, e->b[slot].mem, e->c[slot].mem, (int)a->dev_rows,
                           (int)bp.dev_rows, (int)c->dev_rows};
@@ -208,13 +195,13 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
       int64_t n0 = (p - 1) * width, cols = c->cols - n0 < width ? c->cols - n0 : width;
       operand cp = make_operand(c->data + n0 * c->ld, c->rows, cols, c->ld, um, un);
       int64_t done_cols = 0;
-      t = now_ms();
+      t = g590_now_ms();
       ok = wait_kernel(&done[prev], why, why_len);
-      ph->kernel_ms += now_ms() - t;
-      t = now_ms();
+      ph->kernel_ms += g590_now_ms() - t;
+      t = g590_now_ms();
       ok = ok && g590_link_download(e, e->c[prev].mem, &cp, call->c + n0 * call->ldc,
                                     call->beta == 0.0f, &done_cols, why, why_len);
-      ph->download_ms += now_ms() - t;
+      ph->download_ms += g590_now_ms() - t;
       *cols_done = n0 + done_cols;
     }
   }
@@ -257,14 +244,14 @@ g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_pl
   }
   const char *origin = "";
   bool unfit = false;
-  phases ph = {0, 0, 0};
-  double start = now_ms();
+  g590_phases ph = {0, 0, 0};
+  double start = g590_now_ms();
   pthread_mutex_lock(&e->lock);
   e->link_copy_ms = 0;
   bool ok = run_locked(e, call, plan, &a, &b, &c, cols_done, &unfit, &ph, &origin, why, why_len);
   double copy_ms = e->link_copy_ms;
   pthread_mutex_unlock(&e->lock);
-  double total_ms = now_ms() - start;
+  double total_ms = g590_now_ms() - start;
   if (unfit && call->fp16_ok) {
     /* The opt-in never costs accuracy on data binary16 cannot hold: the
      * call runs in float32 instead (on the device if the selector says so). */
