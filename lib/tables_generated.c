@@ -10,7 +10,7 @@
  * 3.1+debian).
  * Data: pocl-epyc.csv.
  * 48 shapes (12 M x N x K in NN, NT, TN, TT), 7 candidates, time = e2e.
- * Tree: depth limit 1 (of 1..8, by held-out score); merged: depth 0, leaves 1,
+ * Tree: depth limit 0 (of 0..8, by held-out score); merged: depth 0, leaves 1,
  * choices 1.
  * Held out (5 folds): best/chosen geomean 0.999, worst 0.951.
  * Training fit: geomean 0.999, worst 0.951.
@@ -30,10 +30,10 @@ static const g590_table_node pocl_epyc_nodes[] = {
  * prototype's kernels)).
  * Data: rx590-seed.csv.
  * 12 shapes (12 M x N x K in NN), 2 candidates, time = resident.
- * Tree: depth limit 3 (of 1..8, by held-out score); merged: depth 2, leaves 3,
- * choices 2.
- * Held out (5 folds): best/chosen geomean 0.925, worst 0.762.
- * Training fit: geomean 0.965, worst 0.774.
+ * Tree: depth limit 0 (of 0..8, by held-out score); merged: depth 0, leaves 1,
+ * choices 1.
+ * Held out (5 folds): best/chosen geomean 0.925, worst 0.829.
+ * Training fit: geomean 0.925, worst 0.829.
  * Best single candidate (tile24 -DWG=12 -DKS=16): geomean 0.925, worst 0.829.
  * No host timings: calls below GEMM590_MIN_DEVICE_FLOPS run on the host, the
  * tree decides the rest.
@@ -50,25 +50,18 @@ static const g590_table_node pocl_epyc_nodes[] = {
  * transposes, skinny shapes or the host: run gemm590-tune on the card to
  * replace this entry.
  *
- * leaf 2: M<=1108 N<=1982 -> tile24 -DWG=12 -DKS=16
- * leaf 3: M>1108 N<=1982 -> tile20_v3 -DWG=10 -DKS=20
- * leaf 4: N>1982 -> tile24 -DWG=12 -DKS=16 */
+ * leaf 0: every shape -> tile24 -DWG=12 -DKS=16 */
 static const g590_table_choice rx590_seed_choices[] = {
-    {"tile20_v3", "-DWG=10 -DKS=20"},
     {"tile24", "-DWG=12 -DKS=16"},
 };
 static const g590_table_node rx590_seed_nodes[] = {
-    {G590_FEATURE_N, 1982, 1, 4, -1},
-    {G590_FEATURE_M, 1108, 2, 3, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_LEAF, 0, -1, -1, 1},
 };
 
 /* vendor-authenticamd-cpu: any CPU of vendor "AuthenticAMD".
  * Data: pocl-epyc.csv.
  * 48 shapes (12 M x N x K in NN, NT, TN, TT), 7 candidates, time = e2e.
- * Tree: depth limit 1 (of 1..8, by held-out score); merged: depth 0, leaves 1,
+ * Tree: depth limit 0 (of 0..8, by held-out score); merged: depth 0, leaves 1,
  * choices 1.
  * Held out (5 folds): best/chosen geomean 0.999, worst 0.951.
  * Training fit: geomean 0.999, worst 0.951.
@@ -100,7 +93,7 @@ const g590_table_entry g590_embedded_tables[] = {
      G590_TYPE_CPU, true, pocl_epyc_choices, 1, pocl_epyc_nodes, 1},
     {"rx590-seed", G590_MATCH_NAME,
      "AMD Radeon RX 590 GME (radeonsi, polaris10, ACO, DRM 3.61, 6.14.0-37-generic)",
-     G590_TYPE_GPU, false, rx590_seed_choices, 2, rx590_seed_nodes, 5},
+     G590_TYPE_GPU, false, rx590_seed_choices, 1, rx590_seed_nodes, 1},
     {"vendor-authenticamd-cpu", G590_MATCH_VENDOR,
      "AuthenticAMD",
      G590_TYPE_CPU, true, vendor_authenticamd_cpu_choices, 1, vendor_authenticamd_cpu_nodes, 1},

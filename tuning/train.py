@@ -58,7 +58,7 @@ C_FEATURES = ["G590_FEATURE_M", "G590_FEATURE_N", "G590_FEATURE_K", "G590_FEATUR
 FLAGS = (3, 4)
 RULE_ORDER = (0, 1, 2, 5, 3, 4)
 FOLDS = 5
-DEPTHS = range(1, 9)
+DEPTHS = range(0, 9)  # 0: one leaf, the candidate with the least mean regret
 DEPTH_SLACK = 0.005
 REGRET_CLIP = 2.0
 MIN_COVERAGE = 0.9
@@ -197,7 +197,10 @@ class Samples:
 
 
 def fit(samples, idx, depth):
-    tree = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=2, random_state=0)
+    # Depth 0 (no split at all) lets a single candidate compete with the
+    # trees: on noisy data it can be the better choice for unseen shapes.
+    tree = DecisionTreeRegressor(max_depth=max(depth, 1), min_samples_leaf=2, random_state=0,
+                                 min_samples_split=len(idx) + 1 if depth == 0 else 2)
     tree.fit(samples.x[idx], samples.regret[idx])
     return tree
 
@@ -350,7 +353,7 @@ class Entry:
             f"{len(samples.best)} shapes ({len(set(samples.groups))} M x N x K in "
             f"{', '.join(trans)}), {len(labels)} candidates, time = "
             + ", ".join(sorted({ds.metric for ds in datasets})),
-            f"tree: depth limit {depth} (of 1..8, by held-out score); merged: depth "
+            f"tree: depth limit {depth} (of 0..8, by held-out score); merged: depth "
             f"{self.tree.depth()}, leaves {self.tree.leaves()}, choices {len(self.choices)}",
             f"held out ({FOLDS} folds): best/chosen geomean {geomean(r):.3f}, worst {r.min():.3f}",
             f"training fit: geomean {geomean(fitted):.3f}, worst {fitted.min():.3f}",
