@@ -57,8 +57,9 @@ static void read_info(cl_device_id d, g590_device_info *info) {
   info->is_cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
   info->max_work_group = wg;
   info->local_mem = local;
-  info->max_alloc = alloc;
-  info->global_mem = global;
+  uint64_t cap = g590_config_get()->max_buffer;
+  info->max_alloc = cap && cap < alloc ? cap : alloc;
+  info->global_mem = cap && cap * 4 < global ? cap * 4 : global;
 }
 
 /* Does device `d` (index di of platform index pi) match GEMM590_DEVICE?

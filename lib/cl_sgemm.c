@@ -6,6 +6,7 @@
  * caller's memory only after the kernel finished, column by column: a
  * failure leaves every column either final or untouched. */
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,26 @@ static int64_t panel_count(const g590_engine *e, const g590_plan *plan, const op
   return p;
 }
 
+/* The fewest column panels the device's memory allows: A whole, and two
+ * slots of an op(B) panel and a C panel, each panel within the largest
+ * buffer; a tenth of the memory is left to the driver and split K's
+ * workspace.  So op(B) and C may exceed the device's memory; A may not.
+ * -1 when A does not fit or a panel of one tile column would not. */
+static int64_t memory_panels(const g590_engine *e, const g590_plan *plan, const operand *a,
+                             const operand *b, const operand *c) {
+  double eb = plan->family->operand_bytes, limit = (double)e->info.max_alloc;
+  double a_bytes = (double)dev_elems(a) * eb;
+  double room = 0.9 * (double)e->info.global_mem - a_bytes;
+  /* Bytes per column of C: op(B)'s column and C's own. */
+  double b_col = (double)dev_elems(b) * eb / (double)c->dev_cols;
+  double c_col = (double)c->dev_rows * sizeof(float);
+  double cols = fmin(fmin(limit / b_col, limit / c_col), room / 2 / (b_col + c_col));
+  size_t un = plan->family->padded ? plan->tile[1] : 1;
+  if (a_bytes > limit || room <= 0 || cols < (double)un) return -1;
+  int64_t per_panel = (int64_t)(cols / (double)un) * (int64_t)un;
+  return ((int64_t)c->dev_cols + per_panel - 1) / per_panel;
+}
+
 /* Uploads binary16 copies of A and B (fp16 families; one panel). */
 static bool upload_half(g590_engine *e, const operand *a, const operand *b, bool *unfit,
                         char *why, size_t why_len) {
@@ -111,13 +132,15 @@ static bool wait_kernel(cl_event *ev, char *why, size_t why_len) {
  * panel by panel (see panel_count): uploads and downloads go through
  * e->queue, kernels through e->kernel_queue.  Buffers alternate between
  * two slots, and a slot is refilled only after the host has waited for
- * the kernel that read it and copied out the C it wrote.  *cols_done: see
- * g590_link_download.  *unfit is set (and false returned) when a binary16
- * family meets values binary16 cannot hold. */
+ * the kernel that read it and copied out the C it wrote.  *panels_io:
+ * the fewest panels the device's memory allows in (memory_panels), the
+ * number used out.  *cols_done: see g590_link_download.  *unfit is set
+ * (and false returned) when a binary16 family meets values binary16
+ * cannot hold. */
 static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *plan,
-                       const operand *a, const operand *b, const operand *c, int64_t *cols_done,
-                       bool *unfit, g590_phases *ph, const char **origin, char *why,
-                       size_t why_len) {
+                       const operand *a, const operand *b, const operand *c, int64_t *panels_io,
+                       int64_t *cols_done, bool *unfit, g590_phases *ph, const char **origin,
+                       char *why, size_t why_len) {
   const g590_family *f = plan->family;
   char options[256];
   snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d", plan->defines,
@@ -128,8 +151,10 @@ static bool run_locked(g590_engine *e, const g590_call *call, const g590_plan *p
   bool pad = f->padded;
   size_t um = pad ? plan->tile[0] : 1, un = pad ? plan->tile[1] : 1, uk = pad ? plan->tile[2] : 1;
   int64_t panels = panel_count(e, plan, c);
+  if (panels < *panels_io) panels = *panels_io;
   int64_t width = (int64_t)round_up((c->cols + panels - 1) / panels, un);
   panels = (c->cols + width - 1) / width;
+  *panels_io = panels;
   /* Slot sizes: the widest panel of op(B) and of C. */
   operand b0 = call->trans_b ? make_operand(b->data, width, b->cols, b->ld, un, uk)
                              : make_operand(b->data, b->rows, width, b->ld, uk, un);
@@ -235,11 +260,10 @@ g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_pl
   operand b = call->trans_b ? make_operand(call->b, call->n, call->k, call->ldb, un, uk)
                             : make_operand(call->b, call->k, call->n, call->ldb, uk, un);
   operand c = make_operand(call->c, call->m, call->n, call->ldc, um, un);
-  uint64_t eb = (uint64_t)plan->family->operand_bytes;
-  if (dev_elems(&a) * eb > e->info.max_alloc || dev_elems(&b) * eb > e->info.max_alloc ||
-      dev_elems(&c) * 4 > e->info.max_alloc || c.dev_rows > INT_MAX || c.dev_cols > INT_MAX ||
-      a.dev_rows > INT_MAX || a.dev_cols > INT_MAX) {
-    snprintf(why, why_len, "operand larger than the device's largest buffer");
+  int64_t min_panels = memory_panels(e, plan, &a, &b, &c);
+  if (min_panels < 0 || c.dev_rows > INT_MAX || c.dev_cols > INT_MAX || a.dev_rows > INT_MAX ||
+      a.dev_cols > INT_MAX) {
+    snprintf(why, why_len, "A larger than the device's memory or largest buffer");
     return G590_NOT_HANDLED;
   }
   const char *origin = "";
@@ -248,7 +272,9 @@ g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_pl
   double start = g590_now_ms();
   pthread_mutex_lock(&e->lock);
   e->link_copy_ms = 0;
-  bool ok = run_locked(e, call, plan, &a, &b, &c, cols_done, &unfit, &ph, &origin, why, why_len);
+  int64_t panels = min_panels;
+  bool ok = run_locked(e, call, plan, &a, &b, &c, &panels, cols_done, &unfit, &ph, &origin, why,
+                       why_len);
   double copy_ms = e->link_copy_ms;
   pthread_mutex_unlock(&e->lock);
   double total_ms = g590_now_ms() - start;
@@ -267,8 +293,9 @@ g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_pl
   if (!ok) return G590_NOT_HANDLED;
   snprintf(what, what_len,
            "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\" "
-           "ms=%.3f+%.3f+%.3f/%.3f staging_copy_ms=%.3f%s",
-           plan->family->name, plan->defines, plan->rule, origin, e->info.name, ph.upload_ms,
+           "panels=%lld ms=%.3f+%.3f+%.3f/%.3f staging_copy_ms=%.3f%s",
+           plan->family->name, plan->defines, plan->rule, origin, e->info.name,
+           (long long)panels, ph.upload_ms,
            ph.kernel_ms, ph.download_ms, total_ms, copy_ms,
            plan->half_operands ? " operands=binary16" : "");
   return G590_HANDLED;

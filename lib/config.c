@@ -50,6 +50,10 @@ static void config_read(void) {
     unsigned long long bytes = strtoull(v, &end, 10);
     if (end != v && bytes >= 4096) config.link_chunk_bytes = (size_t)bytes;
   }
+  /* A device that seems smaller, so that tests reach the memory-bound
+   * panel split with small matrices. */
+  v = getenv("GEMM590_MAX_BUFFER");
+  if (v && *v) config.max_buffer = strtoull(v, NULL, 10);
   config.link_threads = 16; /* capped by the core count where used */
   v = getenv("GEMM590_LINK_THREADS");
   if (v && atoi(v) >= 1) config.link_threads = atoi(v) > 32 ? 32 : atoi(v);

@@ -41,6 +41,7 @@ typedef struct g590_config {
   bool min_device_flops_set;  /* ... given explicitly: the rules decide, not the table */
   const char *table;          /* GEMM590_TABLE: a table file, or "off"; NULL = cache dir's */
   size_t link_chunk_bytes;    /* GEMM590_LINK_CHUNK: pinned staging chunk size */
+  uint64_t max_buffer;        /* GEMM590_MAX_BUFFER: caps the device's largest buffer (tests); 0 = no cap */
   int link_threads;           /* GEMM590_LINK_THREADS: host threads per staging copy */
   bool math_fp16;             /* GEMM590_MATH=fp16: the process-wide default math mode */
 } g590_config;
