@@ -111,17 +111,17 @@ static bool select_fp32(const g590_call *call, const g590_device_info *dev, g590
     snprintf(why, why_len, "below threshold (%.3g < %.3g flops)", flops, cfg->min_device_flops);
     return false;
   }
-  /* Fewer large tiles than compute units leaves SMs idle: step down.
-   * On NVIDIA the 128x128 tile needs 131 registers with the work-group
+  /* On NVIDIA the 128x128 tile needs 131 registers with the work-group
    * size fixed, which halves the groups per SM; without it and capped at
    * 128 registers it runs 1.65x faster (45.4 vs 27.6 TFLOPS at n = 4096 on
-   * the H100, bench/NOTES.md).  Other compilers get the portable form. */
+   * the H100, bench/NOTES.md), and where its tiles fill too little of a
+   * wave, K is split.  Other compilers get the portable form, and smaller
+   * tiles when the 128x128 ones are fewer than the compute units. */
   bool nvidia = strstr(dev->vendor, "NVIDIA") != NULL;
   double cu = dev->compute_units ? dev->compute_units : 1;
   double tiles_128 = (double)((call->m + 127) / 128) * (double)((call->n + 127) / 128);
   int splits = split_k(call, tiles_128, cu);
   if (nvidia && (tiles_128 >= cu || splits > 1)) {
-    /* Fewer tiles than two waves fill: split K (bench/NOTES.md). */
     char defines[128];
     snprintf(defines, sizeof defines, "%s -DSPLITK=%d", NVIDIA_FAST_TILE, splits);
     g590_plan_family(plan, &regblock, splits > 1 ? defines : NVIDIA_FAST_TILE,
@@ -131,8 +131,9 @@ static bool select_fp32(const g590_call *call, const g590_device_info *dev, g590
     g590_plan_family(plan, &regblock, NULL,
                      "regblock 128x128: enough tiles for every compute unit");
   } else if (4 * tiles_128 >= cu)
-    /* n = 1024 on the H100 (64 large tiles for 132 SMs): 30.8 TFLOPS, vs
-     * 29.5 for 128x64 tiles, 24.5 for 64x64 and 17.0 for 128x128. */
+    /* Measured on the H100 before split K, at n = 1024 (64 large tiles for
+     * 132 SMs): 30.8 TFLOPS, vs 29.5 for 128x64 tiles, 24.5 for 64x64 and
+     * 17.0 for 128x128. */
     g590_plan_family(plan, &regblock, "-DTM=64 -DTN=128 -DKS=16 -DWM=4 -DWN=8",
                      "regblock 64x128: fewer 128x128 tiles than compute units");
   else
