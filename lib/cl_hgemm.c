@@ -19,6 +19,7 @@
  * kernel finished, whole columns at a time: after a failure every column
  * is either final or untouched. */
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "cl_engine.h"
@@ -226,6 +227,23 @@ static int64_t panel_width(const g590_engine *e, const g590_plan *plan, size_t c
   return (int64_t)cc;
 }
 
+/* The widest panel (in columns, a multiple of w->un) the device's memory
+ * allows: A whole, binary16 and widened; per column of C, two slots of
+ * float32 op(B) and C and one binary16 copy of each, every buffer within
+ * the largest one; a tenth of the memory left to the driver.  Below
+ * w->un when A does not fit. */
+static int64_t memory_width(const g590_engine *e, const g590_call *s, const wide_layout *w) {
+  double limit = (double)e->info.max_alloc;
+  double a_bytes = (double)(w->ar * w->ac) * 4 + (double)half_bytes(w->a_rows, w->a_cols);
+  double kp = (double)round_up(s->k, w->uk);
+  double b_col = kp * 4, c_col = (double)w->cr * 4;
+  double per_col = 2 * (b_col + c_col) + (double)(s->k + s->m) * 2;
+  double room = 0.9 * (double)e->info.global_mem - a_bytes;
+  if ((double)(w->ar * w->ac) * 4 > limit || room <= 0) return 0;
+  double cols = fmin(fmin(limit / b_col, limit / c_col), room / per_col);
+  return (int64_t)(cols / (double)w->un) * (int64_t)w->un;
+}
+
 /* Queues panel q's operands on e->queue into slot s: op(B)'s panel (and
  * C's, when beta != 0: otherwise C is never read, so it is not sent)
  * uploaded as binary16 into e->h[1] (e->h[2]) and widened.  The in-order
@@ -275,6 +293,12 @@ static bool run_widened(g590_engine *e, const g590_hcall *call, const g590_plan 
   w.cr = round_up(s->m, w.um);
   size_t cc = round_up(s->n, w.un);
   w.width = panel_width(e, plan, w.cr, cc);
+  int64_t fits = memory_width(e, s, &w);
+  if (fits < (int64_t)w.un) {
+    snprintf(why, why_len, "A larger than the device's memory or largest buffer");
+    return false;
+  }
+  if (w.width > fits) w.width = fits;
   w.panels = (s->n + w.width - 1) / w.width;
   *panels = w.panels;
   /* The widest panel sizes the slots. */
@@ -406,15 +430,17 @@ g590_status g590_device_hgemm(const g590_hcall *call, int64_t *cols_done, char *
     snprintf(why, why_len, "dimension beyond 32-bit kernel indices");
     return G590_NOT_HANDLED;
   }
+  /* fp16_mixed holds every operand whole; the widened path cuts op(B)
+   * and C into panels that fit (memory_width). */
   int64_t a_elems = s->m * s->k, b_elems = s->k * s->n, c_elems = s->m * s->n;
   uint64_t max_alloc = e->info.max_alloc;
-  if ((uint64_t)a_elems * 2 > max_alloc || (uint64_t)b_elems * 2 > max_alloc ||
-      (uint64_t)c_elems * 2 > max_alloc) {
+  bool widened = plan.family->operand_bytes == 4;
+  if ((uint64_t)a_elems * 2 > max_alloc ||
+      (!widened && ((uint64_t)b_elems * 2 > max_alloc || (uint64_t)c_elems * 2 > max_alloc))) {
     snprintf(why, why_len, "operand larger than the device's largest buffer");
     return G590_NOT_HANDLED;
   }
   const char *origin = "";
-  bool widened = plan.family->operand_bytes == 4;
   g590_phases ph = {0, 0, 0};
   int64_t panels = 1;
   double start = g590_now_ms();
