@@ -68,7 +68,8 @@ static int64_t panel_count(const g590_engine *e, const g590_plan *plan, const op
 /* The fewest column panels the device's memory allows: A whole, and two
  * slots of an op(B) panel and a C panel, each panel within the largest
  * buffer; a tenth of the memory is left to the driver and split K's
- * workspace.  So op(B) and C may exceed the device's memory; A may not.
+ * workspace.  So op(B) and C may exceed the device's memory (float32
+ * families); A may not.
  * -1 when A does not fit or a panel of one tile column would not. */
 static int64_t memory_panels(const g590_engine *e, const g590_plan *plan, const operand *a,
                              const operand *b, const operand *c) {
@@ -261,9 +262,12 @@ g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_pl
                             : make_operand(call->b, call->k, call->n, call->ldb, uk, un);
   operand c = make_operand(call->c, call->m, call->n, call->ldc, um, un);
   int64_t min_panels = memory_panels(e, plan, &a, &b, &c);
+  /* Binary16 families take op(B) whole into slot 0 (upload_half): they
+   * run in one panel or not at all. */
+  if (plan->family->operand_bytes == 2 && min_panels > 1) min_panels = -1;
   if (min_panels < 0 || c.dev_rows > INT_MAX || c.dev_cols > INT_MAX || a.dev_rows > INT_MAX ||
       a.dev_cols > INT_MAX) {
-    snprintf(why, why_len, "A larger than the device's memory or largest buffer");
+    snprintf(why, why_len, "operand larger than the device's memory or largest buffer");
     return G590_NOT_HANDLED;
   }
   const char *origin = "";
