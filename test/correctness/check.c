@@ -294,6 +294,18 @@ void check_gemm_operands(check_gemm *g, int64_t pad_a, int64_t pad_b, int64_t pa
   }
 }
 
+void check_gemm_arm(check_gemm *g, check_matrix *a, check_matrix *b, check_matrix *c,
+                    check_rng *r) {
+  if (g->beta == 0.0f)
+    check_matrix_fill(c, NAN);
+  else
+    check_matrix_fill_random(c, r);
+  check_matrix_snapshot(a);
+  check_matrix_snapshot(b);
+  check_matrix_snapshot(c);
+  g->a = a->data, g->b = b->data, g->c = c->data;
+}
+
 bool check_parse_number(const char *s, long long min, long long *out) {
   char *end = NULL;
   errno = 0;

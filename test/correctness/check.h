@@ -122,6 +122,12 @@ bool check_matrix_alloc(check_matrix *m, int64_t rows, int64_t cols, int64_t ld)
 void check_gemm_operands(check_gemm *g, int64_t pad_a, int64_t pad_b, int64_t pad_c,
                          check_matrix *a, check_matrix *b, check_matrix *c);
 
+/* Once A and B hold their values: fills C (NaN when beta = 0, since C
+ * must then be written without being read, so NaN must vanish; random
+ * otherwise), snapshots all three operands and points g at them. */
+void check_gemm_arm(check_gemm *g, check_matrix *a, check_matrix *b, check_matrix *c,
+                    check_rng *r);
+
 void check_matrix_free(check_matrix *m);
 /* Fills the rows x cols block (never the padding or guards). */
 void check_matrix_fill_random(check_matrix *m, check_rng *r);
