@@ -27,6 +27,10 @@ __attribute__((constructor)) static void register_fork_handler(void) {
   pthread_atfork(NULL, NULL, on_fork_child);
 }
 
+#ifndef CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV
+#define CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV 0x4000
+#endif
+
 static bool contains_nocase(const char *haystack, const char *needle) {
   for (; *haystack; haystack++) {
     size_t i = 0;
@@ -60,6 +64,12 @@ static void read_info(cl_device_id d, g590_device_info *info) {
   uint64_t cap = g590_config_get()->max_buffer;
   info->max_alloc = cap && cap < alloc ? cap : alloc;
   info->global_mem = cap && cap * 4 < global ? cap * 4 : global;
+  /* cl_nv_device_attribute_query: mma.sync m16n8k16 needs sm_80. */
+  cl_uint major = 0;
+  if (contains_nocase(info->vendor, "NVIDIA") &&
+      clGetDeviceInfo(d, CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV, sizeof major, &major, NULL) ==
+          CL_SUCCESS)
+    info->tensor_cores = major >= 8;
 }
 
 /* Does device `d` (index di of platform index pi) match GEMM590_DEVICE?

@@ -422,9 +422,12 @@ g590_status g590_device_hgemm(const g590_hcall *call, int64_t *cols_done, char *
   g590_plan plan;
   /* The plan: what the selector would run for a float32 SGEMM of this
    * shape (a float32 family runs on widened copies: exact, since every
-   * binary16 value is a float32 value), the host where it says host;
-   * fp16_mixed when GEMM590_KERNEL forces it. */
-  if (!g590_select(s, &e->info, &plan, why, why_len)) return G590_NOT_HANDLED;
+   * binary16 value is a float32 value; tensor_f16 where tensor cores
+   * exist), the host where it says host; fp16_mixed when GEMM590_KERNEL
+   * forces it. */
+  g590_call binary16 = *s;
+  binary16.fp16_ok = true; /* the operands are binary16: tensor_f16 may run */
+  if (!g590_select(&binary16, &e->info, &plan, why, why_len)) return G590_NOT_HANDLED;
   /* Kernel indices and leading dimensions are 32-bit. */
   if (s->m > INT_MAX || s->n > INT_MAX || s->k > INT_MAX) {
     snprintf(why, why_len, "dimension beyond 32-bit kernel indices");

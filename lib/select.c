@@ -27,7 +27,8 @@ static void square_2x2_geometry(const char *defines, size_t local[2], size_t til
   tile[2] = (size_t)define_value(defines, "KS", 1);
 }
 
-static int regblock_splits(const char *defines) {
+/* Slices of K (-DSPLITK) of regblock and tensor_f16. */
+static int define_splits(const char *defines) {
   int s = define_value(defines, "SPLITK", 1);
   return s < 1 ? 1 : s > 16 ? 16 : s;
 }
@@ -41,7 +42,17 @@ static void regblock_geometry(const char *defines, size_t local[2], size_t tile[
   local[1] = 1;
   tile[0] = (size_t)tm;
   tile[1] = (size_t)tn;
-  tile[2] = (size_t)define_value(defines, "KS", 8) * (size_t)regblock_splits(defines);
+  tile[2] = (size_t)define_value(defines, "KS", 8) * (size_t)define_splits(defines);
+}
+
+/* tensor_f16: WARPS_M x WARPS_N warps of 32 items per TM x TN tile. */
+static void tensor_geometry(const char *defines, size_t local[2], size_t tile[3]) {
+  int warps = define_value(defines, "WARPS_M", 2) * define_value(defines, "WARPS_N", 4);
+  local[0] = 32 * (size_t)warps;
+  local[1] = 1;
+  tile[0] = (size_t)define_value(defines, "TM", 128);
+  tile[1] = (size_t)define_value(defines, "TN", 128);
+  tile[2] = (size_t)define_value(defines, "KS", 32) * (size_t)define_splits(defines);
 }
 
 static const g590_family tile20_v3 = {"tile20_v3", 4, false, false, "-DWG=10 -DKS=20",
@@ -53,8 +64,14 @@ static const g590_family fp16_mixed = {"fp16_mixed", 2, true, false, "-DWG=16 -D
 static const g590_family regblock = {"regblock", 4, false, true,
                                      "-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8",
                                      regblock_geometry};
+/* Reads float32 copies that binary16 holds exactly (lowers precision of
+ * any other input): gemm590_hgemm and the fp16 opt-in only. */
+static const g590_family tensor_f16 = {"tensor_f16", 4, true, true,
+                                       "-DTM=128 -DTN=128 -DKS=32 -DWARPS_M=2 -DWARPS_N=4",
+                                       tensor_geometry};
 
-const g590_family *const g590_families[] = {&tile20_v3, &tile24, &fp16_mixed, &regblock, NULL};
+const g590_family *const g590_families[] = {&tile20_v3, &tile24, &fp16_mixed, &regblock,
+                                               &tensor_f16, NULL};
 
 const g590_family *g590_family_find(const char *name) {
   for (int i = 0; g590_families[i]; i++)
@@ -67,7 +84,7 @@ void g590_plan_family(g590_plan *plan, const g590_family *f, const char *defines
   plan->family = f;
   snprintf(plan->defines, sizeof plan->defines, "%s", defines ? defines : f->defaults);
   f->geometry(plan->defines, plan->local, plan->tile);
-  plan->splits = f == &regblock ? regblock_splits(plan->defines) : 1;
+  plan->splits = f == &regblock || f == &tensor_f16 ? define_splits(plan->defines) : 1;
   plan->rule = rule;
   plan->half_operands = false;
 }
@@ -142,6 +159,20 @@ static bool select_fp32(const g590_call *call, const g590_device_info *dev, g590
   return true;
 }
 
+/* Binary16 operands (gemm590_hgemm, the fp16 opt-in) on tensor cores:
+ * tensor_f16 wherever the float32 choice is a device kernel, K split by
+ * the same wave rule as regblock's 128x128 tile. */
+static void select_tensor(const g590_call *call, const g590_device_info *dev, g590_plan *plan) {
+  double cu = dev->compute_units ? dev->compute_units : 1;
+  double tiles_128 = (double)((call->m + 127) / 128) * (double)((call->n + 127) / 128);
+  int splits = split_k(call, tiles_128, cu);
+  char defines[128];
+  snprintf(defines, sizeof defines, "%s -DSPLITK=%d", tensor_f16.defaults, splits);
+  g590_plan_family(plan, &tensor_f16, splits > 1 ? defines : NULL,
+                   splits > 1 ? "tensor_f16: binary16 operands on tensor cores, split K"
+                              : "tensor_f16: binary16 operands on tensor cores");
+}
+
 bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *plan, char *why,
                  size_t why_len) {
   const g590_config *cfg = g590_config_get();
@@ -161,9 +192,12 @@ bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *
     g590_plan_family(plan, f, colon ? colon + 1 : NULL, "forced by GEMM590_KERNEL");
   } else if (!select_fp32(call, dev, plan, why, why_len)) {
     return false;
+  } else if (call->fp16_ok && dev->tensor_cores) {
+    select_tensor(call, dev, plan);
   }
-  /* fp16 opt-in: the same float32 kernel, with A and B crossing the host
-   * link as binary16 (half their bytes) and widened on the device.  The
+  /* fp16 opt-in: a float32 kernel (tensor_f16 where tensor cores exist),
+   * with A and B crossing the host link as binary16 (half their bytes) and
+   * widened on the device.  The
    * fp16_mixed kernel computes the same values, but at a quarter of
    * regblock's speed on the H100 (11 vs 46 TFLOPS); it runs when forced.
    * A forced float32 family gets the binary16 link too. */

@@ -20,6 +20,7 @@ typedef struct g590_device_info {
   uint64_t max_alloc;   /* bytes, largest single buffer */
   uint64_t global_mem;  /* bytes */
   unsigned compute_units;
+  bool tensor_cores;    /* NVIDIA, compute capability 8.0 or later: tensor_f16 runs */
 } g590_device_info;
 
 typedef struct g590_family {
