@@ -159,18 +159,28 @@ static bool select_fp32(const g590_call *call, const g590_device_info *dev, g590
   return true;
 }
 
-/* Binary16 operands (gemm590_hgemm, the fp16 opt-in) on tensor cores:
- * tensor_f16 wherever the float32 choice is a device kernel, K split by
- * the same wave rule as regblock's 128x128 tile. */
+/* Binary16 operands (gemm590_hgemm, the fp16 opt-in) on tensor cores,
+ * wherever the float32 choice is a device kernel.  Measured on the H100
+ * (bench/NOTES.md): 128x256 tiles with K step 16 reach 121-123 TFLOPS at n
+ * = 4096 and 8192 (254 registers, one group per SM), the default 128x128
+ * 103; where those tiles are fewer than the SMs, 64x128 tiles (200
+ * registers, two groups per SM) with K split by regblock's wave rule. */
 static void select_tensor(const g590_call *call, const g590_device_info *dev, g590_plan *plan) {
   double cu = dev->compute_units ? dev->compute_units : 1;
-  double tiles_128 = (double)((call->m + 127) / 128) * (double)((call->n + 127) / 128);
-  int splits = split_k(call, tiles_128, cu);
+  double wide = (double)((call->m + 127) / 128) * (double)((call->n + 255) / 256);
+  if (wide >= cu) {
+    g590_plan_family(plan, &tensor_f16, "-DTM=128 -DTN=256 -DKS=16 -DWARPS_M=2 -DWARPS_N=4",
+                     "tensor_f16 128x256: binary16 operands on tensor cores");
+    return;
+  }
+  double tiles = (double)((call->m + 63) / 64) * (double)((call->n + 127) / 128);
+  int splits = split_k(call, tiles, cu);
   char defines[128];
-  snprintf(defines, sizeof defines, "%s -DSPLITK=%d", tensor_f16.defaults, splits);
-  g590_plan_family(plan, &tensor_f16, splits > 1 ? defines : NULL,
-                   splits > 1 ? "tensor_f16: binary16 operands on tensor cores, split K"
-                              : "tensor_f16: binary16 operands on tensor cores");
+  snprintf(defines, sizeof defines, "-DTM=64 -DTN=128 -DKS=32 -DWARPS_M=2 -DWARPS_N=2 -DSPLITK=%d",
+           splits);
+  g590_plan_family(plan, &tensor_f16, defines,
+                   splits > 1 ? "tensor_f16 64x128, split K: binary16 operands on tensor cores"
+                              : "tensor_f16 64x128: binary16 operands on tensor cores");
 }
 
 bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *plan, char *why,
@@ -200,7 +210,11 @@ bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *
    * widened on the device.  The
    * fp16_mixed kernel computes the same values, but at a quarter of
    * regblock's speed on the H100 (11 vs 46 TFLOPS); it runs when forced.
-   * A forced float32 family gets the binary16 link too. */
-  plan->half_operands = call->fp16_ok && plan->family->operand_bytes == 4;
+   * A forced float32 family gets the binary16 link too.  tensor_f16
+   * (float32 copies, binary16 inside) always does: the host's conversion
+   * checks the range, and data binary16 cannot hold goes to float32
+   * (opted in) or to the host (forced). */
+  plan->half_operands = plan->family->operand_bytes == 4 &&
+                        (call->fp16_ok || plan->family->lowers_precision);
   return true;
 }
