@@ -161,26 +161,26 @@ static bool select_fp32(const g590_call *call, const g590_device_info *dev, g590
 
 /* Binary16 operands (gemm590_hgemm, the fp16 opt-in) on tensor cores,
  * wherever the float32 choice is a device kernel.  Measured on the H100
- * (bench/NOTES.md): 128x256 tiles with K step 16 reach 121-123 TFLOPS at n
- * = 4096 and 8192 (254 registers, one group per SM), the default 128x128
- * 103; where those tiles are fewer than the SMs, 64x128 tiles (200
- * registers, two groups per SM) with K split by regblock's wave rule. */
+ * (bench/NOTES.md), TFLOPS at n = 1024 / 2048 / 4096 / 8192:
+ *   128x256, K step 16 (254 registers, 1 group per SM)   36 / 108 / 121 / 122
+ *   128x128, K step 32 (172 registers, the default)       53 /  99 / 104 / 103
+ *   64x128, K step 32 (200 registers, 2 groups per SM)    84 / 101 / 104 / 104
+ * Splitting K made 64x128 slower at 1024 (72 and 61 in 2 and 4 slices).
+ * The end-to-end path cuts C into column panels by tile counts, so the
+ * wide tile only where it leaves several panels of whole waves. */
 static void select_tensor(const g590_call *call, const g590_device_info *dev, g590_plan *plan) {
   double cu = dev->compute_units ? dev->compute_units : 1;
   double wide = (double)((call->m + 127) / 128) * (double)((call->n + 255) / 256);
-  if (wide >= cu) {
+  double tiles_128 = (double)((call->m + 127) / 128) * (double)((call->n + 127) / 128);
+  if (wide >= 4 * cu)
     g590_plan_family(plan, &tensor_f16, "-DTM=128 -DTN=256 -DKS=16 -DWARPS_M=2 -DWARPS_N=4",
                      "tensor_f16 128x256: binary16 operands on tensor cores");
-    return;
-  }
-  double tiles = (double)((call->m + 63) / 64) * (double)((call->n + 127) / 128);
-  int splits = split_k(call, tiles, cu);
-  char defines[128];
-  snprintf(defines, sizeof defines, "-DTM=64 -DTN=128 -DKS=32 -DWARPS_M=2 -DWARPS_N=2 -DSPLITK=%d",
-           splits);
-  g590_plan_family(plan, &tensor_f16, defines,
-                   splits > 1 ? "tensor_f16 64x128, split K: binary16 operands on tensor cores"
-                              : "tensor_f16 64x128: binary16 operands on tensor cores");
+  else if (tiles_128 >= cu)
+    g590_plan_family(plan, &tensor_f16, NULL,
+                     "tensor_f16 128x128: binary16 operands on tensor cores");
+  else
+    g590_plan_family(plan, &tensor_f16, "-DTM=64 -DTN=128 -DKS=32 -DWARPS_M=2 -DWARPS_N=2",
+                     "tensor_f16 64x128: binary16 operands on tensor cores");
 }
 
 bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *plan, char *why,
