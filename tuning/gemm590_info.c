@@ -1,12 +1,13 @@
 /* gemm590-info: what libgemm590 sees and would do.
  *
- *   gemm590-info [--table] [M N K [TA TB]]
+ *   gemm590-info [--table] [--fp16] [M N K [TA TB]]
  *
  * Prints the OpenCL platforms and devices, the device libgemm590 would use
  * (GEMM590_DEVICE applies), the decision-table entry that serves it, and,
  * for a shape given as in a column-major call (TA, TB: N or T), which path
- * and kernel would run and why.  --table prints every table entry (the
- * user file's, then the embedded ones) leaf by leaf. */
+ * and kernel would run and why; with --fp16, for binary16 operands
+ * (gemm590_hgemm, or cblas_sgemm with the fp16 opt-in).  --table prints
+ * every table entry (the user file's, then the embedded ones) leaf by leaf. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,16 +76,17 @@ static bool parse_trans(const char *s, bool *out) {
 }
 
 int main(int argc, char **argv) {
-  bool table = false;
+  bool table = false, fp16 = false;
   const char *dims[5];
   int n_dims = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--table") == 0) table = true;
+    else if (strcmp(argv[i], "--fp16") == 0) fp16 = true;
     else if (n_dims < 5 && argv[i][0] != '-') dims[n_dims++] = argv[i];
     else n_dims = 9;
   }
   g590_call call = {.entry = "gemm590-info", .layout = 'C', .user_ta = 'N', .user_tb = 'N',
-                    .alpha = 1.0f, .beta = 0.0f};
+                    .alpha = 1.0f, .beta = 0.0f, .fp16_ok = fp16};
   if (n_dims == 3 || n_dims == 5) {
     call.m = call.user_m = atoll(dims[0]);
     call.n = call.user_n = atoll(dims[1]);
@@ -94,7 +96,7 @@ int main(int argc, char **argv) {
       (n_dims == 5 && (!parse_trans(dims[3], &call.trans_a) ||
                        !parse_trans(dims[4], &call.trans_b))) ||
       (n_dims && (call.m < 1 || call.n < 1 || call.k < 1))) {
-    fprintf(stderr, "usage: gemm590-info [--table] [M N K [TA TB]]   (TA, TB: N or T)\n");
+    fprintf(stderr, "usage: gemm590-info [--table] [--fp16] [M N K [TA TB]]   (TA, TB: N or T)\n");
     return 2;
   }
   call.user_ta = call.trans_a ? 'T' : 'N';
@@ -110,9 +112,10 @@ int main(int argc, char **argv) {
   } else {
     const g590_device_info *d = &e->info;
     printf("libgemm590's device: \"%s\" (%s, driver %s), %u compute units, %zu work-items, "
-           "%llu KiB local memory\n",
+           "%llu KiB local memory%s\n",
            d->name, d->vendor, d->driver, d->compute_units, d->max_work_group,
-           (unsigned long long)(d->local_mem >> 10));
+           (unsigned long long)(d->local_mem >> 10),
+           d->tensor_cores ? ", tensor cores (tensor_f16)" : "");
     entry = g590_table_find(d);
   }
   const g590_table_entry *user_entries;
