@@ -211,8 +211,12 @@ bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, float
 bool g590_link_upload_half(g590_engine *e, cl_mem dst, const g590_operand *x, bool *fits,
                            char *why, size_t why_len) {
   size_t half_row = (size_t)x->rows * 2, ld_bytes = (size_t)x->ld * sizeof(float);
-  /* Chunks sized by what crosses the link: binary16 columns. */
+  /* Chunks sized by what crosses the link: binary16 columns.  A block
+   * small enough for the pageable way still goes through one pinned chunk:
+   * it must be converted into host memory anyway, and from pinned memory
+   * the DMA runs 5x faster (53 against 10 GB/s on the H100 host). */
   int64_t per_chunk = chunk_columns(half_row, x->cols);
+  if (per_chunk == 0 && half_row <= CHUNK_BYTES) per_chunk = x->cols;
   *fits = true;
   if (per_chunk == 0 || !g590_pinned_ensure(e, why, why_len)) {
     /* Convert all, then one blocking write: the staging memory is reused. */
