@@ -197,19 +197,22 @@ static panel panel_at(const g590_hcall *call, const wide_layout *w, int64_t p) {
 
 /* The panel width in columns.  Panels hide all transfers but A's, the
  * first op(B) panel's and the last C panel's behind kernels, but each
- * panel's kernel ends on a partly filled wave of work-groups: so up to
- * MAX_PANELS, and only as many as cost no more waves than the whole C,
- * counting two resident work-groups per compute unit of a GPU (regblock's
- * 128 x 128 tile on the H100).  At n = 4096 there (32 x 32 tiles, 264
- * resident) that is 4 panels of 256 tiles, 4 waves like the whole C; 3
- * panels of 352 tiles would take 6.  A CPU device (run only when
- * GEMM590_KERNEL forces a family: tests) hands work-groups to its threads
- * one at a time, so it counts one slot and gets the most panels.  C below
- * MIN_PANELLED_BYTES of float32 (or four link chunks, so that a small
- * GEMM590_LINK_CHUNK lets tests reach panels) is one panel: too little to
- * hide. */
+ * panel's kernel ends on a partly filled wave of work-groups, and smaller
+ * panels mean smaller transfers: so at most two panels on a GPU, and only
+ * as many as cost no more waves than the whole C, counting two resident
+ * work-groups per compute unit.  On the H100 two panels beat eight (five
+ * alternating rounds, gemm590_hgemm end to end): 63.9-65.5 against
+ * 54.7-56.4 TFLOPS at n = 8192, 25.0-28.2 against 16.5-26.2 at 4096.  A
+ * CPU device (run only when GEMM590_KERNEL forces a family: tests) hands
+ * work-groups to its threads one at a time, so it counts one slot and
+ * gets up to eight panels: that exercises the reuse of the two slots,
+ * which GPUs reach when the device's memory bounds the panels
+ * (memory_width).  C below MIN_PANELLED_BYTES of float32 (or four link
+ * chunks, so that a small GEMM590_LINK_CHUNK lets tests reach panels) is
+ * one panel: too little to hide. */
 static int64_t panel_width(const g590_engine *e, const g590_plan *plan, size_t cr, size_t cc) {
-  enum { MAX_PANELS = 8, MIN_PANELLED_BYTES = 16 << 20 };
+  enum { MIN_PANELLED_BYTES = 16 << 20 };
+  size_t max_panels = e->info.is_gpu ? 2 : 8;
   size_t min_bytes = 4 * g590_config_get()->link_chunk_bytes;
   if (min_bytes > MIN_PANELLED_BYTES) min_bytes = MIN_PANELLED_BYTES;
   if (cr * cc * sizeof(float) < min_bytes) return (int64_t)cc;
@@ -218,7 +221,7 @@ static int64_t panel_width(const g590_engine *e, const g590_plan *plan, size_t c
   size_t rows = (cr + plan->tile[0] - 1) / plan->tile[0];
   size_t cols = (cc + plan->tile[1] - 1) / plan->tile[1];
   size_t waves = (rows * cols + slots - 1) / slots;
-  for (size_t p = MAX_PANELS; p > 1; p--) {
+  for (size_t p = max_panels; p > 1; p--) {
     /* `full` panels of w tile columns, and one of `rest` if any. */
     size_t w = (cols + p - 1) / p, full = cols / w, rest = cols % w;
     size_t cost = full * ((rows * w + slots - 1) / slots) + (rows * rest + slots - 1) / slots;
