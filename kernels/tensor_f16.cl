@@ -116,6 +116,19 @@ size_t src_rcontig(int q, int r0, size_t ld, int second) {
 }
 int dst_rcontig(int q) { return (q / (KS / 2)) * 4 * KP + q % (KS / 2); }
 
+/* An item's p-th float4 of a K step: its source (the return value) and
+ * its destination word in the local tile (*dst), for either layout. */
+size_t load_slot(int p, bool k_contig, int r0, size_t ld, int *dst) {
+  if (k_contig) {
+    int v = get_local_id(0) + p * NT;
+    *dst = dst_kcontig(v);
+    return src_kcontig(v, r0, ld);
+  }
+  int q = get_local_id(0) + (p / 2) * NT;
+  *dst = dst_rcontig(q);
+  return src_rcontig(q, r0, ld, p % 2);
+}
+
 /* Stores the prefetched float4s V[0..COUNT) of one operand into the
  * local words X (macros, so that V stays in registers). */
 #define PUT_KCONTIG(X, AT, V, COUNT)                             \
@@ -170,31 +183,13 @@ gemm590_tensor_f16(const int M, const int N, const int K, const float alpha,
   const size_t a_step = A_KCONTIG ? KS / 4 : (size_t)KS * (size_t)lda / 4;
   const size_t b_step = B_KCONTIG ? KS / 4 : (size_t)KS * (size_t)ldb / 4;
 #pragma unroll
-  for (int p = 0; p < LOADS_A; p++) {
-#if A_KCONTIG
-    int v = tid + p * NT;
-    size_t src = src_kcontig(v, i0, (size_t)lda);
-    la[p] = dst_kcontig(v);
-#else
-    int q = tid + (p / 2) * NT;
-    size_t src = src_rcontig(q, i0, (size_t)lda, p % 2);
-    la[p] = dst_rcontig(q);
-#endif
-    pa[p] = (__global const float4 *)A + src + (size_t)z * (size_t)steps * a_step;
-  }
+  for (int p = 0; p < LOADS_A; p++)
+    pa[p] = (__global const float4 *)A + load_slot(p, A_KCONTIG, i0, (size_t)lda, &la[p]) +
+            (size_t)z * (size_t)steps * a_step;
 #pragma unroll
-  for (int p = 0; p < LOADS_B; p++) {
-#if B_KCONTIG
-    int v = tid + p * NT;
-    size_t src = src_kcontig(v, j0, (size_t)ldb);
-    lb[p] = dst_kcontig(v);
-#else
-    int q = tid + (p / 2) * NT;
-    size_t src = src_rcontig(q, j0, (size_t)ldb, p % 2);
-    lb[p] = dst_rcontig(q);
-#endif
-    pb[p] = (__global const float4 *)B + src + (size_t)z * (size_t)steps * b_step;
-  }
+  for (int p = 0; p < LOADS_B; p++)
+    pb[p] = (__global const float4 *)B + load_slot(p, B_KCONTIG, j0, (size_t)ldb, &lb[p]) +
+            (size_t)z * (size_t)steps * b_step;
 
   float acc[MI][NI][4];
 #pragma unroll
