@@ -207,13 +207,12 @@ bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *
   }
   /* fp16 opt-in: a float32 kernel (tensor_f16 where tensor cores exist),
    * with A and B crossing the host link as binary16 (half their bytes) and
-   * widened on the device.  The
-   * fp16_mixed kernel computes the same values, but at a quarter of
-   * regblock's speed on the H100 (11 vs 46 TFLOPS); it runs when forced.
-   * A forced float32 family gets the binary16 link too.  tensor_f16
-   * (float32 copies, binary16 inside) always does: the host's conversion
-   * checks the range, and data binary16 cannot hold goes to float32
-   * (opted in) or to the host (forced). */
+   * widened on the device.  The fp16_mixed kernel computes the same values,
+   * but at a quarter of regblock's speed on the H100 (11 vs 46 TFLOPS); it
+   * runs when forced.  A forced float32 family gets the binary16 link too.
+   * tensor_f16 (float32 copies, binary16 inside) always does: the host's
+   * conversion checks the range, and data binary16 cannot hold goes to
+   * float32 (opted in) or to the host (forced). */
   plan->half_operands = plan->family->operand_bytes == 4 &&
                         (call->fp16_ok || plan->family->lowers_precision);
   return true;
