@@ -1,7 +1,6 @@
 /* Helpers shared by the device-path tests (see device.h). */
 #include "device.h"
 
-#include <CL/cl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,27 +8,6 @@
 #include <string.h>
 
 #include "gemm590.h"
-
-void dev_require_cpu_device(void) {
-  cl_platform_id platforms[16];
-  cl_uint np = 0;
-  cl_int err = clGetPlatformIDs(16, platforms, &np);
-  if (err != CL_SUCCESS || np == 0) {
-    printf("SKIP: no OpenCL platform (clGetPlatformIDs: %d, %u platforms); "
-           "install pocl-opencl-icd for the CPU device these tests run on\n",
-           (int)err, (unsigned)np);
-    exit(DEV_SKIP);
-  }
-  if (np > 16) np = 16;
-  for (cl_uint p = 0; p < np; p++) {
-    cl_uint nd = 0;
-    if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_CPU, 0, NULL, &nd) == CL_SUCCESS && nd > 0)
-      return;
-  }
-  printf("SKIP: %u OpenCL platform(s) but no CPU device; install pocl-opencl-icd\n",
-         (unsigned)np);
-  exit(DEV_SKIP);
-}
 
 float dev_round_half(float x) {
   double ax = fabs((double)x);

@@ -13,13 +13,11 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "cpu_device.h"
 
 /* Meson's exit status for a skipped test. */
 enum { DEV_SKIP = 77 };
 
-/* Exits with DEV_SKIP, saying why, unless an OpenCL platform offers a CPU
- * device (what GEMM590_DEVICE=cpu selects).  Call before any SGEMM. */
-void dev_require_cpu_device(void);
 
 /* What the operands hold and what C is compared with. */
 typedef enum dev_values {

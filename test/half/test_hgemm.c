@@ -30,7 +30,7 @@
 #include "gemm590.h"
 #include "half_check.h"
 #if HALF_DEVICE_CHECK
-#include "half_device.h"
+#include "cpu_device.h"
 #endif
 
 typedef struct tally {
@@ -285,7 +285,7 @@ int main(int argc, char **argv) {
   }
   /* A device run needs a device: skip (77) without one. */
 #if HALF_DEVICE_CHECK
-  if (getenv("GEMM590_DEVICE")) half_require_cpu_device();
+  if (getenv("GEMM590_DEVICE")) dev_require_cpu_device();
 #endif
   if (fault) return fault_call(expect, device_columns);
 

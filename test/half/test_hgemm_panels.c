@@ -16,10 +16,10 @@
 
 #include "gemm590.h"
 #include "half_check.h"
-#include "half_device.h"
+#include "cpu_device.h"
 
 int main(void) {
-  half_require_cpu_device();
+  dev_require_cpu_device();
   static const char trans[] = {'N', 'T', 'C'};
   static const float betas[] = {0.0f, 0.5f};
   check_rng rng;

@@ -31,7 +31,7 @@
 
 #include "gemm590.h"
 #include "half_check.h"
-#include "half_device.h"
+#include "cpu_device.h"
 
 static int failures;
 
@@ -190,7 +190,7 @@ static void out_of_range(check_rng *rng) {
 }
 
 int main(void) {
-  half_require_cpu_device();
+  dev_require_cpu_device();
   if (gemm590_get_math_mode() != GEMM590_MATH_FP16) {
     printf("FAIL: run with GEMM590_MATH=fp16 (math mode is fp32)\n");
     return 1;

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "cl_count.h"
+#include "cpu_device.h"
 #include "rel_proc.h"
 
 enum { COL_MAJOR = 102, NO_TRANS = 111 }; /* CBLAS values */
@@ -101,7 +102,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   const char *path = argv[1], *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-  rel_require_cpu_device();
+  dev_require_cpu_device();
 
   uint64_t state = 1;
   float *a = malloc(sizeof(float) * BIG * BIG), *b = malloc(sizeof(float) * BIG * NARROW);

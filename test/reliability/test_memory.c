@@ -37,6 +37,7 @@
 #include "cl_count.h"
 #include "gemm590.h"
 #include "rel_call.h"
+#include "cpu_device.h"
 #include "rel_proc.h"
 
 enum { CHECKPOINTS = 20, HEAP_TOL_KIB = 256, RSS_TOL_KIB = 4096 };
@@ -72,7 +73,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: test_memory [--calls N >= %d] [--max-size S]\n", CHECKPOINTS * 10);
     return 2;
   }
-  rel_require_cpu_device();
+  dev_require_cpu_device();
 
   check_rng rng;
   check_rng_seed(&rng, 0x6d656d6f7279u);

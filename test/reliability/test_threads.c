@@ -44,6 +44,7 @@
 
 #include "gemm590.h"
 #include "rel_call.h"
+#include "cpu_device.h"
 #include "rel_proc.h"
 
 /* One call in LARGE_EVERY is large (sizes LARGE_MIN..LARGE_MAX): its
@@ -128,7 +129,7 @@ int main(int argc, char **argv) {
   if (!have_mode || argc % 2 == 0 || threads < 1 || threads > MAX_THREADS ||
       calls_per_thread < 1 || fp16_threads < 0 || fp16_threads > threads || max_size < 2)
     usage();
-  rel_require_cpu_device();
+  dev_require_cpu_device();
 
   gemm590_reset_counters();
   uint64_t want_host = 0, want_device = 0, failures = 0, checked = 0;
