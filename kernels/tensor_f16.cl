@@ -97,8 +97,8 @@ void mma_emulated(float *c, __local const uint *as, __local const uint *bs, int 
 #endif
 
 /* Where an item's p-th float4 of a K step comes from (in float4s of the
- * operand, at step 0) and goes to (in words of the local tile), for a tile
- * of `rows` rows (i of A, j of B) by KS.
+ * operand, at step 0) and goes to (in words of the local tile), for the
+ * tile whose rows (i of A, j of B) start at r0, KS deep.
  *
  * K contiguous in memory (A transposed, B not): float4 v holds 4 values of
  * one row, two words stored side by side.  Rows contiguous: an item takes
