@@ -196,14 +196,34 @@ static int make_grid(int64_t S, bool quick, shape *out) {
     n = add_dims(out, n, 256, 256, 4 * S);
     n = add_dims(out, n, S / 4, S, S / 2);
     if (S >= 1234) n = add_dims(out, n, 777, 1234, 555);
+    /* Where the host and the device come close, each family of shapes at
+     * more than one size, so that a tree trained without one size still
+     * has its neighbours: squares between 128 and 768, vectors times a
+     * matrix, thin and small-K products at half size. */
+    static const int64_t near_line[] = {160, 224, 288, 448, 640};
+    for (int i = 0; i < 5; i++)
+      if (near_line[i] <= S) n = add_dims(out, n, near_line[i], near_line[i], near_line[i]);
+    n = add_dims(out, n, 1, S / 4, S / 4);
+    n = add_dims(out, n, 1, S, S);
+    n = add_dims(out, n, 4, S / 2, S / 2);
+    n = add_dims(out, n, 16, S / 2, S / 2);
+    n = add_dims(out, n, S / 2, 16, S / 2);
+    n = add_dims(out, n, S / 2, S / 2, 64);
+    n = add_dims(out, n, S / 4, S / 4, 64);
+    n = add_dims(out, n, 64, 64, S);
   }
   return n;
 }
 
 /* ---- the CSV ---- */
 
+/* padded, panels: how a device candidate's call crossed the link (operands
+ * copied to whole tiles or not; C cut into that many column panels, see
+ * lib/cl_sgemm.c).  train.py models the link time per such class: the
+ * tile decides it as much as the shape does.  0 for the host. */
 static const char csv_header[] = "device,vendor,type,driver,m,n,k,ta,tb,candidate,params,"
-                                 "wg_items,local_bytes,e2e_s,resident_s,ok";
+                                 "wg_items,local_bytes,e2e_s,resident_s,ok,padded,panels";
+enum { CSV_FIELDS = 18 };
 
 static void csv_string(FILE *f, const char *s) {
   fputc('"', f);
@@ -281,12 +301,13 @@ static void open_csv(tuner *t, const char *path) {
       line_no++;
       line[strcspn(line, "\r\n")] = '\0';
       if (line_no == 1) {
-        if (strcmp(line, csv_header) != 0) die("%s: not a gemm590-tune CSV (header differs)", path);
+        if (strcmp(line, csv_header) != 0)
+          die("%s: not a CSV of this gemm590-tune (header differs): choose another --out", path);
         continue;
       }
-      char *fld[16];
+      char *fld[CSV_FIELDS];
       if (!line[0]) continue;
-      if (csv_split(line, fld, 16) != 16) {
+      if (csv_split(line, fld, CSV_FIELDS) != CSV_FIELDS) {
         /* A run killed mid-line leaves a partial last row: measure it again. */
         fprintf(stderr, "gemm590-tune: %s:%d: incomplete row ignored\n", path, line_no);
         continue;
@@ -310,7 +331,7 @@ static void open_csv(tuner *t, const char *path) {
 }
 
 static void write_row(tuner *t, const shape *s, const candidate *c, const char *host_how,
-                      double e2e, double resident, int ok) {
+                      double e2e, double resident, int ok, int64_t panels) {
   const g590_device_info *dev = &t->e->info;
   FILE *f = t->csv;
   csv_string(f, dev->name);
@@ -327,7 +348,7 @@ static void write_row(tuner *t, const shape *s, const candidate *c, const char *
   if (e2e > 0) fprintf(f, "%.6e", e2e);
   fputc(',', f);
   if (resident > 0) fprintf(f, "%.6e", resident);
-  fprintf(f, ",%d\n", ok);
+  fprintf(f, ",%d,%d,%lld\n", ok, c->family && c->family->padded, (long long)panels);
   fflush(f);
   row r = {*s, "", e2e, resident, ok};
   label_of(c, r.label, sizeof r.label);
@@ -410,6 +431,7 @@ typedef struct e2e_ctx {
   g590_engine *e;
   const g590_call *call;
   g590_plan plan;
+  int64_t panels; /* as the last run's verbose line says */
 } e2e_ctx;
 
 static bool run_e2e(void *p, int count) {
@@ -420,6 +442,8 @@ static bool run_e2e(void *p, int count) {
     if (g590_device_run(x->e, x->call, &x->plan, &cols_done, what, sizeof what, why,
                         sizeof why) != G590_HANDLED)
       return false;
+  const char *panels = strstr(what, "panels=");
+  x->panels = panels ? atoll(panels + strlen("panels=")) : 0;
   return true;
 }
 
@@ -560,11 +584,12 @@ static double measure(tuner *t, operands *o, const shape *s, const candidate *c,
   double give_up = best > 0 ? 4 * best : INFINITY;
   double e2e, resident;
   int ok;
+  int64_t panels = 0;
   if (!c->family) {
     e2e = resident = time_median(run_host, &o->call, t->repeats, give_up);
     ok = 1;
   } else {
-    e2e_ctx x = {t->e, &o->call, {0}};
+    e2e_ctx x = {t->e, &o->call, {0}, 0};
     g590_plan_family(&x.plan, c->family, c->params, "tune");
     /* NaN in C: an element the kernel never writes fails the check. */
     size_t c_elems = (size_t)(s->m * s->n);
@@ -575,11 +600,12 @@ static double measure(tuner *t, operands *o, const shape *s, const candidate *c,
       e2e = time_median(run_e2e, &x, t->repeats, give_up);
       resident = time_resident(t, &x.plan, s, best > 0 ? give_up : INFINITY);
       if (e2e < 0 || resident < 0) ok = -1;
+      panels = x.panels;
     } else {
       e2e = resident = -1;
     }
   }
-  write_row(t, s, c, o->host_how, e2e, resident, ok);
+  write_row(t, s, c, o->host_how, e2e, resident, ok, panels);
   t->work_done += task_work(s);
   return ok == 1 ? e2e : -1;
 }

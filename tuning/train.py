@@ -92,23 +92,27 @@ class Dataset:
         e2e = float(r["e2e_s"]) if r["e2e_s"] else None
         resident = float(r["resident_s"]) if r["resident_s"] else None
         self.has_e2e = self.has_e2e or e2e is not None
-        self.raw[shape][label].append((e2e, resident))
+        # How the call crossed the link (CSVs of older tuners: unknown,
+        # one class for every device candidate).
+        link_class = (r.get("padded"), r.get("panels"))
+        self.raw[shape][label].append((e2e, resident, link_class))
 
     def finish(self):
         """Chooses the time column, the candidates and the shapes."""
         self.metric = "e2e" if self.has_e2e else "resident"
         times = {}
         for shape, by_label in self.raw.items():
-            medians = {label: (median(s[0] for s in samples), median(s[1] for s in samples))
+            medians = {label: (median(s[0] for s in samples), median(s[1] for s in samples),
+                               samples[0][2])
                        for label, samples in by_label.items() if label not in self.wrong}
-            link = self.link_time(medians)
-            for label, (e2e, resident) in medians.items():
+            link = self.link_times(medians)
+            for label, (e2e, resident, link_class) in medians.items():
                 if not self.has_e2e:
                     t = resident
-                elif label == HOST or link is None or resident is None:
+                elif label == HOST or link.get(link_class) is None or resident is None:
                     t = e2e
                 else:
-                    t = link + resident
+                    t = link[link_class] + resident
                 if t is not None:
                     times.setdefault(shape, {})[label] = t
         coverage = collections.Counter(label for t in times.values() for label in t)
@@ -119,17 +123,23 @@ class Dataset:
         self.dropped_shapes = len(times) - len(self.times)
         self.host_measured = HOST in self.labels
 
-    def link_time(self, medians):
-        """What a device call pays beyond its kernel at one shape: the median
-        over the device candidates of end-to-end minus resident time.  Every
-        family goes through the same host link, so a device candidate's
-        end-to-end time is taken as this plus its own kernel time: the
+    def link_times(self, medians):
+        """What a device call pays beyond its kernel at one shape, per link
+        class (operands padded to whole tiles or not, and the number of
+        column panels): the median over the device candidates of that class
+        of end-to-end minus resident time.  Candidates of one class cross
+        the link the same way, so a device candidate's end-to-end time is
+        taken as its class's link time plus its own kernel time: the
         kernels' resident times repeat within a few per cent, while single
         end-to-end samples on a busy host vary by 10-30 % and more, which
-        would make the choice among device candidates noise."""
-        gaps = [e2e - resident for label, (e2e, resident) in medians.items()
-                if label != HOST and e2e is not None and resident is not None]
-        return median(gaps) if self.has_e2e else None
+        would make the choice among device candidates noise.  The class
+        matters: unpadded families skip the copies to whole tiles, and more
+        panels hide more of the link behind kernels (or cost more calls)."""
+        gaps = collections.defaultdict(list)
+        for label, (e2e, resident, link_class) in medians.items():
+            if label != HOST and e2e is not None and resident is not None:
+                gaps[link_class].append(e2e - resident)
+        return {c: median(g) for c, g in gaps.items()} if self.has_e2e else {}
 
 
 def median(values):
