@@ -5,9 +5,10 @@
  *       checks every embedded entry: tree shape, families, parameters
  *       (the generic GPU entry's within the portable limits), and that a
  *       device of its kind finds it; prints "ok" or the failures.
- *   table_probe select NAME VENDOR gpu|cpu M N K TA TB [REPEAT]
+ *   table_probe select NAME VENDOR gpu|cpu M N K TA TB [REPEAT [UNITS]]
  *       prints "device <family> <defines> | <rule>" or "host | <why>",
- *       REPEAT times (default 1). */
+ *       REPEAT times (default 1), on a device of UNITS compute units
+ *       (default 64; the rules' split K depends on it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,7 @@ int main(int argc, char **argv) {
                     .k = atoll(argv[7]), .trans_a = atoi(argv[8]) != 0,
                     .trans_b = atoi(argv[9]) != 0, .alpha = 1.0f};
   int repeat = argc > 10 ? atoi(argv[10]) : 1;
+  if (argc > 11) dev.compute_units = (unsigned)atoi(argv[11]);
   for (int r = 0; r < repeat; r++) {
     g590_plan plan;
     char why[192] = "";
