@@ -400,6 +400,11 @@ class Entry:
             f"best single candidate ({single}): geomean {geomean(single_r):.3f}, "
             f"worst {single_r.min():.3f}",
         ]
+        stalls = [st for ds in datasets for st in ds.stalls]
+        if stalls:
+            self.report.append("host stalls replaced (measured -> used): " + ", ".join(
+                f"{m}x{n}x{k} {'NT'[ta]}{'NT'[tb]} {a * 1e3:.3g} -> {b * 1e3:.3g} ms"
+                for (m, n, k, ta, tb), a, b in stalls))
         if self.host_measured:
             host_r = samples.best / samples.t[:, labels.index(HOST)]
             self.report.append(f"host for every shape: geomean {geomean(host_r):.3f}, "
