@@ -21,6 +21,29 @@ bool g590_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *wh
   return true;
 }
 
+static void buffer_release(g590_buffer *buf) {
+  if (buf->mem) clReleaseMemObject(buf->mem);
+  buf->mem = NULL;
+  buf->bytes = 0;
+}
+
+void g590_buffers_release(g590_engine *e) {
+  buffer_release(&e->a);
+  buffer_release(&e->split);
+  for (int i = 0; i < 2; i++) buffer_release(&e->b[i]), buffer_release(&e->c[i]);
+  for (int i = 0; i < 3; i++) buffer_release(&e->h[i]);
+  for (int i = 0; i < 2; i++) {
+    g590_pinned *p = &e->pinned[i];
+    if (p->host) clEnqueueUnmapMemObject(e->queue, p->mem, p->host, 0, NULL, NULL);
+    if (p->mem) clFinish(e->queue), clReleaseMemObject(p->mem);
+    p->mem = NULL;
+    p->host = NULL;
+  }
+  free(e->staging);
+  e->staging = NULL;
+  e->staging_bytes = 0;
+}
+
 bool g590_staging(g590_engine *e, size_t bytes, char *why, size_t why_len) {
   if (e->staging_bytes >= bytes) return true;
   void *p = realloc(e->staging, bytes);

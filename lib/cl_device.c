@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cl_engine.h"
+#include "table.h"
 
 enum { MAX_PLATFORMS = 16, MAX_DEVICES = 64 };
 
@@ -167,6 +168,29 @@ static void engine_init(void) {
   if (g590_config_get()->verbose)
     fprintf(stderr, "gemm590: device \"%s\" (%s, driver %s)\n", engine.info.name,
             engine.info.vendor, engine.info.driver);
+}
+
+/* Unload (lib/unload.c): every OpenCL object the engine made, then the
+ * copy pool and the user table.  A forked child's engine is the parent's:
+ * its objects are not the child's to release. */
+void g590_device_release(void) {
+  if (engine_ready && !forked_child) {
+    g590_engine *e = &engine;
+    pthread_mutex_lock(&e->lock);
+    clFinish(e->kernel_queue);
+    clFinish(e->queue);
+    g590_programs_release(e);
+    g590_buffers_release(e);
+    clReleaseCommandQueue(e->kernel_queue);
+    clReleaseCommandQueue(e->queue);
+    clReleaseContext(e->context);
+    e->kernel_queue = e->queue = NULL;
+    e->context = NULL;
+    engine_ready = false;
+    pthread_mutex_unlock(&e->lock);
+  }
+  g590_copy_pool_stop();
+  g590_table_release();
 }
 
 g590_engine *g590_engine_get(char *why, size_t why_len) {

@@ -59,6 +59,12 @@ typedef struct g590_engine {
  * forked child). */
 g590_engine *g590_engine_get(char *why, size_t why_len);
 
+/* Teardown at unload (lib/unload.c): the engine's buffers, pinned chunks
+ * and staging; its program cache; the copy pool's threads. */
+void g590_buffers_release(g590_engine *e);
+void g590_programs_release(g590_engine *e);
+void g590_copy_pool_stop(void);
+
 /* Checks an OpenCL result: on failure logs "<call>: <error name>" when
  * verbose, writes "error: <call> <error name>" to why, returns true. */
 bool g590_cl_failed(cl_int err, const char *call, char *why, size_t why_len);

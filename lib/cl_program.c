@@ -230,6 +230,17 @@ static cl_program make_program(g590_engine *e, const char *family, const char *o
   return program;
 }
 
+void g590_programs_release(g590_engine *e) {
+  while (e->programs) {
+    g590_program *p = e->programs;
+    e->programs = p->next;
+    if (p->kernel) clReleaseKernel(p->kernel);
+    if (p->program) clReleaseProgram(p->program);
+    free(p->key);
+    free(p);
+  }
+}
+
 cl_kernel g590_program_kernel(g590_engine *e, const char *family, const char *options,
                               const char **origin, char *why, size_t why_len) {
   char key[512];

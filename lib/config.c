@@ -20,6 +20,7 @@ static const char *env_string(const char *name) {
 }
 
 static void config_read(void) {
+  g590_unload_arm();
   config.verbose = env_flag("GEMM590_VERBOSE");
   config.disable_device = env_flag("GEMM590_DISABLE_DEVICE");
   config.fallback_lib = env_string("GEMM590_FALLBACK_LIB");
@@ -60,6 +61,15 @@ static void config_read(void) {
   v = getenv("GEMM590_MATH");
   config.math_fp16 = v && strcmp(v, "fp16") == 0;
   if (config.device && strcmp(config.device, "none") == 0) config.disable_device = true;
+}
+
+void g590_config_release(void) {
+  const char **strings[] = {&config.fallback_lib, &config.device, &config.kernel,
+                            &config.cache_dir, &config.fault, &config.table};
+  for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) {
+    free((void *)*strings[i]);
+    *strings[i] = NULL;
+  }
 }
 
 const g590_config *g590_config_get(void) {

@@ -6,18 +6,20 @@
  * few megabytes cannot afford to create threads each time.  So workers
  * are started on first use (up to GEMM590_LINK_THREADS - 1 of them) and
  * wait for shares of the next copy; the calling thread copies shares too.
- * The library is linked with -z nodelete, so dlclose never unmaps code
- * these threads run.  After fork() the child has no workers, and never
- * copies through the pool: only the device path does, and a forked child
- * never uses the device. */
+ * Unloading the library stops and joins them first (g590_copy_pool_stop,
+ * from lib/unload.c): no thread may be left in code that dlclose unmaps.
+ * After fork() the child has no workers, and never copies through the
+ * pool: only the device path does, and a forked child never uses the
+ * device. */
 #include <pthread.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "cl_engine.h"
 #include "fp16.h"
 
-enum { MAX_SHARES = 32, BYTES_PER_SHARE = 256 << 10 };
+enum { MAX_SHARES = 32, BYTES_PER_SHARE = 256 << 10, MAX_WORKERS = 256 };
 
 /* Columns [col0, col1): copied (row_bytes each), or with `to_half`
  * converted from float to binary16 (row_bytes float bytes in, half out). */
@@ -35,6 +37,9 @@ static pthread_cond_t work_done = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t caller_lock = PTHREAD_MUTEX_INITIALIZER; /* one copy at a time */
 static copy_share shares[MAX_SHARES];
 static int share_count, next_share, unfinished, workers;
+static pthread_t worker_ids[MAX_WORKERS];
+static pid_t workers_pid; /* the process that started them: not a forked child */
+static bool stopping;
 static _Atomic bool all_fit; /* of the current conversion */
 
 static void copy_share_run(const copy_share *s) {
@@ -66,23 +71,36 @@ static void *worker(void *arg) {
   (void)arg;
   pthread_mutex_lock(&pool_lock);
   for (;;) {
-    while (next_share >= share_count) pthread_cond_wait(&work_ready, &pool_lock);
+    while (!stopping && next_share >= share_count) pthread_cond_wait(&work_ready, &pool_lock);
+    if (stopping) break;
     take_shares();
   }
+  pthread_mutex_unlock(&pool_lock);
   return NULL;
 }
 
 static void start_workers(int wanted) {
+  if (wanted > MAX_WORKERS) wanted = MAX_WORKERS;
+  workers_pid = getpid();
   while (workers < wanted) {
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int failed = pthread_create(&t, &attr, worker, NULL);
-    pthread_attr_destroy(&attr);
-    if (failed) return; /* fewer helpers: the caller copies more itself */
+    /* Fewer helpers when this fails: the caller copies more itself. */
+    if (pthread_create(&worker_ids[workers], NULL, worker, NULL) != 0) return;
     workers++;
   }
+}
+
+void g590_copy_pool_stop(void) {
+  pthread_mutex_lock(&pool_lock);
+  /* A forked child inherits the count, not the threads. */
+  int n = workers_pid == getpid() ? workers : 0;
+  stopping = true;
+  pthread_cond_broadcast(&work_ready);
+  pthread_mutex_unlock(&pool_lock);
+  for (int i = 0; i < n; i++) pthread_join(worker_ids[i], NULL);
+  pthread_mutex_lock(&pool_lock);
+  workers = 0;
+  stopping = false;
+  pthread_mutex_unlock(&pool_lock);
 }
 
 /* Runs a copy or conversion of `cols` columns, split into shares. */

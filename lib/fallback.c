@@ -22,6 +22,7 @@ typedef void (*fortran_sgemm_fn)(const char *, const char *, const int *, const 
 
 static fortran_sgemm_fn host_sgemm;
 static const char *host_name;
+static void *host_handle;
 static pthread_once_t host_once = PTHREAD_ONCE_INIT;
 
 /* Depth of host-BLAS calls on this thread: a host BLAS that calls sgemm_
@@ -42,16 +43,25 @@ static void host_load(void) {
   if (!sym) {
     fprintf(stderr, "gemm590: error: host BLAS '%s' has no sgemm_; "
             "computing on the host with the slow built-in loop\n", name);
+    dlclose(handle);
     return;
   }
   if (dladdr(sym, &found) && dladdr((void *)host_load, &self) &&
       found.dli_fbase == self.dli_fbase) {
     fprintf(stderr, "gemm590: error: host BLAS '%s' is libgemm590 itself; "
             "computing on the host with the slow built-in loop\n", name);
+    dlclose(handle);
     return;
   }
   host_sgemm = (fortran_sgemm_fn)sym;
   host_name = name;
+  host_handle = handle;
+}
+
+void g590_host_release(void) {
+  if (host_handle) dlclose(host_handle);
+  host_handle = NULL;
+  host_sgemm = NULL;
 }
 
 static bool fits_int(const g590_call *c) {

@@ -48,6 +48,13 @@ typedef struct g590_config {
 
 const g590_config *g590_config_get(void);
 
+/* ---- unload (lib/unload.c): each part gives back what it holds ---- */
+void g590_config_release(void);    /* lib/config.c */
+void g590_host_release(void);      /* lib/fallback.c: the host BLAS handle */
+void g590_workspaces_release(void); /* lib/hgemm_host.c */
+void g590_device_release(void);    /* OpenCL objects, the copy pool, the user table */
+void g590_unload_arm(void);        /* lib/unload.c: at the first call, tells exit from dlclose */
+
 /* ---- math mode (lib/math_mode.c) ---- */
 /* True when this thread's SGEMM calls may use binary16 operands. */
 bool g590_math_fp16(void);

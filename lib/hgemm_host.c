@@ -27,20 +27,44 @@ static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
 /* The float32 blocks of each thread, kept from call to call and freed
  * when the thread exits: allocating them per call faulted in 12 MiB of
  * fresh pages every time (3000 page faults, a fifth of a 1024^3 call's
- * time on a 2-core host). */
+ * time on a 2-core host).  They are also listed, so that unloading the
+ * library frees those of threads still alive. */
 typedef struct workspace {
   float *data;
   size_t elems;
+  struct workspace *prev, *next;
 } workspace;
 
 static pthread_key_t workspace_key;
 static pthread_once_t workspace_once = PTHREAD_ONCE_INIT;
 static bool workspace_key_ok;
+static pthread_mutex_t workspace_lock = PTHREAD_MUTEX_INITIALIZER;
+static workspace *workspaces;
 
 static void workspace_free(void *p) {
   workspace *w = p;
+  pthread_mutex_lock(&workspace_lock);
+  if (w->prev) w->prev->next = w->next;
+  else workspaces = w->next;
+  if (w->next) w->next->prev = w->prev;
+  pthread_mutex_unlock(&workspace_lock);
   free(w->data);
   free(w);
+}
+
+/* Unload: no thread may run workspace_free once the code is unmapped, so
+ * the key goes first, then every thread's workspace. */
+void g590_workspaces_release(void) {
+  if (workspace_key_ok) pthread_key_delete(workspace_key);
+  workspace_key_ok = false;
+  pthread_mutex_lock(&workspace_lock);
+  while (workspaces) {
+    workspace *w = workspaces;
+    workspaces = w->next;
+    free(w->data);
+    free(w);
+  }
+  pthread_mutex_unlock(&workspace_lock);
 }
 
 static void workspace_init(void) {
@@ -59,6 +83,11 @@ static float *workspace_get(size_t elems) {
       free(w);
       return NULL;
     }
+    pthread_mutex_lock(&workspace_lock);
+    w->next = workspaces;
+    if (workspaces) workspaces->prev = w;
+    workspaces = w;
+    pthread_mutex_unlock(&workspace_lock);
   }
   free(w->data);
   w->elems = 0;

@@ -97,6 +97,12 @@ static void free_entry(g590_table_entry *t) {
   memset(t, 0, sizeof *t);
 }
 
+/* Unload: the entries read from the user's table file. */
+void g590_table_release(void) {
+  for (int i = 0; i < user.n_entries; i++) free_entry(&user.entries[i]);
+  user.n_entries = 0;
+}
+
 static char *dup_string(const char *s) {
   size_t n = strlen(s) + 1;
   char *d = malloc(n);

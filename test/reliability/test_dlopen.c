@@ -11,21 +11,32 @@
  *     fails in cycle 1: on the host BLAS, every cycle;
  *   - sgemm_ NT with beta = 0 and a 600 x 600 A (1.4 MB): on the device,
  *     through the pinned staging chunks, copied by the copy pool's worker
- *     thread, which stays parked inside libgemm590 between calls;
- * then closes it.  libgemm590 is linked -z nodelete on purpose (a parked
- * worker must never run unmapped code), so dlclose does not unload it:
- *   - after every dlclose the library is still mapped, and the next dlopen
- *     returns the same handle with the state kept (counters keep counting
- *     from where they were, one host and one device call a cycle);
- *   - nothing grows from cycle 2 on: live OpenCL buffers (cl_count.h),
- *     threads, and resident memory (at most RSS_TOL_KIB; a new OpenCL
- *     context per cycle would cost PoCL several MiB each).
+ *     thread, which then waits inside libgemm590 for the next copy;
+ * then closes it.  dlclose must unload the library and give everything
+ * back (lib/unload.c):
+ *   - after every dlclose the library is no longer mapped, and the next
+ *     dlopen starts afresh (the counters read zero before the cycle's calls);
+ *   - every OpenCL buffer it created is released (cl_count.h: as many live
+ *     after dlclose as before dlopen; created during the cycle: some);
+ *   - its threads are gone: from cycle 2 on (cycle 1 starts PoCL's own
+ *     threads, which stay with PoCL), as many threads after dlclose as
+ *     before dlopen;
+ *   - heap memory in use (mallinfo2) grows from cycle 2 on by at most
+ *     HEAP_TOL_KIB over all cycles, 20 KiB a cycle: a leaked staging
+ *     buffer, pinned chunk, operand or PoCL program costs far more.  What
+ *     stays by design: one 32-byte block per load (lib/unload.c), and what
+ *     PoCL keeps of each context and program build (5.6 KiB a cycle with
+ *     GEMM590_CACHE_DIR=off, as registered; 1.8 KiB with the disk cache).  Resident memory is printed, not
+ *     checked: PoCL maps a kernel library per program build and keeps it
+ *     (valgrind on 4 cycles: every block lost was PoCL's or LLVM's, or one
+ *     of those 32-byte blocks).
  * Results are checked on 64 sampled elements of C against float64 dot
  * products (bound 8 (K + 2) 2^-24 sum |a| |b|), and beta = 0 must leave no
  * element of the NaN-poisoned C unwritten. */
 #include <dlfcn.h>
 #include <inttypes.h>
 #include <link.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,7 +49,7 @@
 #include "rel_proc.h"
 
 enum { COL_MAJOR = 102, NO_TRANS = 111 }; /* CBLAS values */
-enum { BIG = 600, NARROW = 8, SAMPLES = 64, RSS_TOL_KIB = 4096 };
+enum { BIG = 600, NARROW = 8, SAMPLES = 64, HEAP_TOL_KIB = 2048 };
 
 typedef void (*cblas_fn)(int, int, int, int, int, int, float, const float *, int, const float *,
                          int, float, float *, int);
@@ -111,17 +122,15 @@ int main(int argc, char **argv) {
   for (int i = 0; i < BIG * BIG; i++) a[i] = unit(&state);
   for (int i = 0; i < BIG * NARROW; i++) b[i] = unit(&state), c0[i] = unit(&state);
 
-  void *first_handle = NULL;
-  long rss2 = 0, rss_max = 0, threads2 = 0;
-  cl_count buffers2 = {0};
+  long heap2 = 0, heap_max = 0;
   for (int cycle = 1; cycle <= cycles; cycle++) {
+    long threads_before = rel_threads();
+    cl_count buffers_before = cl_count_get();
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
       printf("FAIL: dlopen %s: %s\n", path, dlerror());
       return 1;
     }
-    if (!first_handle) first_handle = h;
-    else if (h != first_handle) fail(cycle, "dlopen returned a new handle: the library was unloaded");
     cblas_fn cblas = (cblas_fn)dlsym(h, "cblas_sgemm");
     fortran_fn fortran = (fortran_fn)dlsym(h, "sgemm_");
     counters_fn get_counters = (counters_fn)dlsym(h, "gemm590_get_counters");
@@ -131,7 +140,8 @@ int main(int argc, char **argv) {
     }
 
     /* Host: C (BIG x NARROW) = 1.5 A(:, 1:NARROW) B + 0.5 C0, B NARROW x
-     * NARROW; NN with beta != 0 is the program whose build failed. */
+     * NARROW; NN with beta != 0 is the program whose build fails (the
+     * fault counts from each load). */
     counters before, after;
     get_counters(&before);
     memcpy(c, c0, sizeof(float) * BIG * NARROW);
@@ -152,33 +162,30 @@ int main(int argc, char **argv) {
     if (!written || !sampled_ok(c, c0, m, n, k, alpha, beta, a, 1, BIG, b, NARROW, 1, &state))
       fail(cycle, "device call: wrong result");
     get_counters(&after);
-    if (after.calls[0] != before.calls[0] + 1 || after.calls[1] != before.calls[1] + 1 ||
-        (cycle > 1 && before.calls[0] != (uint64_t)cycle - 1))
-      fail(cycle, "counters: not one host and one device call more than the cycle before");
+    if (before.calls[0] != 0 || before.calls[1] != 0 || after.calls[0] != 1 ||
+        after.calls[1] != 1)
+      fail(cycle, "counters: not a fresh library making one host and one device call");
+    cl_count during = cl_count_get();
+    if (during.live <= buffers_before.live) fail(cycle, "no OpenCL buffer: did the device run?");
 
     if (dlclose(h) != 0) fail(cycle, "dlclose failed");
-    if (!dl_iterate_phdr(find_object, (void *)base))
-      fail(cycle, "the library was unmapped by dlclose (-z nodelete lost?)");
-
+    if (dl_iterate_phdr(find_object, (void *)base)) fail(cycle, "still mapped after dlclose");
     long rss = rel_rss_kib(), threads = rel_threads();
+    long heap = (long)(mallinfo2().uordblks >> 10);
     cl_count buffers = cl_count_get();
-    if (cycle == 2) {
-      rss2 = rss_max = rss, threads2 = threads, buffers2 = buffers;
-    } else if (cycle > 2) {
-      if (rss > rss_max) rss_max = rss;
-      if (threads != threads2) fail(cycle, "thread count changed");
-      if (buffers.live != buffers2.live || buffers.live_bytes != buffers2.live_bytes ||
-          buffers.created != buffers2.created)
-        fail(cycle, "OpenCL buffers created or freed");
-    }
-    if (cycle == 2 || cycle == cycles)
-      printf("after cycle %3d: rss %ld KiB, threads %ld, cl_mem %ld live (%zu B), %ld created\n",
-             cycle, rss, threads, buffers.live, buffers.live_bytes, buffers.created);
+    if (buffers.live != buffers_before.live || buffers.live_bytes != buffers_before.live_bytes)
+      fail(cycle, "OpenCL buffers left after dlclose");
+    if (cycle > 1 && threads != threads_before) fail(cycle, "threads left after dlclose");
+    if (cycle == 2) heap2 = heap_max = heap;
+    else if (cycle > 2 && heap > heap_max) heap_max = heap;
+    if (cycle == 1 || cycle == 2 || cycle == cycles)
+      printf("cycle %3d: %ld threads before dlopen, %ld after dlclose; cl_mem live %ld during "
+             "(%zu B), %ld after; heap in use %ld KiB, rss %ld KiB\n", cycle, threads_before,
+             threads, during.live, during.live_bytes, buffers.live, heap, rss);
   }
-  printf("%d cycles of dlopen, 2 calls, dlclose: RSS grew %ld KiB after cycle 2 (limit %d)\n",
-         cycles, rss_max - rss2, RSS_TOL_KIB);
-  if (rss_max - rss2 > RSS_TOL_KIB) fail(cycles, "resident memory grew");
-  if (buffers2.live == 0) fail(cycles, "no OpenCL buffer seen: did the device path run?");
+  printf("%d cycles of dlopen, 2 calls, dlclose: heap in use grew %ld KiB after cycle 2 "
+         "(limit %d)\n", cycles, heap_max - heap2, HEAP_TOL_KIB);
+  if (heap_max - heap2 > HEAP_TOL_KIB) fail(cycles, "heap memory grew");
   free(a);
   free(b);
   free(c);
