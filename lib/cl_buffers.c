@@ -5,12 +5,16 @@
 
 #include "cl_engine.h"
 
-bool g590_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *why,
-                        size_t why_len) {
-  if (buf->mem && buf->bytes >= bytes) return true;
+static void buffer_release(g590_buffer *buf) {
   if (buf->mem) clReleaseMemObject(buf->mem);
   buf->mem = NULL;
   buf->bytes = 0;
+}
+
+bool g590_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *why,
+                        size_t why_len) {
+  if (buf->mem && buf->bytes >= bytes) return true;
+  buffer_release(buf);
   cl_int err = CL_SUCCESS;
   cl_mem mem = g590_fault("clCreateBuffer")
                    ? (err = CL_MEM_OBJECT_ALLOCATION_FAILURE, NULL)
@@ -21,23 +25,19 @@ bool g590_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *wh
   return true;
 }
 
-static void buffer_release(g590_buffer *buf) {
-  if (buf->mem) clReleaseMemObject(buf->mem);
-  buf->mem = NULL;
-  buf->bytes = 0;
-}
-
 void g590_buffers_release(g590_engine *e) {
   buffer_release(&e->a);
   buffer_release(&e->split);
   for (int i = 0; i < 2; i++) buffer_release(&e->b[i]), buffer_release(&e->c[i]);
   for (int i = 0; i < 3; i++) buffer_release(&e->h[i]);
+  /* Pinned chunks: unmapped, and released once the unmaps are done. */
+  for (int i = 0; i < 2; i++)
+    if (e->pinned[i].host)
+      clEnqueueUnmapMemObject(e->queue, e->pinned[i].mem, e->pinned[i].host, 0, NULL, NULL);
+  clFinish(e->queue);
   for (int i = 0; i < 2; i++) {
-    g590_pinned *p = &e->pinned[i];
-    if (p->host) clEnqueueUnmapMemObject(e->queue, p->mem, p->host, 0, NULL, NULL);
-    if (p->mem) clFinish(e->queue), clReleaseMemObject(p->mem);
-    p->mem = NULL;
-    p->host = NULL;
+    if (e->pinned[i].mem) clReleaseMemObject(e->pinned[i].mem);
+    e->pinned[i] = (g590_pinned){NULL, NULL};
   }
   free(e->staging);
   e->staging = NULL;

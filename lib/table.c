@@ -97,7 +97,8 @@ static void free_entry(g590_table_entry *t) {
   memset(t, 0, sizeof *t);
 }
 
-/* Unload: the entries read from the user's table file. */
+/* The entries read from the user's table file: dropped when the file is
+ * rejected, and at unload. */
 void g590_table_release(void) {
   for (int i = 0; i < user.n_entries; i++) free_entry(&user.entries[i]);
   user.n_entries = 0;
@@ -305,8 +306,7 @@ static void user_load(void) {
     fprintf(stderr, "gemm590: warning: table file %s", user.path);
     if (line_no) fprintf(stderr, ", line %d", line_no);
     fprintf(stderr, ": %s; using the embedded table\n", err);
-    for (int i = 0; i < user.n_entries; i++) free_entry(&user.entries[i]);
-    user.n_entries = 0;
+    g590_table_release();
     return;
   }
   user.loaded = true;

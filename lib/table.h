@@ -86,7 +86,7 @@ extern const int g590_embedded_table_count;
  * starting "user:". */
 const g590_table_entry *g590_table_find(const g590_device_info *dev);
 
-/* Frees the user table file's entries (at unload, lib/unload.c). */
+/* Frees the user table file's entries (a rejected file; unload, lib/unload.c). */
 void g590_table_release(void);
 
 /* The user table file that was loaded, or NULL (none, off, or rejected);
