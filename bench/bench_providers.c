@@ -218,24 +218,41 @@ bool bench_clblast_override(void *clblast, cl_device_id device, const tuned_para
 }
 
 /* ---- plot ---- */
-bool bench_plot(const char *csv, const char *png, char *why, size_t why_len) {
+
+/* Runs `python plot.py ARGS...`: its exit status, or -1 with `why` when
+ * it could not start. */
+static int run_plot(const char *python, const char *arg1, const char *arg2, char *why,
+                    size_t why_len) {
   /* The path meson gave names the source tree of the build; a devpkg
    * carried to another machine runs from a checkout's root instead. */
   const char *script = access(PLOT_SCRIPT, R_OK) == 0 ? PLOT_SCRIPT : "bench/plot.py";
-  /* $PYTHON: the python3 first on PATH may lack matplotlib (a pyenv shim,
-   * the GPU machine's torch environment) while another has it. */
-  const char *python = getenv("PYTHON") ? getenv("PYTHON") : "python3";
-  char *argv[] = {(char *)python, (char *)script, (char *)csv, (char *)png, NULL};
+  char *argv[] = {(char *)python, (char *)script, (char *)arg1, (char *)arg2, NULL};
   pid_t pid;
   int err = posix_spawnp(&pid, python, NULL, NULL, argv, environ), status = 0;
   if (err) {
-    snprintf(why, why_len, "cannot run %s: %s", python, strerror(err));
-    return false;
+    snprintf(why, why_len, "cannot run %s: %s (--python or $PYTHON chooses the Python)", python,
+             strerror(err));
+    return -1;
   }
   waitpid(pid, &status, 0);
-  int rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  if (rc == 0) return true;
-  snprintf(why, why_len, "%s %s exited with %d%s", python, script, rc,
-           rc == 3 ? " (no matplotlib)" : "");
-  return false;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool bench_plot_ready(const char *python, char *why, size_t why_len) {
+  int rc = run_plot(python, "--check", NULL, why, why_len);
+  if (rc == 3)
+    snprintf(why, why_len,
+             "%s has no matplotlib (--python or $PYTHON chooses another Python, e.g. "
+             "/usr/bin/python3 with Debian's python3-matplotlib)",
+             python);
+  else if (rc > 0)
+    snprintf(why, why_len, "%s bench/plot.py --check exited with %d", python, rc);
+  return rc == 0;
+}
+
+bool bench_plot(const char *python, const char *csv, const char *png, char *why,
+                size_t why_len) {
+  int rc = run_plot(python, csv, png, why, why_len);
+  if (rc > 0) snprintf(why, why_len, "%s bench/plot.py exited with %d", python, rc);
+  return rc == 0;
 }

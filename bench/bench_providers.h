@@ -64,8 +64,13 @@ bool bench_clblast_tuned_load(const char *dir, tuned_params *p, char *why, size_
 bool bench_clblast_override(void *clblast, cl_device_id device, const tuned_params *p,
                             char *why, size_t why_len);
 
-/* Draws `png` from the bench's `csv` with bench/plot.py (python3 and
- * matplotlib); false with `why` when it could not. */
-bool bench_plot(const char *csv, const char *png, char *why, size_t why_len);
+/* Whether `python` can run bench/plot.py: it starts and imports
+ * matplotlib (plot.py --check); false with `why` (which Python, what it
+ * lacks, how to choose another) otherwise. */
+bool bench_plot_ready(const char *python, char *why, size_t why_len);
+/* Draws `png` from the bench's `csv` with bench/plot.py run by `python`;
+ * false with `why` when it could not. */
+bool bench_plot(const char *python, const char *csv, const char *png, char *why,
+                size_t why_len);
 
 #endif

@@ -12,8 +12,9 @@
  * and, for one 32 MiB block, the DMA rates of clEnqueueWriteBuffer /
  * clEnqueueReadBuffer from the pinned chunk and from pageable memory.
  * Threads are created once per measurement series and released by a
- * barrier, so thread start-up is not timed.
- * Usage: copy-bench   (GEMM590_DEVICE picks the OpenCL device as usual) */
+ * barrier, so thread start-up is not timed.  The device is the first
+ * OpenCL GPU, else the first device of any type: the staging path is the
+ * same for every device, and this program does not link libgemm590. */
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
 #include <pthread.h>
@@ -23,7 +24,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
+
 enum { MAX_THREADS = 16, REPS = 9 };
+
+static const char help[] =
+    "usage: copy-bench [OPTION]...\n"
+    "Host copy rates in GB/s (median of 9) for 2, 8 and 32 MiB blocks and 1 to 16 threads:\n"
+    "pageable -> pageable, pageable -> pinned and pinned -> pageable (the staging copies of\n"
+    "libgemm590's end-to-end path), then the DMA rates of one 32 MiB transfer each way from\n"
+    "pinned and from pageable memory.  The device is the first OpenCL GPU, else the first\n"
+    "OpenCL device (GEMM590_DEVICE does not apply); without one only the pageable rows run.\n"
+    "\n" CLI_STANDARD_HELP;
+
+static const cli copy_cli = {"copy-bench", help, "h", cli_standard_options};
 
 static double now(void) {
   struct timespec ts;
@@ -111,7 +125,10 @@ static double dma_rate(cl_command_queue q, cl_mem buf, void *host, size_t bytes,
   return (double)bytes / t[REPS / 2] / 1e9;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  /* --help and --version are its only options, and cli_next exits on any. */
+  cli_next(&copy_cli, argc, argv);
+  if (optind < argc) cli_fail(&copy_cli, "unexpected argument '%s'", argv[optind]);
   const size_t max_bytes = (size_t)32 << 20;
   char *a = malloc(max_bytes), *b = malloc(max_bytes);
   if (!a || !b) return 1;

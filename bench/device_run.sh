@@ -135,7 +135,7 @@ while [ $# -gt 0 ]; do
       nvlib=
     fi
     if python3 -c 'import matplotlib' 2>/dev/null; then
-      extra+=(--plot "$OUT/bench_full.png")
+      extra+=(--plot "$OUT/bench_full.png" --python python3)
     else
       echo "== no matplotlib here: draw later with python3 bench/plot.py bench_full.csv bench_full.png"
     fi

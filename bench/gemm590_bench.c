@@ -1,5 +1,6 @@
 /* gemm590-bench: SGEMM throughput of every libgemm590 kernel family beside
- * CLBlast, NVBLAS, cuBLAS and OpenBLAS, in one process on one device.
+ * CLBlast, NVBLAS, cuBLAS and OpenBLAS, in one process on one device
+ * (`gemm590-bench --help` lists the options).
  *
  * For each shape it reports TFLOPS (2*M*N*K / seconds / 1e12):
  *   resident  kernel time on operands already on the device (for padded
@@ -18,24 +19,10 @@
  *   cublas         the rows the --cublas command prints
  * Medians over repeats after a warm-up; err is the largest difference to
  * the reference (OpenBLAS, else libgemm590's cblas_sgemm) over its largest
- * element.  Usage:
- *   gemm590-bench [--sizes 256,512,...] [--shape MxNxK]... [--trans NN|NT|TN|TT]
- *                 [--variants "family[:-Ddefines];..."] [--csv FILE] [--no-host]
- *                 [--build-log OPTION]   (print each variant's build log, built
- *                                         with OPTION, e.g. -cl-nv-verbose for
- *                                         NVIDIA's register report)
- *                 [--nvblas LIB]         (path of libnvblas.so.*; unless
- *                                         NVBLAS_CONFIG_FILE is set, a config
- *                                         naming OpenBLAS and all GPUs is
- *                                         written to a temporary file)
- *                 [--cublas CMD]         (e.g. "python3 bench/cublas_ref.py",
- *                                         run with one MxNxK:TT per shape)
- *                 [--clblast-tuned DIR]  (clblast_xgemm_*.json of
- *                                         clblast_tuner_xgemm)
- *                 [--plot PNG]           (with --csv: bench/plot.py draws it,
- *                                         run by $PYTHON, default python3)
- * The device is libgemm590's (GEMM590_DEVICE applies). */
+ * element.  Without a device the host rows still run: they are what a
+ * machine without a GPU gets from libgemm590. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +34,7 @@
 #include "gemm590.h"
 #include "kernel_sources.h"
 #include "bench_providers.h"
+#include "cli.h"
 
 #define MAX_SHAPES 32
 #define MAX_VARIANTS 16
@@ -265,35 +253,6 @@ static void print_build_log(g590_engine *e, const variant *v, const char *extra,
   clReleaseProgram(p);
 }
 
-static int parse_variants(const char *spec, variant *out) {
-  int n = 0;
-  char *copy = strdup(spec), *save = NULL;
-  for (char *tok = strtok_r(copy, ";", &save); tok && n < MAX_VARIANTS;
-       tok = strtok_r(NULL, ";", &save)) {
-    char *colon = strchr(tok, ':');
-    if (colon) *colon = '\0';
-    const g590_family *f = g590_family_find(tok);
-    if (!f) {
-      fprintf(stderr, "unknown family %s\n", tok);
-      continue;
-    }
-    out[n].family = f;
-    snprintf(out[n].defines, sizeof out[n].defines, "%s", colon ? colon + 1 : f->defaults);
-    if (colon) {
-      int tm = 0, tn = 0;
-      const char *p = strstr(colon + 1, "-DTM="), *q = strstr(colon + 1, "-DTN=");
-      if (p) tm = atoi(p + 5);
-      if (q) tn = atoi(q + 5);
-      snprintf(out[n].label, sizeof out[n].label, "%s%dx%d#%d", tok, tm, tn, n);
-    } else {
-      snprintf(out[n].label, sizeof out[n].label, "%s", tok);
-    }
-    n++;
-  }
-  free(copy);
-  return n;
-}
-
 /* ---- sgemm_ of another library (NVBLAS) ---- */
 typedef struct {
   fortran_sgemm_fn fn;
@@ -321,17 +280,27 @@ static void csv_row(const table *t, shape s, const char *label, const char *mode
                     double err) {
   if (!t->csv || secs <= 0) return;
   /* Labels are quoted: "cblas_sgemm(selector,host)" holds a comma. */
-  fprintf(t->csv, "\"%s\",%ld,%ld,%ld,%s,\"%s\",%s,%.6e,%.3f,%.2e\n", t->device, s.m, s.n, s.k,
+  fprintf(t->csv, "\"%s\",%ld,%ld,%ld,%s,\"%s\",%s,%.6e,%.6g,%.2e\n", t->device, s.m, s.n, s.k,
           t->trans, label, mode, secs, 2.0 * s.m * s.n * s.k / secs / 1e12, err);
   fflush(t->csv);
 }
 
-/* One line of the table; seconds <= 0 means "not measured" (0.00). */
+/* A rate in TFLOPS to three significant digits, '#' keeping trailing
+ * zeros so every rate has the same precision (0.00 hid host rows of
+ * small shapes); "-" where nothing was measured (seconds <= 0). */
+static void print_rate(double flops, double secs) {
+  if (secs > 0) printf(" %#10.3g", flops / secs / 1e12);
+  else printf(" %10s", "-");
+}
+
+/* One line of the table. */
 static void report(const table *t, const char *label, shape s, double res, double e2e,
                    double err) {
   double flops = 2.0 * s.m * s.n * s.k;
-  printf("%-28s %6ld %6ld %6ld %10.2f %10.2f %10.1e\n", label, s.m, s.n, s.k,
-         res > 0 ? flops / res / 1e12 : 0.0, e2e > 0 ? flops / e2e / 1e12 : 0.0, err);
+  printf("%-28s %6ld %6ld %6ld", label, s.m, s.n, s.k);
+  print_rate(flops, res);
+  print_rate(flops, e2e);
+  printf(" %10.1e\n", err);
   csv_row(t, s, label, "resident", res, err);
   csv_row(t, s, label, "e2e", e2e, err);
 }
@@ -436,64 +405,145 @@ static void bench_openblas(const problem *p, cblas_sgemm_fn fn) {
 }
 
 /* ---- options ---- */
+#define DEFAULT_SIZES "256,512,1024,1280,2048,4096"
+#define DEFAULT_VARIANTS                                                                      \
+  "tile20_v3;tile24;fp16_mixed;regblock:-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8;"              \
+  "regblock:-DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=4;regblock:-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4"
+
+static const char help[] =
+    "usage: gemm590-bench [OPTION]...\n"
+    "SGEMM TFLOPS (2*M*N*K / median seconds / 1e12) of every libgemm590 kernel family\n"
+    "beside CLBlast, NVBLAS, cuBLAS and OpenBLAS, in one process on libgemm590's device\n"
+    "(GEMM590_DEVICE applies).  Columns: resident (operands already on the device), e2e\n"
+    "(from pageable host memory), err (largest difference to OpenBLAS over its largest\n"
+    "element).  Without a usable device (none, GEMM590_DISABLE_DEVICE=1 or\n"
+    "GEMM590_DEVICE=none) only the host rows run: cblas_sgemm(selector,host) and openblas.\n"
+    "\n"
+    "  --sizes LIST          square sizes, comma-separated, 1 to 65536\n"
+    "                        (default " DEFAULT_SIZES ")\n"
+    "  --shape MxNxK         one shape; repeat for more (with --sizes: both)\n"
+    "  --trans TT            transposes of A and B: NN (default), NT, TN or TT\n"
+    "  --variants SPEC       families, ';'-separated, each FAMILY or FAMILY:-DNAME=value...\n"
+    "                        (default: tile20_v3, tile24, fp16_mixed, and regblock with\n"
+    "                        128x128, 128x64 and 64x64 tiles)\n"
+    "  --no-host             leave out the openblas rows\n"
+    "  --csv FILE            write every row to FILE (device,m,n,k,trans,what,mode,\n"
+    "                        seconds,tflops,max_rel_err)\n"
+    "  --plot PNG            with --csv: draw the CSV into PNG with bench/plot.py, run by\n"
+    "                        the Python of --python; checked before the benchmark starts:\n"
+    "                        exit 1 when that Python lacks matplotlib\n"
+    "  --python PYTHON       the Python for --plot (default: $PYTHON, else python3 on PATH;\n"
+    "                        e.g. /usr/bin/python3 with Debian's python3-matplotlib)\n"
+    "  --build-log OPTION    print each variant's build log, built with OPTION\n"
+    "                        (e.g. -cl-nv-verbose for NVIDIA's register report)\n"
+    "  --nvblas LIB          NVBLAS rows from LIB (libnvblas.so.*); unless NVBLAS_CONFIG_FILE\n"
+    "                        is set, a config naming OpenBLAS and all GPUs is written\n"
+    "  --cublas CMD          cuBLAS rows from CMD run with one MxNxK:TT per shape\n"
+    "                        (e.g. \"python3 bench/cublas_ref.py\"), after the other rows\n"
+    "  --clblast-tuned DIR   CLBlast rows again with the fastest parameters of the\n"
+    "                        clblast_xgemm_*.json files of clblast_tuner_xgemm in DIR\n"
+    CLI_STANDARD_HELP
+    "Exit status: 0 done, 1 a failure (CSV, plot), 2 a bad command line.\n";
+
+enum { OPT_SHAPE = 0x200, OPT_TRANS, OPT_VARIANTS, OPT_NO_HOST, OPT_CSV, OPT_PLOT, OPT_PYTHON,
+       OPT_BUILD_LOG, OPT_NVBLAS, OPT_CUBLAS, OPT_CLBLAST_TUNED, OPT_SIZES };
+
+static const struct option long_options[] = {
+    {"sizes", required_argument, NULL, OPT_SIZES},
+    {"shape", required_argument, NULL, OPT_SHAPE},
+    {"trans", required_argument, NULL, OPT_TRANS},
+    {"variants", required_argument, NULL, OPT_VARIANTS},
+    {"no-host", no_argument, NULL, OPT_NO_HOST},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"plot", required_argument, NULL, OPT_PLOT},
+    {"python", required_argument, NULL, OPT_PYTHON},
+    {"build-log", required_argument, NULL, OPT_BUILD_LOG},
+    {"nvblas", required_argument, NULL, OPT_NVBLAS},
+    {"cublas", required_argument, NULL, OPT_CUBLAS},
+    {"clblast-tuned", required_argument, NULL, OPT_CLBLAST_TUNED},
+    CLI_STANDARD_OPTIONS};
+
+static const cli bench_cli = {"gemm590-bench", help, "h", long_options};
+
 typedef struct {
   shape shapes[MAX_SHAPES];
   int nshapes;
+  variant variants[MAX_VARIANTS];
+  int nvariants;
+  char trans[3];
   bool ta, tb, host;
-  const char *csv, *build_log, *variants, *nvblas, *cublas, *clblast_tuned, *plot;
+  const char *csv, *build_log, *nvblas, *cublas, *clblast_tuned, *plot, *python;
 } options;
 
+static void add_shape(options *o, shape s) {
+  if (o->nshapes == MAX_SHAPES)
+    cli_fail(&bench_cli, "more than %d shapes (--sizes and --shape together)", MAX_SHAPES);
+  o->shapes[o->nshapes++] = s;
+}
+
 static void add_sizes(options *o, const char *list) {
-  char *copy = strdup(list), *save = NULL;
-  for (char *t = strtok_r(copy, ",", &save); t && o->nshapes < MAX_SHAPES;
-       t = strtok_r(NULL, ",", &save))
-    o->shapes[o->nshapes++] = (shape){atol(t), atol(t), atol(t)};
+  long sizes[MAX_SHAPES];
+  int n = cli_long_list(&bench_cli, "--sizes", list, 1, 65536, sizes, MAX_SHAPES);
+  for (int i = 0; i < n; i++) add_shape(o, (shape){sizes[i], sizes[i], sizes[i]});
+}
+
+/* "family[:-Ddefines];...": an unknown family is a bad value, not a row
+ * left out without a word. */
+static void parse_variants(options *o, const char *spec) {
+  char *copy = strdup(spec), *save = NULL;
+  o->nvariants = 0;
+  for (char *tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+    variant *v = &o->variants[o->nvariants];
+    char *colon = strchr(tok, ':');
+    if (colon) *colon = '\0';
+    v->family = g590_family_find(tok);
+    if (!v->family) cli_fail(&bench_cli, "--variants: '%s' is not a kernel family", tok);
+    if (o->nvariants == MAX_VARIANTS)
+      cli_fail(&bench_cli, "--variants: more than %d variants", MAX_VARIANTS);
+    snprintf(v->defines, sizeof v->defines, "%s", colon ? colon + 1 : v->family->defaults);
+    if (colon) {
+      /* The tile in the label, for the rows of several regblock tiles. */
+      const char *p = strstr(colon + 1, "-DTM="), *q = strstr(colon + 1, "-DTN=");
+      snprintf(v->label, sizeof v->label, "%s%dx%d#%d", tok, p ? atoi(p + 5) : 0,
+               q ? atoi(q + 5) : 0, o->nvariants);
+    } else {
+      snprintf(v->label, sizeof v->label, "%s", tok);
+    }
+    o->nvariants++;
+  }
   free(copy);
 }
 
-/* The value of option `name` at argv[*i], advancing *i; NULL otherwise. */
-static const char *option_value(int argc, char **argv, int *i, const char *name) {
-  if (strcmp(argv[*i], name) || *i + 1 >= argc) return NULL;
-  return argv[++*i];
-}
-
-static bool parse_options(int argc, char **argv, options *o) {
-  *o = (options){.host = true,
-                 .variants = "tile20_v3;tile24;fp16_mixed;regblock:-DTM=128 -DTN=128 -DKS=8 "
-                             "-DWM=8 -DWN=8;regblock:-DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=4;"
-                             "regblock:-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4"};
-  const struct { const char *name; const char **dst; } strings[] = {
-      {"--variants", &o->variants}, {"--csv", &o->csv},       {"--build-log", &o->build_log},
-      {"--nvblas", &o->nvblas},     {"--cublas", &o->cublas}, {"--clblast-tuned", &o->clblast_tuned},
-      {"--plot", &o->plot}};
-  for (int i = 1; i < argc; i++) {
-    const char *v;
-    bool known = false;
-    for (size_t j = 0; j < sizeof strings / sizeof strings[0] && !known; j++)
-      if ((v = option_value(argc, argv, &i, strings[j].name))) *strings[j].dst = v, known = true;
-    if (known) continue;
-    if ((v = option_value(argc, argv, &i, "--sizes"))) {
-      add_sizes(o, v);
-    } else if ((v = option_value(argc, argv, &i, "--shape"))) {
-      shape s;
-      if (o->nshapes < MAX_SHAPES && sscanf(v, "%ldx%ldx%ld", &s.m, &s.n, &s.k) == 3)
-        o->shapes[o->nshapes++] = s;
-    } else if ((v = option_value(argc, argv, &i, "--trans"))) {
-      o->ta = v[0] == 'T';
-      o->tb = v[0] && v[1] == 'T';
-    } else if (!strcmp(argv[i], "--no-host")) {
-      o->host = false;
-    } else {
-      fprintf(stderr, "usage: see the comment at the top of bench/gemm590_bench.c\n");
-      return false;
+static void parse_options(int argc, char **argv, options *o) {
+  *o = (options){.trans = "NN", .host = true, .python = getenv("PYTHON")};
+  const char *variants = DEFAULT_VARIANTS;
+  long mnk[3];
+  for (int opt; (opt = cli_next(&bench_cli, argc, argv)) != -1;) {
+    switch (opt) {
+    case OPT_SIZES: add_sizes(o, optarg); break;
+    case OPT_SHAPE:
+      cli_shape(&bench_cli, "--shape", optarg, mnk, NULL);
+      add_shape(o, (shape){mnk[0], mnk[1], mnk[2]});
+      break;
+    case OPT_TRANS: cli_trans(&bench_cli, "--trans", optarg, o->trans); break;
+    case OPT_VARIANTS: variants = optarg; break;
+    case OPT_NO_HOST: o->host = false; break;
+    case OPT_CSV: o->csv = optarg; break;
+    case OPT_PLOT: o->plot = optarg; break;
+    case OPT_PYTHON: o->python = optarg; break;
+    case OPT_BUILD_LOG: o->build_log = optarg; break;
+    case OPT_NVBLAS: o->nvblas = optarg; break;
+    case OPT_CUBLAS: o->cublas = optarg; break;
+    case OPT_CLBLAST_TUNED: o->clblast_tuned = optarg; break;
     }
   }
-  if (o->plot && !o->csv) {
-    fprintf(stderr, "gemm590-bench: --plot needs --csv\n");
-    return false;
-  }
-  if (!o->nshapes) add_sizes(o, "256,512,1024,1280,2048,4096");
-  return true;
+  if (optind < argc) cli_fail(&bench_cli, "unexpected argument '%s'", argv[optind]);
+  if (o->plot && !o->csv) cli_fail(&bench_cli, "--plot %s needs --csv FILE", o->plot);
+  if (!o->python || !o->python[0]) o->python = "python3";
+  o->ta = o->trans[0] == 'T';
+  o->tb = o->trans[1] == 'T';
+  parse_variants(o, variants);
+  if (!o->nshapes) add_sizes(o, DEFAULT_SIZES);
 }
 
 /* ---- the passes after the per-shape table ---- */
@@ -550,21 +600,54 @@ static const char *host_blas_path(cblas_sgemm_fn openblas) {
   return "libopenblas.so.0";
 }
 
+/* libgemm590's device, or NULL with `why` where there is none or the
+ * user turned it off (the library then runs every call on the host, and
+ * so do these rows). */
+static g590_engine *bench_device(char *why, size_t why_len) {
+  if (g590_config_get()->disable_device) {
+    snprintf(why, why_len, "no device: GEMM590_DISABLE_DEVICE=1 or GEMM590_DEVICE=none");
+    return NULL;
+  }
+  return g590_engine_get(why, why_len);
+}
+
+/* The rows of every shape: the device's (families, CLBlast) where there
+ * is one, the host's and NVBLAS's in any case. */
+static void bench_shapes(const options *o, g590_engine *e, const table *t,
+                         clblast_sgemm_fn clblast_sgemm, fortran_sgemm_fn nvblas,
+                         cblas_sgemm_fn openblas_sgemm) {
+  for (int si = 0; si < o->nshapes; si++) {
+    problem p;
+    problem_init(&p, e, t, o->shapes[si], o->ta, o->tb, openblas_sgemm);
+    for (int vi = 0; e && vi < o->nvariants; vi++) bench_family(&p, &o->variants[vi]);
+    bench_selector(&p);
+    if (e && clblast_sgemm) bench_clblast(&p, clblast_sgemm, "clblast");
+    if (nvblas) bench_nvblas(&p, nvblas);
+    if (openblas_sgemm && o->host) bench_openblas(&p, openblas_sgemm);
+    problem_free(&p);
+  }
+}
+
 int main(int argc, char **argv) {
   options o;
-  if (!parse_options(argc, argv, &o)) return 2;
-  variant variants[MAX_VARIANTS];
-  int nvariants = parse_variants(o.variants, variants);
-
+  parse_options(argc, argv, &o);
   char why[256];
-  g590_engine *e = g590_engine_get(why, sizeof why);
-  if (!e) {
-    fprintf(stderr, "gemm590-bench: %s\n", why);
+  /* Before minutes of measurements, not after them: the plot's Python,
+   * the CSV. */
+  if (o.plot && !bench_plot_ready(o.python, why, sizeof why)) {
+    fprintf(stderr, "gemm590-bench: --plot %s: %s\n", o.plot, why);
     return 1;
   }
-  if (o.build_log)
-    for (int vi = 0; vi < nvariants; vi++)
-      print_build_log(e, &variants[vi], o.build_log, o.ta, o.tb);
+  FILE *csv = o.csv ? fopen(o.csv, "w") : NULL;
+  if (o.csv && !csv) {
+    fprintf(stderr, "gemm590-bench: --csv %s: cannot write it: %s\n", o.csv, strerror(errno));
+    return 1;
+  }
+  g590_engine *e = bench_device(why, sizeof why);
+  if (!e) printf("note: host rows only: %s\n", why);
+  if (e && o.build_log)
+    for (int vi = 0; vi < o.nvariants; vi++)
+      print_build_log(e, &o.variants[vi], o.build_log, o.ta, o.tb);
   void *clblast = dlopen("libclblast.so.1", RTLD_NOW | RTLD_LOCAL);
   clblast_sgemm_fn clblast_sgemm = clblast ? (clblast_sgemm_fn)dlsym(clblast, "CLBlastSgemm") : NULL;
   void *openblas = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
@@ -574,28 +657,22 @@ int main(int argc, char **argv) {
                                                sizeof why)))
     printf("note: no nvblas rows: %s\n", why);
 
-  table t = {o.csv ? fopen(o.csv, "w") : NULL, e->info.name,
-             {o.ta ? 'T' : 'N', o.tb ? 'T' : 'N', '\0'}};
-  if (o.csv && !t.csv) fprintf(stderr, "gemm590-bench: cannot write %s\n", o.csv);
+  table t = {.csv = csv, .device = e ? e->info.name : "host"};
+  memcpy(t.trans, o.trans, sizeof t.trans);
   if (t.csv) fprintf(t.csv, "device,m,n,k,trans,what,mode,seconds,tflops,max_rel_err\n");
-  printf("device: %s (driver %s), trans %s\n", e->info.name, e->info.driver, t.trans);
+  if (e) printf("device: %s (driver %s), trans %s\n", e->info.name, e->info.driver, t.trans);
+  else printf("device: none, trans %s\n", t.trans);
   printf("%-28s %6s %6s %6s %10s %10s %10s\n", "what", "M", "N", "K", "resident", "e2e", "err");
 
-  for (int si = 0; si < o.nshapes; si++) {
-    problem p;
-    problem_init(&p, e, &t, o.shapes[si], o.ta, o.tb, openblas_sgemm);
-    for (int vi = 0; vi < nvariants; vi++) bench_family(&p, &variants[vi]);
-    bench_selector(&p);
-    if (clblast_sgemm) bench_clblast(&p, clblast_sgemm, "clblast");
-    if (nvblas) bench_nvblas(&p, nvblas);
-    if (openblas_sgemm && o.host) bench_openblas(&p, openblas_sgemm);
-    problem_free(&p);
-  }
-  if (o.clblast_tuned) bench_clblast_tuned(&o, e, &t, clblast, clblast_sgemm, openblas_sgemm);
+  bench_shapes(&o, e, &t, clblast_sgemm, nvblas, openblas_sgemm);
+  if (o.clblast_tuned && e) bench_clblast_tuned(&o, e, &t, clblast, clblast_sgemm, openblas_sgemm);
+  else if (o.clblast_tuned) printf("note: no clblast-tuned rows: no device\n");
   if (o.cublas) bench_cublas(&o, &t);
   bench_nvblas_close();
   if (t.csv) fclose(t.csv);
-  if (o.plot && t.csv && !bench_plot(o.csv, o.plot, why, sizeof why))
-    printf("note: no plot: %s\n", why);
+  if (o.plot && !bench_plot(o.python, o.csv, o.plot, why, sizeof why)) {
+    fprintf(stderr, "gemm590-bench: --plot %s: %s\n", o.plot, why);
+    return 1;
+  }
   return 0;
 }

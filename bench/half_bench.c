@@ -17,9 +17,9 @@
  *    the speed-ups of hgemm and sgemm-fp16 over sgemm, and the largest
  *    difference between the hgemm and sgemm results relative to the largest
  *    element, as a sanity check.
- * Medians of 5 batches after a warm-up call.  Usage:
- *   half-bench [--sizes 1024,2048,4096,8192] [--no-host]
- * GEMM590_* variables apply (GEMM590_DEVICE, GEMM590_KERNEL, ...). */
+ * Medians of 5 batches after a warm-up call (`half-bench --help` lists
+ * the options).  GEMM590_* variables apply (GEMM590_DEVICE,
+ * GEMM590_KERNEL, ...). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +28,27 @@
 
 #include "fp16.h"
 #include "gemm590.h"
+#include "cli.h"
 #include "hgemm.h"
 
-enum { MAX_SIZES = 16 };
+enum { MAX_SIZES = 16, OPT_SIZES = 0x200, OPT_NO_HOST };
+
+static const char help[] =
+    "usage: half-bench [OPTION]...\n"
+    "The half-precision extension of libgemm590: binary16 conversion rates (GB/s, one\n"
+    "thread, portable C and F16C), then end-to-end TFLOPS of n x n x n products (NN) for\n"
+    "gemm590_hgemm, cblas_sgemm with the fp16 opt-in and plain cblas_sgemm, each with the\n"
+    "path it took (dev, host), and the host path alone.  GEMM590_* variables apply.\n"
+    "\n"
+    "  --sizes LIST          sizes n, comma-separated, at most 16\n"
+    "                        (default 1024,2048,4096,8192)\n"
+    "  --no-host             leave out the hgemm-host and host columns\n" CLI_STANDARD_HELP;
+
+static const struct option long_options[] = {
+    {"sizes", required_argument, NULL, OPT_SIZES},
+    {"no-host", no_argument, NULL, OPT_NO_HOST},
+    CLI_STANDARD_OPTIONS};
+static const cli half_cli = {"half-bench", help, "h", long_options};
 
 static double now(void) {
   struct timespec ts;
@@ -187,13 +205,13 @@ static double time_library(void (*run)(void *), gemm_ctx *g, const char **path) 
 
 static double tflops(int n, double sec) { return 2.0 * n * (double)n * n / sec / 1e12; }
 
-static void bench_gemm(const int *sizes, int nsizes, bool with_host) {
+static void bench_gemm(const long *sizes, int nsizes, bool with_host) {
   printf("end to end, TFLOPS (n x n x n, NN, beta = 0)\n");
   printf("%6s %15s %15s %15s", "n", "hgemm", "sgemm-fp16", "sgemm");
   if (with_host) printf(" %11s %9s", "hgemm-host", "host");
   printf("  hgemm/sgemm  fp16/sgemm  max|h-s|/max|s|\n");
   for (int i = 0; i < nsizes; i++) {
-    int n = sizes[i];
+    int n = (int)sizes[i];
     size_t elems = (size_t)n * (size_t)n;
     float *af = checked_malloc(elems * sizeof *af), *bf = checked_malloc(elems * sizeof *bf);
     float *cf = checked_malloc(elems * sizeof *cf);
@@ -216,10 +234,10 @@ static void bench_gemm(const int *sizes, int nsizes, bool with_host) {
       if (d > max_diff) max_diff = d;
       if (fabs(cf[e]) > max_c) max_c = fabs(cf[e]);
     }
-    printf("%6d %9.3f %-5s %9.3f %-5s %9.3f %-5s", n, tflops(n, t_h), p_h, tflops(n, t_f16),
+    printf("%6d %#9.3g %-5s %#9.3g %-5s %#9.3g %-5s", n, tflops(n, t_h), p_h, tflops(n, t_f16),
            p_f16, tflops(n, t_f32), p_f32);
     if (with_host)
-      printf(" %11.3f %9.3f", tflops(n, time_runs(run_hgemm_host, &g)),
+      printf(" %#11.3g %#9.3g", tflops(n, time_runs(run_hgemm_host, &g)),
              tflops(n, time_runs(run_host, &g)));
     printf("  %11.2f  %10.2f  %15.2e\n", t_f32 / t_h, t_f32 / t_f16, max_diff / max_c);
     fflush(stdout);
@@ -233,20 +251,16 @@ static void bench_gemm(const int *sizes, int nsizes, bool with_host) {
 }
 
 int main(int argc, char **argv) {
-  int sizes[MAX_SIZES] = {1024, 2048, 4096, 8192}, nsizes = 4;
+  long sizes[MAX_SIZES] = {1024, 2048, 4096, 8192};
+  int nsizes = 4;
   bool with_host = true;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--sizes") && i + 1 < argc) {
-      nsizes = 0;
-      for (char *tok = strtok(argv[++i], ","); tok && nsizes < MAX_SIZES; tok = strtok(NULL, ","))
-        if (atoi(tok) > 0) sizes[nsizes++] = atoi(tok);
-    } else if (!strcmp(argv[i], "--no-host")) {
+  for (int opt; (opt = cli_next(&half_cli, argc, argv)) != -1;) {
+    if (opt == OPT_SIZES)
+      nsizes = cli_long_list(&half_cli, "--sizes", optarg, 1, 65536, sizes, MAX_SIZES);
+    else if (opt == OPT_NO_HOST)
       with_host = false;
-    } else {
-      fprintf(stderr, "usage: %s [--sizes 1024,2048,4096,8192] [--no-host]\n", argv[0]);
-      return 2;
-    }
   }
+  if (optind < argc) cli_fail(&half_cli, "unexpected argument '%s'", argv[optind]);
   printf("libgemm590 %s half-bench\n\n", gemm590_version());
   bench_conversions();
   bench_gemm(sizes, nsizes, with_host);

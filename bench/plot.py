@@ -5,7 +5,9 @@ Two panels, resident and end to end (e2e), log-scaled n.  The CSV is the
 one `gemm590-bench --csv` writes (device,m,n,k,trans,what,mode,seconds,
 tflops,max_rel_err), cuBLAS and NVBLAS rows included.
 Usage: plot.py CSV PNG
-Exit status 3 when matplotlib is missing (gemm590-bench --plot says so).
+       plot.py --check      (only whether this Python has matplotlib)
+Exit status 3 when matplotlib is missing: gemm590-bench --plot runs
+--check before its measurements, so that it fails at once.
 """
 import csv
 import sys
@@ -32,15 +34,19 @@ def read_rows(path):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if sys.argv[1:] != ["--check"] and len(sys.argv) != 3:
         sys.exit(__doc__)
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        print("plot.py: matplotlib is missing (Debian: python3-matplotlib)", file=sys.stderr)
+        if sys.argv[1] != "--check":  # the caller of --check says it in its own words
+            print("plot.py: %s has no matplotlib (Debian: python3-matplotlib)" % sys.executable,
+                  file=sys.stderr)
         sys.exit(3)
+    if sys.argv[1] == "--check":
+        return
     series, title = read_rows(sys.argv[1])
     fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
     for ax, (mode, heading) in zip(axes, [("resident", "resident (operands on the device)"),

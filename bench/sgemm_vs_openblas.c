@@ -3,6 +3,7 @@
  *
  *   sgemm_vs_openblas [N ...]        (default: 64 128 256 512 1024 2048)
  *
+ * (`sgemm_vs_openblas --help` says the same.)
  * "Host BLAS" is the library libgemm590 falls back to (the fallback_lib
  * build option, libopenblas.so.0 by default; GEMM590_FALLBACK_LIB
  * overrides both alike).  It is dlopen()ed and its cblas_sgemm taken from
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "gemm590.h"
 
 #ifndef HOST_BLAS_SONAME
@@ -42,6 +44,19 @@ typedef void (*cblas_sgemm_fn)(int layout, int transa, int transb, int m, int n,
  * about TARGET_SECONDS of calls when that falls in between. */
 enum { MIN_REPEATS = 5, MAX_REPEATS = 501 };
 static const double TARGET_SECONDS = 0.5;
+
+static const char help[] =
+    "usage: sgemm_vs_openblas [OPTION]... [N]...\n"
+    "GFLOPS of cblas_sgemm through libgemm590 against the host BLAS called directly, on\n"
+    "square column-major N x N products (default N: 64 128 256 512 1024 2048), the two\n"
+    "interleaved; the path libgemm590 took (from its counters), and the largest difference\n"
+    "between the two results (exit 1 when it exceeds 2 (N+2) eps N).  The host BLAS is the\n"
+    "build's fallback library, or GEMM590_FALLBACK_LIB; GEMM590_DISABLE_DEVICE=1 makes the\n"
+    "ratio libgemm590's dispatch overhead alone.\n"
+    "\n"
+    "  N                     a size, 1 to 32768\n" CLI_STANDARD_HELP;
+
+static const cli bench_cli = {"sgemm_vs_openblas", help, "h", cli_standard_options};
 
 static double now(void) {
   struct timespec t;
@@ -147,6 +162,18 @@ static int bench_size(int n, cblas_sgemm_fn host) {
 
 int main(int argc, char **argv) {
   static const int default_sizes[] = {64, 128, 256, 512, 1024, 2048};
+  /* --help and --version are its only options, and cli_next exits on any;
+   * the sizes are read before anything is timed. */
+  cli_next(&bench_cli, argc, argv);
+  int nsizes = optind < argc ? argc - optind : (int)(sizeof default_sizes / sizeof *default_sizes);
+  int *sizes = malloc((size_t)nsizes * sizeof *sizes);
+  if (!sizes) {
+    perror("malloc");
+    return 2;
+  }
+  for (int i = 0; i < nsizes; i++)
+    sizes[i] = optind < argc ? (int)cli_long(&bench_cli, "N", argv[optind + i], 1, 32768)
+                             : default_sizes[i];
   const char *soname = getenv("GEMM590_FALLBACK_LIB");
   if (!soname || !*soname) soname = HOST_BLAS_SONAME;
   void *handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
@@ -172,14 +199,7 @@ int main(int argc, char **argv) {
          "reps", "max|diff|");
 
   int mismatches = 0;
-  int nsizes = argc > 1 ? argc - 1 : (int)(sizeof default_sizes / sizeof *default_sizes);
-  for (int i = 0; i < nsizes; i++) {
-    int n = argc > 1 ? atoi(argv[i + 1]) : default_sizes[i];
-    if (n <= 0) {
-      fprintf(stderr, "not a size: %s\n", argv[i + 1]);
-      return 2;
-    }
-    mismatches += bench_size(n, host);
-  }
+  for (int i = 0; i < nsizes; i++) mismatches += bench_size(sizes[i], host);
+  free(sizes);
   return mismatches ? 1 : 0;
 }

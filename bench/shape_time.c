@@ -14,7 +14,24 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "gemm590.h"
+
+enum { MAX_REPEATS = 64 };
+
+static const char help[] =
+    "usage: shape_time [OPTION]... SHAPE...\n"
+    "End-to-end time of cblas_sgemm through libgemm590 on each SHAPE (MxNxK, or MxNxK:TT\n"
+    "with TT the transposes of A and B: NN, NT, TN or TT), with the selector's choice:\n"
+    "per shape the median in ms and TFLOPS of R calls after a warm-up call, and where they\n"
+    "ran (device, host, mixed).  GEMM590_* variables apply; bench/table_ab.sh compares two\n"
+    "GEMM590_TABLE settings with it.\n"
+    "\n"
+    "  -r, --repeats R       timed calls per shape, 1 to 64 (default 7)\n" CLI_STANDARD_HELP;
+
+static const struct option long_options[] = {{"repeats", required_argument, NULL, 'r'},
+                                             CLI_STANDARD_OPTIONS};
+static const cli shape_cli = {"shape_time", help, "hr:", long_options};
 
 static double now(void) {
   struct timespec ts;
@@ -37,26 +54,22 @@ static float *random_matrix(size_t n, unsigned seed) {
   return x;
 }
 
-/* One shape: "MxNxK:TT" (TT: N or T for A, then for B). */
+/* One shape (main has checked them all). */
 static int run_shape(const char *spec, int repeats) {
-  long m, n, k;
-  char ta = 'N', tb = 'N';
-  if (sscanf(spec, "%ldx%ldx%ld:%c%c", &m, &n, &k, &ta, &tb) < 3 || m < 1 || n < 1 || k < 1 ||
-      (ta != 'N' && ta != 'T') || (tb != 'N' && tb != 'T')) {
-    fprintf(stderr, "shape_time: bad shape '%s' (MxNxK:NN)\n", spec);
-    return 2;
-  }
+  long mnk[3];
+  char tt[3];
+  cli_shape(&shape_cli, "SHAPE", spec, mnk, tt);
+  long m = mnk[0], n = mnk[1], k = mnk[2];
   float *a = random_matrix((size_t)m * k, 1), *b = random_matrix((size_t)k * n, 2);
   float *c = malloc((size_t)m * n * sizeof *c);
   if (!a || !b || !c) {
     fprintf(stderr, "shape_time: out of memory for %s\n", spec);
     return 1;
   }
-  enum CBLAS_TRANSPOSE tra = ta == 'T' ? CblasTrans : CblasNoTrans;
-  enum CBLAS_TRANSPOSE trb = tb == 'T' ? CblasTrans : CblasNoTrans;
-  int lda = ta == 'T' ? (int)k : (int)m, ldb = tb == 'T' ? (int)n : (int)k;
-  double samples[64];
-  if (repeats > 64) repeats = 64;
+  enum CBLAS_TRANSPOSE tra = tt[0] == 'T' ? CblasTrans : CblasNoTrans;
+  enum CBLAS_TRANSPOSE trb = tt[1] == 'T' ? CblasTrans : CblasNoTrans;
+  int lda = tt[0] == 'T' ? (int)k : (int)m, ldb = tt[1] == 'T' ? (int)n : (int)k;
+  double samples[MAX_REPEATS];
   gemm590_reset_counters();
   for (int i = -1; i < repeats; i++) {
     double t0 = now();
@@ -68,7 +81,9 @@ static int run_shape(const char *spec, int repeats) {
   double med = samples[repeats / 2];
   struct gemm590_counters cnt;
   gemm590_get_counters(&cnt);
-  printf("%s %.4f ms %.2f TFLOPS %s\n", spec, med * 1e3, 2.0 * m * n * k / med * 1e-12,
+  /* Three significant digits: host rates of small shapes are far below
+   * 0.01 TFLOPS. */
+  printf("%s %.4f ms %#.3g TFLOPS %s\n", spec, med * 1e3, 2.0 * m * n * k / med * 1e-12,
          !cnt.calls[GEMM590_PATH_DEVICE] ? "host" : cnt.calls[GEMM590_PATH_HOST] ? "mixed" : "device");
   free(a);
   free(b);
@@ -78,9 +93,14 @@ static int run_shape(const char *spec, int repeats) {
 
 int main(int argc, char **argv) {
   int repeats = 7, status = 0;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "-r") && i + 1 < argc) repeats = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 7;
-    else status |= run_shape(argv[i], repeats);
-  }
+  for (int opt; (opt = cli_next(&shape_cli, argc, argv)) != -1;)
+    if (opt == 'r') repeats = (int)cli_long(&shape_cli, "--repeats", optarg, 1, MAX_REPEATS);
+  if (optind == argc) cli_fail(&shape_cli, "no SHAPE given");
+  /* Every shape is checked before the first is timed: a typo in the last
+   * one must not cost the minutes of the others. */
+  long mnk[3];
+  char tt[3];
+  for (int i = optind; i < argc; i++) cli_shape(&shape_cli, "SHAPE", argv[i], mnk, tt);
+  for (int i = optind; i < argc; i++) status |= run_shape(argv[i], repeats);
   return status;
 }

@@ -14,7 +14,7 @@ static void sgemm_cblas(const char *entry, int layout, int transa, int transb, i
   bool swapped;
   int info = g590_cblas_shape(&call, layout, transa, transb, m, n, k, lda, ldb, ldc, &swapped);
   if (info) {
-    g590_log_invalid(entry, info);
+    g590_log_invalid(entry, g590_cblas_caller_param(info, swapped));
     g590_report_cblas(info, "cblas_sgemm", swapped);
     return;
   }

@@ -62,7 +62,7 @@ G590_API void gemm590_hgemm(const enum CBLAS_ORDER layout, const enum CBLAS_TRAN
   int info = g590_cblas_shape(&call.shape, (int)layout, (int)transa, (int)transb, m, n, k, lda,
                               ldb, ldc, &swapped);
   if (info) {
-    g590_log_invalid(entry, info);
+    g590_log_invalid(entry, g590_cblas_caller_param(info, swapped));
     g590_report_cblas(info, entry, swapped);
     return;
   }

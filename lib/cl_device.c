@@ -14,6 +14,8 @@ static g590_engine engine;
 static bool engine_ready;
 static char engine_why[192];
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+/* engine_once has run: checked first on every call (one load, no call). */
+static _Atomic bool engine_inited;
 
 /* Set in a child after fork() once the parent has begun opening the device:
  * the OpenCL objects (possibly half made, by another thread) belong to the
@@ -164,6 +166,7 @@ static void engine_init(void) {
     return;
   }
   pthread_mutex_init(&engine.lock, NULL);
+  engine.floor_mnk = g590_select_floor(&engine.info);
   engine_ready = true;
   if (g590_config_get()->verbose)
     fprintf(stderr, "gemm590: device \"%s\" (%s, driver %s)\n", engine.info.name,
@@ -191,6 +194,16 @@ void g590_device_release(void) {
   }
   g590_copy_pool_stop();
   g590_table_release();
+}
+
+bool g590_device_declines(const g590_call *call) {
+  if (forked_child) return true;
+  if (!atomic_load_explicit(&engine_inited, memory_order_acquire)) {
+    pthread_once(&engine_once, engine_init);
+    atomic_store_explicit(&engine_inited, true, memory_order_release);
+  }
+  return !engine_ready ||
+         (double)call->m * (double)call->n * (double)call->k < engine.floor_mnk;
 }
 
 g590_engine *g590_engine_get(char *why, size_t why_len) {

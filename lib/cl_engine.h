@@ -41,6 +41,7 @@ typedef struct g590_engine {
   cl_context context;
   cl_command_queue queue;
   g590_device_info info;
+  double floor_mnk;         /* below this M*N*K the selector never picks the device */
   pthread_mutex_t lock;     /* held for the whole device part of a call */
   g590_program *programs;   /* in-memory program cache (under lock) */
   cl_command_queue kernel_queue; /* kernels; `queue` carries the transfers */

@@ -4,18 +4,19 @@
  * Disk files are named by a hash of their key (device name, driver
  * version, source hash, options) and hold the whole key, so a foreign,
  * truncated or corrupt file is detected (key, size and checksum must all
- * match) and rebuilt, never trusted.  Writes go to a temporary file that is
- * renamed into place: concurrent processes see either nothing or a whole
- * file. */
-#include <errno.h>
+ * match) and rebuilt, never trusted.  That protects against damage, not
+ * against other users: the directory and files are used only when no one
+ * else can write them, and written through exclusive temporary files
+ * renamed into place, so concurrent processes see either nothing or a
+ * whole file (lib/trusted_file.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cl_engine.h"
 #include "kernel_sources.h"
+#include "trusted_file.h"
 
 struct g590_program {
   char *key;        /* family + " " + options */
@@ -27,6 +28,9 @@ struct g590_program {
 
 static const char file_magic[8] = {'G', '5', '9', '0', 'B', 'I', 'N', '1'};
 #define FNV_SEED 0xcbf29ce484222325ull
+/* Far above any device binary of these kernels (PoCL's are about a
+ * megabyte): a larger file is not one of ours. */
+#define MAX_FILE_BYTES ((size_t)256 << 20)
 
 static uint64_t fnv1a(const void *data, size_t len, uint64_t h) {
   const unsigned char *p = data;
@@ -38,50 +42,6 @@ static const char *family_source(const char *family) {
   for (int i = 0; g590_kernel_sources[i].family; i++)
     if (strcmp(g590_kernel_sources[i].family, family) == 0) return g590_kernel_sources[i].source;
   return NULL;
-}
-
-static int mkdir_p(char *path) {
-  for (char *p = path + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = '\0';
-    int bad = mkdir(path, 0755) != 0 && errno != EEXIST;
-    *p = '/';
-    if (bad) return -1;
-  }
-  return (mkdir(path, 0755) == 0 || errno == EEXIST) ? 0 : -1;
-}
-
-/* GEMM590_CACHE_DIR, else $XDG_CACHE_HOME/gemm590, else ~/.cache/gemm590;
- * "off" disables the disk cache.  Returns false when there is none. */
-static bool cache_dir(char *dir, size_t len) {
-  const char *set = g590_config_get()->cache_dir;
-  const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-  if (set && strcmp(set, "off") == 0) return false;
-  if (set) snprintf(dir, len, "%s", set);
-  else if (xdg && *xdg) snprintf(dir, len, "%s/gemm590", xdg);
-  else if (home && *home) snprintf(dir, len, "%s/.cache/gemm590", home);
-  else return false;
-  return mkdir_p(dir) == 0;
-}
-
-/* The file's bytes, or NULL with *exists false when there is no file (an
- * empty or unreadable file gives NULL with *exists true). */
-static char *read_file(const char *path, size_t *len, bool *exists) {
-  FILE *f = fopen(path, "rb");
-  *exists = f != NULL;
-  if (!f) return NULL;
-  char *data = NULL;
-  if (fseek(f, 0, SEEK_END) == 0) {
-    long size = ftell(f);
-    if (size > 0 && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)size)) &&
-        fread(data, 1, (size_t)size, f) != (size_t)size) {
-      free(data);
-      data = NULL;
-    }
-    *len = size > 0 ? (size_t)size : 0;
-  }
-  fclose(f);
-  return data;
 }
 
 /* File layout: magic[8], u32 key length, key, u64 binary length,
@@ -104,20 +64,15 @@ static const unsigned char *parse_cache_file(const char *file, size_t len, const
   return bin;
 }
 
-static void write_cache_file(const char *path, const char *key, const unsigned char *bin,
-                             size_t bin_len) {
-  char tmp[1300];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "wb");
-  if (!f) return;
+static void write_cache_file(int dir, const char *name, const char *key,
+                             const unsigned char *bin, size_t bin_len) {
   uint32_t key_len = (uint32_t)strlen(key);
   uint64_t blen = bin_len, sum = fnv1a(bin, bin_len, FNV_SEED);
-  bool ok = fwrite(file_magic, 1, sizeof file_magic, f) == sizeof file_magic &&
-            fwrite(&key_len, sizeof key_len, 1, f) == 1 &&
-            fwrite(key, 1, key_len, f) == key_len && fwrite(&blen, 8, 1, f) == 1 &&
-            fwrite(&sum, 8, 1, f) == 1 && fwrite(bin, 1, bin_len, f) == bin_len;
-  ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp, path) != 0) unlink(tmp);
+  const struct iovec parts[] = {
+      {(void *)file_magic, sizeof file_magic}, {&key_len, sizeof key_len},
+      {(void *)key, key_len}, {&blen, sizeof blen}, {&sum, sizeof sum},
+      {(void *)bin, bin_len}};
+  g590_file_write(dir, name, parts, (int)(sizeof parts / sizeof *parts));
 }
 
 static void print_build_log(g590_engine *e, cl_program program) {
@@ -147,13 +102,21 @@ static cl_program build(g590_engine *e, cl_program program, const char *options,
   return program;
 }
 
-/* A program from the disk cache, or NULL (missing, foreign or corrupt). */
-static cl_program load_cached(g590_engine *e, const char *path, const char *key,
-                              const char *options) {
+/* A program from file `name` of the disk cache `dir` (`path` in
+ * messages), or NULL (missing, untrusted, foreign or corrupt). */
+static cl_program load_cached(g590_engine *e, int dir, const char *name, const char *path,
+                              const char *key, const char *options) {
   size_t len = 0, bin_len = 0;
-  bool exists;
-  char *file = read_file(path, &len, &exists);
-  if (!exists) return NULL;
+  char *file = NULL, why[128];
+  g590_file_status status = g590_file_read(dir, name, MAX_FILE_BYTES, &file, &len, why,
+                                           sizeof why);
+  if (status == G590_FILE_MISSING) return NULL;
+  /* Not a corrupt file but someone else's, or a trap: said even when not
+   * verbose.  The rebuilt program's file then replaces it. */
+  if (status == G590_FILE_UNTRUSTED) {
+    fprintf(stderr, "gemm590: warning: cache file %s is %s; ignored\n", path, why);
+    return NULL;
+  }
   const unsigned char *bin = file ? parse_cache_file(file, len, key, &bin_len) : NULL;
   cl_program program = NULL;
   if (bin) {
@@ -178,7 +141,8 @@ static cl_program load_cached(g590_engine *e, const char *path, const char *key,
   return program;
 }
 
-static void store_cached(g590_engine *e, cl_program program, const char *path, const char *key) {
+static void store_cached(g590_engine *e, cl_program program, int dir, const char *name,
+                         const char *key) {
   size_t bin_len = 0;
   char why[96];
   if (g590_cl_failed(G590_CL("clGetProgramInfo",
@@ -191,7 +155,7 @@ static void store_cached(g590_engine *e, cl_program program, const char *path, c
   if (!bin) return;
   if (!g590_cl_failed(clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL),
                       "clGetProgramInfo", why, sizeof why))
-    write_cache_file(path, key, bin, bin_len);
+    write_cache_file(dir, name, key, bin, bin_len);
   free(bin);
   (void)e;
 }
@@ -205,28 +169,30 @@ static cl_program make_program(g590_engine *e, const char *family, const char *o
     snprintf(why, why_len, "no embedded source for %s", family);
     return NULL;
   }
-  char key[1024], dir[1024], path[1200];
+  char key[1024], dir_path[1024], name[32], path[1100];
   snprintf(key, sizeof key, "gemm590 kernel cache v1\ndevice=%s\ndriver=%s\nsource=%016llx\n"
            "options=%s\n", e->info.name, e->info.driver,
            (unsigned long long)fnv1a(source, strlen(source), FNV_SEED), options);
-  bool disk = cache_dir(dir, sizeof dir);
-  if (disk) {
-    snprintf(path, sizeof path, "%s/%016llx.bin", dir,
-             (unsigned long long)fnv1a(key, strlen(key), FNV_SEED));
-    cl_program cached = load_cached(e, path, key, options);
-    if (cached) {
+  snprintf(name, sizeof name, "%016llx.bin", (unsigned long long)fnv1a(key, strlen(key), FNV_SEED));
+  int dir = g590_cache_dir_open(true, dir_path, sizeof dir_path);
+  cl_program program = NULL;
+  if (dir >= 0) {
+    snprintf(path, sizeof path, "%s/%s", dir_path, name);
+    if ((program = load_cached(e, dir, name, path, key, options))) {
       *origin = "disk";
-      return cached;
+      goto out;
     }
   }
   cl_int err = CL_SUCCESS;
-  cl_program program = g590_fault("clCreateProgramWithSource")
-                           ? (err = CL_OUT_OF_HOST_MEMORY, NULL)
-                           : clCreateProgramWithSource(e->context, 1, &source, NULL, &err);
-  if (g590_cl_failed(err, "clCreateProgramWithSource", why, why_len)) return NULL;
+  program = g590_fault("clCreateProgramWithSource")
+                ? (err = CL_OUT_OF_HOST_MEMORY, NULL)
+                : clCreateProgramWithSource(e->context, 1, &source, NULL, &err);
+  if (g590_cl_failed(err, "clCreateProgramWithSource", why, why_len)) goto out;
   program = build(e, program, options, why, why_len);
-  if (program && disk) store_cached(e, program, path, key);
+  if (program && dir >= 0) store_cached(e, program, dir, name, key);
   *origin = "built";
+out:
+  if (dir >= 0) close(dir);
   return program;
 }
 

@@ -11,4 +11,9 @@ g590_status g590_device_sgemm(const g590_call *call, int64_t *cols_done, char *w
   return G590_NOT_HANDLED;
 }
 
+bool g590_device_declines(const g590_call *call) {
+  (void)call;
+  return true;
+}
+
 void g590_device_release(void) {}

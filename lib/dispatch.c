@@ -25,7 +25,8 @@ void g590_log_invalid(const char *entry, int info) {
 void g590_sgemm(const g590_call *call) {
   /* Strings are only formatted when verbose: this runs on every call, and
    * small products must not pay for it. */
-  bool verbose = g590_config_get()->verbose;
+  const g590_config *cfg = g590_config_get();
+  bool verbose = cfg->verbose;
   if (call->m == 0 || call->n == 0 ||
       ((call->alpha == 0.0f || call->k == 0) && call->beta == 1.0f)) {
     if (verbose) g590_log_call(call, "path=none reason=\"quick return\"");
@@ -39,9 +40,19 @@ void g590_sgemm(const g590_call *call) {
   }
 
   double flops = 2.0 * (double)call->m * (double)call->n * (double)call->k;
-  char what[512] = "", why[192] = "";
+  const char *how = "";
+  /* Most calls in numpy loops and LAPACK panels are small: they go
+   * straight to the host, with no selector run and no reason formatted
+   * (a verbose line needs the reason, so verbose calls take the long way). */
+  if (!verbose && (cfg->disable_device || g590_device_declines(call))) {
+    g590_host_sgemm(call, &how);
+    g590_count(GEMM590_PATH_HOST, flops);
+    return;
+  }
+  char what[512], why[192];
+  what[0] = why[0] = '\0';
   int64_t cols_done = 0;
-  if (g590_config_get()->disable_device) {
+  if (cfg->disable_device) {
     snprintf(why, sizeof why, "device disabled");
   } else if (g590_device_sgemm(call, &cols_done, what, sizeof what, why, sizeof why) ==
              G590_HANDLED) {
@@ -55,7 +66,6 @@ void g590_sgemm(const g590_call *call) {
   rest.n -= cols_done;
   rest.c += cols_done * call->ldc;
   rest.b += call->trans_b ? cols_done : cols_done * call->ldb;
-  const char *how = "";
   g590_host_sgemm(&rest, &how);
   g590_count(GEMM590_PATH_HOST, flops);
   if (verbose && cols_done)

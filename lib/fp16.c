@@ -7,6 +7,7 @@
  * back quiet.  Both NaN rules are what the F16C instructions do, so the two
  * sets agree bit for bit. */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "fp16.h"
@@ -82,9 +83,19 @@ static bool pack_portable(uint16_t *dst, const float *src, size_t n) {
 const g590_fp16_ops g590_fp16_portable = {"portable", to_float_portable, to_half_portable,
                                           pack_portable};
 
-const g590_fp16_ops *g590_fp16(void) {
+/* Chosen once per process: g590_pack_half runs per column, and on a
+ * virtual machine every CPUID traps to the hypervisor. */
+static const g590_fp16_ops *chosen;
+static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
+
+static void choose(void) {
   const g590_fp16_ops *f16c = g590_fp16_f16c();
-  return f16c ? f16c : &g590_fp16_portable;
+  chosen = f16c ? f16c : &g590_fp16_portable;
+}
+
+const g590_fp16_ops *g590_fp16(void) {
+  pthread_once(&chosen_once, choose);
+  return chosen;
 }
 
 bool g590_pack_half(uint16_t *dst, const float *src, size_t n) {

@@ -3,6 +3,7 @@
 #ifndef G590_H
 #define G590_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,12 @@ typedef struct g590_call {
   int64_t ldc;
 } g590_call;
 
+/* Thread-local state read on every call.  The initial-exec model is one
+ * load off the thread pointer, where the default for a shared library
+ * calls __tls_get_addr; it takes a few bytes of the static TLS surplus
+ * that glibc keeps for libraries loaded with dlopen. */
+#define G590_THREAD_LOCAL _Thread_local __attribute__((tls_model("initial-exec")))
+
 /* ---- configuration (lib/config.c), read once from GEMM590_* ---- */
 typedef struct g590_config {
   bool verbose;               /* GEMM590_VERBOSE */
@@ -46,10 +53,20 @@ typedef struct g590_config {
   bool math_fp16;             /* GEMM590_MATH=fp16: the process-wide default math mode */
 } g590_config;
 
-const g590_config *g590_config_get(void);
+/* Read once (pthread_once in g590_config_load); afterwards one acquire
+ * load, inlined, since every call reads the configuration. */
+extern g590_config g590_config_values;
+extern _Atomic bool g590_config_ready;
+const g590_config *g590_config_load(void);
+static inline const g590_config *g590_config_get(void) {
+  if (__builtin_expect(atomic_load_explicit(&g590_config_ready, memory_order_acquire), 1))
+    return &g590_config_values;
+  return g590_config_load();
+}
 
 /* ---- unload (lib/unload.c): each part gives back what it holds ---- */
 void g590_config_release(void);    /* lib/config.c */
+void g590_counters_release(void);  /* lib/api_ext.c: the per-thread counters' exit key */
 void g590_host_release(void);      /* lib/fallback.c: the host BLAS handle */
 void g590_workspaces_release(void); /* lib/hgemm_host.c */
 void g590_device_release(void);    /* OpenCL objects, the copy pool, the user table */
@@ -79,6 +96,9 @@ void g590_report_fortran(const char *srname6, int info);
 /* `info` is netlib's raw number: for row-major calls, that of the swapped
  * column-major problem (see lib/api_cblas.c). */
 void g590_report_cblas(int info, const char *rout, bool row_major);
+/* The caller's parameter number for netlib's raw `info` (what the printed
+ * message and the verbose line name). */
+int g590_cblas_caller_param(int info, bool row_major);
 
 /* ---- the path of one call (lib/dispatch.c) ---- */
 /* Runs a checked, normalised call: quick returns, device, host. */
@@ -99,10 +119,22 @@ typedef enum { G590_HANDLED = 0, G590_NOT_HANDLED = 1 } g590_status;
 g590_status g590_device_sgemm(const g590_call *call, int64_t *cols_done, char *what,
                               size_t what_len, char *why, size_t why_len);
 
+/* True when the device path would certainly not take the call (no
+ * device, a forked child, or a product below the smallest one the
+ * selector ever sends to this device), decided without formatting a
+ * reason: the dispatcher's fast way to the host for small calls. */
+bool g590_device_declines(const g590_call *call);
+
 /* ---- host path (lib/fallback.c) ---- */
 /* Computes the call on the host BLAS (or the built-in loop if none can be
  * loaded, or on re-entry); `how` names which, for the verbose line. */
 void g590_host_sgemm(const g590_call *call, const char **how);
+/* The guard around the host BLAS's huge-leading-dimension defect
+ * (lib/host_guard.c): true when `call` must not reach the host BLAS as it
+ * is; g590_host_guarded then runs `host` on compact copies (or the
+ * built-in loop when they cannot be allocated) and names that in `how`. */
+bool g590_host_guard_needed(const g590_call *call);
+void g590_host_guarded(const g590_call *call, void (*host)(const g590_call *), const char **how);
 /* The built-in loop: slow, correct, 64-bit indices. */
 void g590_builtin_sgemm(const g590_call *call);
 /* C = beta * C over the m x n block (beta == 0 writes zeros, never reads). */

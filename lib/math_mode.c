@@ -8,7 +8,7 @@
 #define G590_API __attribute__((visibility("default")))
 
 /* -1: this thread follows the process default. */
-static _Thread_local int thread_mode = -1;
+static G590_THREAD_LOCAL int thread_mode = -1;
 
 bool g590_math_fp16(void) {
   if (thread_mode >= 0) return thread_mode == GEMM590_MATH_FP16;

@@ -217,3 +217,15 @@ bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *
                         (call->fp16_ok || plan->family->lowers_precision);
   return true;
 }
+
+double g590_select_floor(const g590_device_info *dev) {
+  const g590_config *cfg = g590_config_get();
+  if (cfg->kernel) return 0; /* forced: the device takes every call it can */
+  /* The rules of select_fp32: CPU devices never, GPUs from the threshold. */
+  double rules = dev->is_gpu ? cfg->min_device_flops / 2 : INFINITY;
+  const g590_table_entry *t = cfg->min_device_flops_set ? NULL : g590_table_find(dev);
+  if (!t) return rules;
+  bool rules_decide;
+  double floor = g590_table_device_floor(t, dev, &rules_decide);
+  return rules_decide ? fmin(floor, rules) : floor;
+}

@@ -59,4 +59,10 @@ void g590_plan_family(g590_plan *plan, const g590_family *f, const char *defines
 bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *plan, char *why,
                  size_t why_len);
 
+/* The smallest M*N*K (half the flops) that g590_select could send to
+ * `dev` without a forced kernel, 0 with one, INFINITY when nothing goes
+ * there: computed once per device, so that calls below it go straight to
+ * the host without a table walk (lib/cl_device.c). */
+double g590_select_floor(const g590_device_info *dev);
+
 #endif

@@ -6,13 +6,17 @@
  * for this device) gives one warning on stderr and the embedded tables:
  * a bad file must never cost more than its own benefit. */
 #include <ctype.h>
+#include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "table.h"
+#include "trusted_file.h"
 
 /* Limits of a table file: far above what train.py writes, low enough
  * that a corrupt file cannot make the parser allocate much. */
@@ -172,6 +176,15 @@ static const char *check_entry(const g590_table_entry *t) {
                                         : n->left >= t->n_nodes || n->right >= t->n_nodes)
       return "node or leaf index out of range";
   }
+  /* A tree, not only children after parents: the walks over a whole entry
+   * (g590_table_describe, g590_table_device_floor) follow every path, and
+   * children shared by several parents make the paths exponentially many. */
+  unsigned char parents[MAX_NODES] = {0};
+  for (int i = 0; i < t->n_nodes; i++) {
+    const g590_table_node *n = &t->nodes[i];
+    if (n->feature != G590_FEATURE_LEAF && (++parents[n->left] > 1 || ++parents[n->right] > 1))
+      return "node: a child of two parents (the nodes must form a tree)";
+  }
   return NULL;
 }
 
@@ -262,45 +275,36 @@ static const char *parse_table(char *text, int *line_no) {
   return user.n_entries ? NULL : "no entries";
 }
 
-/* GEMM590_TABLE, else table.txt in the directory of the program cache
- * (lib/cl_program.c: GEMM590_CACHE_DIR, $XDG_CACHE_HOME/gemm590,
- * ~/.cache/gemm590).  False when there is none to read. */
-static bool table_path(char *path, size_t len) {
-  const g590_config *cfg = g590_config_get();
-  const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-  if (cfg->table) snprintf(path, len, "%s", cfg->table);
-  else if (cfg->cache_dir && strcmp(cfg->cache_dir, "off") == 0) return false;
-  else if (cfg->cache_dir) snprintf(path, len, "%s/table.txt", cfg->cache_dir);
-  else if (xdg && *xdg) snprintf(path, len, "%s/gemm590/table.txt", xdg);
-  else if (home && *home) snprintf(path, len, "%s/.cache/gemm590/table.txt", home);
-  else return false;
-  return true;
-}
-
+/* Reads GEMM590_TABLE, else table.txt in the program cache's directory
+ * (lib/trusted_file.c: GEMM590_CACHE_DIR, $XDG_CACHE_HOME/gemm590,
+ * ~/.cache/gemm590; not created here, and not read from when others can
+ * write it).  A file the user named may lie anywhere, but like the cache
+ * directory's it must be theirs alone to write: it decides what runs. */
 static void user_load(void) {
   const g590_config *cfg = g590_config_get();
-  if ((cfg->table && strcmp(cfg->table, "off") == 0) || !table_path(user.path, sizeof user.path))
-    return;
-  FILE *f = fopen(user.path, "rb");
-  if (!f) {
-    /* The cache directory's file is optional; a named one is not. */
-    if (cfg->table)
-      fprintf(stderr, "gemm590: warning: table file %s: cannot be read; using the embedded table\n",
-              user.path);
-    return;
+  if (cfg->table && strcmp(cfg->table, "off") == 0) return;
+  int dir = AT_FDCWD;
+  const char *name = cfg->table;
+  if (cfg->table) {
+    snprintf(user.path, sizeof user.path, "%s", cfg->table);
+  } else {
+    char dir_path[1000];
+    if ((dir = g590_cache_dir_open(false, dir_path, sizeof dir_path)) < 0) return;
+    snprintf(user.path, sizeof user.path, "%s/table.txt", dir_path);
+    name = "table.txt";
   }
-  char *text = malloc(MAX_FILE_BYTES + 1);
-  size_t len = text ? fread(text, 1, MAX_FILE_BYTES + 1, f) : 0;
-  fclose(f);
+  char *text = NULL, why[128];
+  size_t len = 0;
+  g590_file_status status = g590_file_read(dir, name, MAX_FILE_BYTES, &text, &len, why,
+                                           sizeof why);
+  if (dir != AT_FDCWD) close(dir);
+  /* The cache directory's file is optional; a named one is not. */
+  if (status == G590_FILE_MISSING && !cfg->table) return;
   int line_no = 0;
-  const char *err = !text                   ? "out of memory"
-                    : len > MAX_FILE_BYTES  ? "larger than 1 MiB"
-                    : memchr(text, '\0', len) ? "binary data"
-                                              : NULL;
-  if (!err) {
-    text[len] = '\0';
-    err = parse_table(text, &line_no);
-  }
+  const char *err = status == G590_FILE_MISSING ? "cannot be read"
+                    : status != G590_FILE_OK    ? why
+                    : memchr(text, '\0', len)   ? "binary data"
+                                                : parse_table(text, &line_no);
   free(text);
   if (err) {
     fprintf(stderr, "gemm590: warning: table file %s", user.path);
@@ -431,6 +435,49 @@ void g590_table_describe(const g590_table_entry *t, int leaf, char *buf, size_t 
   bounds_init(&b);
   path_to(t, 0, leaf, &b);
   bounds_text(&b, buf, len);
+}
+
+/* ---- the smallest product an entry sends to the device ---- */
+
+/* Smallest M*N*K that satisfies `b` (a value > lo is at least lo + 1). */
+static double bounds_min_mnk(const bounds *b) {
+  double m = (double)(b->lo[G590_FEATURE_M] + 1), n = (double)(b->lo[G590_FEATURE_N] + 1);
+  double k = (double)(b->lo[G590_FEATURE_K] + 1);
+  return fmax((double)(b->lo[G590_FEATURE_MNK] + 1), m * n * k);
+}
+
+/* Depth-first over the tree from `node`, narrowing `b`: the smallest M*N*K
+ * of a leaf that runs a kernel.  A device leaf whose plan the selector
+ * would reject (unknown family, beyond the device's limits) lets the rules
+ * decide there, which *rules_decide reports. */
+static double device_floor_from(const g590_table_entry *t, int node, const bounds *b,
+                                const g590_device_info *dev, bool *rules_decide) {
+  const g590_table_node *n = &t->nodes[node];
+  if (n->feature == G590_FEATURE_LEAF) {
+    const g590_table_choice *c = &t->choices[n->choice];
+    if (!c->family) return INFINITY;
+    const g590_family *f = g590_family_find(c->family);
+    g590_plan plan;
+    if (f) g590_plan_family(&plan, f, c->defines, "");
+    if (!f || !g590_plan_fits(&plan, dev)) *rules_decide = true;
+    return bounds_min_mnk(b);
+  }
+  bounds left = *b, right = *b;
+  bounds_step(&left, n, true);
+  bounds_step(&right, n, false);
+  return fmin(device_floor_from(t, n->left, &left, dev, rules_decide),
+              device_floor_from(t, n->right, &right, dev, rules_decide));
+}
+
+double g590_table_device_floor(const g590_table_entry *t, const g590_device_info *dev,
+                               bool *rules_decide) {
+  bounds b;
+  bounds_init(&b);
+  *rules_decide = false;
+  double floor = device_floor_from(t, 0, &b, dev, rules_decide);
+  /* Without host timings the entry sends nothing below the flops threshold. */
+  if (!t->host_measured) floor = fmax(floor, g590_config_get()->min_device_flops / 2);
+  return floor;
 }
 
 /* ---- device limits ---- */

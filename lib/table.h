@@ -110,6 +110,12 @@ void g590_table_describe(const g590_table_entry *t, int leaf, char *buf, size_t 
 int g590_table_select(const g590_call *call, const g590_device_info *dev, g590_plan *plan,
                       char *why, size_t why_len);
 
+/* The smallest M*N*K (half the flops) for which entry `t` runs a kernel
+ * on `dev`; INFINITY when it never does.  *rules_decide is set when some
+ * of its device leaves would defer to the rules (lib/select.c). */
+double g590_table_device_floor(const g590_table_entry *t, const g590_device_info *dev,
+                               bool *rules_decide);
+
 /* Local memory a plan's kernel declares, in bytes (mirrors the __local
  * arrays in kernels/<family>.cl). */
 size_t g590_plan_local_bytes(const g590_plan *plan);

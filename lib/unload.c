@@ -4,7 +4,7 @@
  * hosts and Python extensions do).  Closing unmaps its code, so first no
  * thread may be left in it (the copy pool's workers are joined), no
  * thread-exit destructor of ours may stay registered (the hgemm workspace
- * key is deleted), and what the library holds goes back: OpenCL objects,
+ * and counter keys are deleted), and what the library holds goes back: OpenCL objects,
  * memory, the host BLAS handle.  The destructor below does that.
  *
  * The same destructor also runs at process exit, from the dynamic loader's
@@ -51,6 +51,7 @@ __attribute__((destructor)) static void unload(void) {
   if (!exit_marker || sem_trywait(exit_marker) == 0) return;
   g590_device_release();
   g590_workspaces_release();
+  g590_counters_release();
   g590_host_release();
   g590_config_release();
 }

@@ -42,17 +42,19 @@ void g590_report_fortran(const char *srname6, int info) {
           srname6, info);
 }
 
+int g590_cblas_caller_param(int info, bool row_major) {
+  /* Row-major calls were checked as the swapped problem (M <-> N,
+   * lda <-> ldb); netlib's cblas_xerbla names the caller's parameter. */
+  static const int unswap[15] = {0, 1, 2, 3, 5, 4, 6, 7, 8, 11, 10, 9, 12, 13, 14};
+  return row_major && info > 0 && info < 15 ? unswap[info] : info;
+}
+
 void g590_report_cblas(int info, const char *rout, bool row_major) {
   cblas_xerbla_fn own = (cblas_xerbla_fn)main_program_symbol("cblas_xerbla");
   if (own) {
     own(info, rout, "");
     return;
   }
-  if (row_major) {
-    /* Name the caller's parameter, as netlib's cblas_xerbla does. */
-    static const int unswap[15] = {0, 1, 2, 3, 5, 4, 6, 7, 8, 11, 10, 9, 12, 13, 14};
-    info = unswap[info];
-  }
   fprintf(stderr, "gemm590: ** On entry to %s parameter number %d had an illegal value\n", rout,
-          info);
+          g590_cblas_caller_param(info, row_major));
 }

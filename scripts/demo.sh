@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh --demo
 
 build_dir=${BUILD_DIR:-build}
 scripts/configure.sh "$build_dir"

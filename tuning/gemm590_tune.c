@@ -4,6 +4,7 @@
  *
  *   gemm590-tune [--quick] [--out FILE] [--device SPEC] [--max-size S]
  *                [--repeats R] [--survivors N] [--time-limit SECONDS] [--list]
+ *   (`gemm590-tune --help` says what each does)
  *
  * Each row holds the end-to-end time (what a caller pays: operands from
  * pageable host memory, transfers, padding, kernel, copy back, through
@@ -22,6 +23,7 @@
  * neighbours of the best three), and only the best of them, plus the
  * rule-based selector's own choices, are measured on the whole grid. */
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +33,7 @@
 #include <unistd.h>
 
 #include "cl_engine.h"
+#include "cli.h"
 #include "table.h"
 
 enum { MAX_SHAPES = 256, MAX_CANDIDATES = 128, MAX_SCREEN = 4, PARAMS = 160 };
@@ -822,46 +825,60 @@ static bool screen_points(tuner *t, const shape *screen, int n_screen, const can
 
 /* ---- main ---- */
 
-static void usage(void) {
-  fprintf(stderr,
-          "usage: gemm590-tune [--quick] [--out FILE] [--device SPEC] [--max-size S]\n"
-          "                    [--repeats R] [--survivors N] [--time-limit SECONDS] [--list]\n"
-          "  --quick        smaller grid and fewer repeats: a few minutes on a GPU\n"
-          "  --out FILE     the CSV (default tuning-<device>.csv); rows already there are kept\n"
-          "  --device SPEC  as GEMM590_DEVICE: P:D, gpu, cpu or part of a name\n"
-          "  --max-size S   largest square (default 4096 quick, 8192 full; 512 and 1024 on\n"
-          "                 OpenCL CPU devices)\n"
-          "  --repeats R    timed samples per median (default 3 quick, 5 full)\n"
-          "  --survivors N  regblock points kept after screening (default 4 quick, 8 full)\n"
-          "  --time-limit S stop after S seconds; the same command resumes\n"
-          "  --list         print the candidates and shapes, measure nothing\n");
-  exit(2);
-}
+static const char help[] =
+    "usage: gemm590-tune [OPTION]...\n"
+    "Measures every candidate (kernel family x parameters valid on the device, and the\n"
+    "host BLAS) on a grid of shapes and writes one CSV row per (shape, candidate) for\n"
+    "tuning/train.py (tuning/README.md).  Rerunning the same command resumes.\n"
+    "\n"
+    "  --quick               smaller grid and fewer repeats: a few minutes on a GPU\n"
+    "  --out FILE            the CSV (default tuning-<device>.csv); rows already there are kept\n"
+    "  --device SPEC         as GEMM590_DEVICE: P:D, gpu, cpu or part of a name\n"
+    "  --max-size S          largest square, 64 to 65536 (default 4096 quick, 8192 full;\n"
+    "                        512 and 1024 on OpenCL CPU devices)\n"
+    "  --repeats R           timed samples per median, 1 to 1000 (default 3 quick, 5 full)\n"
+    "  --survivors N         regblock points kept after screening, 1 to 100\n"
+    "                        (default 4 quick, 8 full)\n"
+    "  --time-limit S        stop after S seconds (at least 1); the same command resumes\n"
+    "  --list                print the candidates and shapes, measure nothing\n"
+    CLI_STANDARD_HELP
+    "Exit status: 0 done, 1 error, 2 bad command line, 3 stopped by --time-limit.\n";
 
-static long parse_long(const char *s, long min) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (end == s || *end || v < min) usage();
-  return v;
-}
+enum { OPT_QUICK = 0x200, OPT_LIST, OPT_OUT, OPT_DEVICE, OPT_MAX_SIZE, OPT_REPEATS,
+       OPT_SURVIVORS, OPT_TIME_LIMIT };
+
+static const struct option long_options[] = {
+    {"quick", no_argument, NULL, OPT_QUICK},
+    {"list", no_argument, NULL, OPT_LIST},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"device", required_argument, NULL, OPT_DEVICE},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"repeats", required_argument, NULL, OPT_REPEATS},
+    {"survivors", required_argument, NULL, OPT_SURVIVORS},
+    {"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
+    CLI_STANDARD_OPTIONS};
+static const cli tune_cli = {"gemm590-tune", help, "h", long_options};
 
 int main(int argc, char **argv) {
   bool quick = false, list = false;
   const char *out = NULL;
-  long max_size = 0, repeats = 0, survivors = 0;
+  long max_size = 0, repeats = 0, survivors = 0; /* 0: the default of --quick or a full run */
   double time_limit = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!strcmp(a, "--quick")) quick = true;
-    else if (!strcmp(a, "--list")) list = true;
-    else if (!strcmp(a, "--out") && v) out = argv[++i];
-    else if (!strcmp(a, "--device") && v) setenv("GEMM590_DEVICE", argv[++i], 1);
-    else if (!strcmp(a, "--max-size") && v) max_size = parse_long(argv[++i], 64);
-    else if (!strcmp(a, "--repeats") && v) repeats = parse_long(argv[++i], 1);
-    else if (!strcmp(a, "--survivors") && v) survivors = parse_long(argv[++i], 1);
-    else if (!strcmp(a, "--time-limit") && v) time_limit = (double)parse_long(argv[++i], 1);
-    else usage();
+  for (int opt; (opt = cli_next(&tune_cli, argc, argv)) != -1;) {
+    switch (opt) {
+    case OPT_QUICK: quick = true; break;
+    case OPT_LIST: list = true; break;
+    case OPT_OUT: out = optarg; break;
+    case OPT_DEVICE: setenv("GEMM590_DEVICE", optarg, 1); break;
+    case OPT_MAX_SIZE: max_size = cli_long(&tune_cli, "--max-size", optarg, 64, 65536); break;
+    case OPT_REPEATS: repeats = cli_long(&tune_cli, "--repeats", optarg, 1, 1000); break;
+    case OPT_SURVIVORS: survivors = cli_long(&tune_cli, "--survivors", optarg, 1, 100); break;
+    case OPT_TIME_LIMIT:
+      time_limit = (double)cli_long(&tune_cli, "--time-limit", optarg, 1, LONG_MAX);
+      break;
+    }
   }
+  if (optind < argc) cli_fail(&tune_cli, "unexpected argument '%s'", argv[optind]);
   /* Before the configuration is read: no table decides (rule_points asks
    * the rules), and no forced family (every family is measured anyway). */
   setenv("GEMM590_TABLE", "off", 1);

@@ -9,11 +9,29 @@
  *       prints "device <family> <defines> | <rule>" or "host | <why>",
  *       REPEAT times (default 1), on a device of UNITS compute units
  *       (default 64; the rules' split K depends on it). */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "table.h"
+
+static const char help[] =
+    "usage: table_probe [OPTION]... embedded\n"
+    "       table_probe [OPTION]... select NAME VENDOR gpu|cpu M N K TA TB [REPEAT [UNITS]]\n"
+    "libgemm590's selector on a made-up device, no OpenCL needed (tuning/test_table.py,\n"
+    "tuning/score_rules.py).  GEMM590_TABLE and GEMM590_MIN_DEVICE_FLOPS apply.\n"
+    "\n"
+    "  embedded              check every embedded table entry; print \"ok\", or the\n"
+    "                        failures and exit 1\n"
+    "  select                print \"device <family> <defines> | <rule>\" or \"host | <why>\"\n"
+    "                        for the shape M N K (1 to 2147483647), transposes TA, TB\n"
+    "                        (0 or 1), REPEAT times (1 to 1000000, default 1), on a\n"
+    "                        device named NAME by VENDOR (type gpu or cpu) with UNITS\n"
+    "                        compute units (1 to 65536, default 64)\n" CLI_STANDARD_HELP;
+
+static const cli probe_cli = {"table_probe", help, "h", cli_standard_options};
 
 static int failures;
 
@@ -107,19 +125,21 @@ static int embedded(void) {
   return failures ? 1 : 0;
 }
 
-int main(int argc, char **argv) {
-  if (argc == 2 && strcmp(argv[1], "embedded") == 0) return embedded();
-  if (argc < 10 || strcmp(argv[1], "select") != 0) {
-    fprintf(stderr, "usage: see tuning/table_probe.c\n");
-    return 2;
-  }
-  g590_device_info dev = make_device(argv[2], argv[3], strcmp(argv[4], "gpu") == 0);
-  g590_call call = {.entry = "probe", .m = atoll(argv[5]), .n = atoll(argv[6]),
-                    .k = atoll(argv[7]), .trans_a = atoi(argv[8]) != 0,
-                    .trans_b = atoi(argv[9]) != 0, .alpha = 1.0f};
-  int repeat = argc > 10 ? atoi(argv[10]) : 1;
-  if (argc > 11) dev.compute_units = (unsigned)atoi(argv[11]);
-  for (int r = 0; r < repeat; r++) {
+/* `table_probe select ...`, its operands from argv[0] on. */
+static int select_command(int argc, char **argv) {
+  if (argc < 9 || argc > 11)
+    cli_fail(&probe_cli, "select takes NAME VENDOR gpu|cpu M N K TA TB [REPEAT [UNITS]]");
+  if (strcmp(argv[3], "gpu") && strcmp(argv[3], "cpu"))
+    cli_fail(&probe_cli, "device type '%s': must be gpu or cpu", argv[3]);
+  g590_device_info dev = make_device(argv[1], argv[2], strcmp(argv[3], "gpu") == 0);
+  g590_call call = {.entry = "probe", .m = cli_long(&probe_cli, "M", argv[4], 1, INT_MAX),
+                    .n = cli_long(&probe_cli, "N", argv[5], 1, INT_MAX),
+                    .k = cli_long(&probe_cli, "K", argv[6], 1, INT_MAX),
+                    .trans_a = cli_long(&probe_cli, "TA", argv[7], 0, 1),
+                    .trans_b = cli_long(&probe_cli, "TB", argv[8], 0, 1), .alpha = 1.0f};
+  long repeat = argc > 9 ? cli_long(&probe_cli, "REPEAT", argv[9], 1, 1000000) : 1;
+  if (argc > 10) dev.compute_units = (unsigned)cli_long(&probe_cli, "UNITS", argv[10], 1, 65536);
+  for (long r = 0; r < repeat; r++) {
     g590_plan plan;
     char why[192] = "";
     if (g590_select(&call, &dev, &plan, why, sizeof why))
@@ -128,4 +148,14 @@ int main(int argc, char **argv) {
       printf("host | %s\n", why);
   }
   return 0;
+}
+
+int main(int argc, char **argv) {
+  /* --help and --version are its only options, and cli_next exits on any. */
+  cli_next(&probe_cli, argc, argv);
+  int n = argc - optind;
+  char **ops = argv + optind;
+  if (n == 1 && strcmp(ops[0], "embedded") == 0) return embedded();
+  if (n >= 1 && strcmp(ops[0], "select") == 0) return select_command(n, ops);
+  cli_fail(&probe_cli, "expected 'embedded' or 'select ...', got '%s'", n ? ops[0] : "");
 }

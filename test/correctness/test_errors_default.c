@@ -5,8 +5,9 @@
  * parameter number (for row-major CBLAS calls too, as netlib's
  * cblas_xerbla does), leave C untouched and return: a bad argument must
  * never end the process (netlib's handlers call exit/STOP).  Valid calls
- * print nothing.  Run with GEMM590_VERBOSE unset or 0: its log lines
- * would count as output here. */
+ * print nothing.  With GEMM590_VERBOSE=1 every call also prints its
+ * verbose line, and for an invalid call that line must name the same
+ * parameter number as the message. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,9 @@ int main(void) {
       {"cblas_sgemm row-major M < 0",
        {.entry = CHECK_CBLAS, .layout = 'R', .transa = 'N', .transb = 'N',
         .m = -1, .n = 2, .k = 2, .lda = 2, .ldb = 2, .ldc = 2}, "cblas_sgemm", 4},
+      {"cblas_sgemm row-major lda < K",
+       {.entry = CHECK_CBLAS, .layout = 'R', .transa = 'N', .transb = 'N',
+        .m = 2, .n = 2, .k = 3, .lda = 2, .ldb = 2, .ldc = 2}, "cblas_sgemm", 9},
       {"cblas_sgemm row-major ldb < N",
        {.entry = CHECK_CBLAS, .layout = 'R', .transa = 'N', .transb = 'N',
         .m = 2, .n = 3, .k = 2, .lda = 2, .ldb = 2, .ldc = 3}, "cblas_sgemm", 11},
@@ -77,6 +81,8 @@ int main(void) {
   }
   check_rng rng;
   check_rng_seed(&rng, 590);
+  const char *verbose_env = getenv("GEMM590_VERBOSE");
+  bool verbose = verbose_env && strcmp(verbose_env, "1") == 0;
   int failures = 0;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     expectation *x = &cases[i];
@@ -100,16 +106,24 @@ int main(void) {
     char out[1024] = "";
     size_t len = fread(out, 1, sizeof out - 1, log);
     out[len] = '\0';
-    const char *newline = strchr(out, '\n');
     bool c_untouched = check_matrix_changed(&c, false, NULL) == 0;
-    bool ok = !x->routine ? len == 0
-                          : newline && newline[1] == '\0' && strstr(out, x->routine) &&
-                                has_number(out, x->number) && c_untouched;
-    printf("%s: %s\n  stderr: %s%s", ok ? "ok" : "FAIL", x->what, len ? out : "(nothing)\n",
-           len && !newline ? "\n" : "");
+    /* Invalid: the message (and the verbose line), each naming the
+     * number.  Valid: nothing (or the verbose line alone). */
+    char shown[sizeof out];
+    memcpy(shown, out, sizeof out);
+    int lines = 0, naming = 0, messages = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+      lines++;
+      naming += x->routine && has_number(line, x->number);
+      messages += x->routine && strstr(line, x->routine) && strstr(line, "illegal");
+    }
+    int want = (x->routine ? 1 : 0) + (verbose ? 1 : 0);
+    bool ok = lines == want && (!x->routine || (naming == want && messages == 1 && c_untouched));
+    printf("%s: %s\n  stderr: %s%s", ok ? "ok" : "FAIL", x->what, len ? shown : "(nothing)\n",
+           len && shown[len - 1] != '\n' ? "\n" : "");
     if (!ok && x->routine)
-      printf("  expected one line naming %s and parameter %d%s\n", x->routine, x->number,
-             c_untouched ? "" : "; C was modified");
+      printf("  expected %d line%s naming %s and parameter %d%s\n", want, want == 1 ? "" : "s",
+             x->routine, x->number, c_untouched ? "" : "; C was modified");
     failures += !ok;
   }
   check_matrix_free(&a);

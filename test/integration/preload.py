@@ -32,8 +32,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Exact pins: the bundled OpenBLAS's symbol names are not a stable interface
 # of the wheels (MacPython/openblas-libs#203 asks users to pin with ==), and
-# these names are what the test asserts.  Bump deliberately.
-PIP_REQUIREMENTS = ["numpy==2.4.6", "scipy==1.17.1"]
+# these names are what the test asserts.  Bump deliberately.  threadpoolctl
+# is for host_blas.py (it sets the bundled OpenBLAS's thread count), in the
+# same venv so that both drivers share one download.
+PIP_REQUIREMENTS = ["numpy==2.4.6", "scipy==1.17.1", "threadpoolctl==3.8.0"]
 
 ENTRIES = {
     "debian": {"numpy": "cblas_sgemm", "scipy": "sgemm_"},
