@@ -38,7 +38,9 @@ static int define_splits(const char *defines) {
 static void regblock_geometry(const char *defines, size_t local[2], size_t tile[3]) {
   int tm = define_value(defines, "TM", 128), tn = define_value(defines, "TN", 128);
   int wm = define_value(defines, "WM", 8), wn = define_value(defines, "WN", 8);
-  local[0] = (size_t)((tm / wm) * (tn / wn));
+  /* A table file may say anything: a zero or negative step gives an empty
+   * work-group, which g590_plan_fits rejects, never a division by zero. */
+  local[0] = wm > 0 && wn > 0 && tm > 0 && tn > 0 ? (size_t)((tm / wm) * (tn / wn)) : 0;
   local[1] = 1;
   tile[0] = (size_t)tm;
   tile[1] = (size_t)tn;

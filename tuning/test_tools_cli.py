@@ -38,6 +38,11 @@ SPECS = {
                 (["--plot", "x.png"], ["--plot", "--csv"]),
                 (["--csv"], ["--csv"])],
     },
+    "call-cost": {
+        "options": ["--sizes", "--rounds", "--calls", "--help", "--version"],
+        "bad": [(["--sizes", "4,x"], ["--sizes", "x"]), (["--rounds", "0"], ["--rounds", "0"]),
+                (["--calls", "-1"], ["--calls", "-1"]), (["extra"], ["extra"])],
+    },
     "copy-bench": {"options": ["--help", "--version"], "bad": [(["extra"], ["extra"])]},
     "half-bench": {
         "options": ["--sizes", "--no-host", "--help", "--version"],
