@@ -70,12 +70,14 @@ tuned_args() {
   fi
 }
 
-# The first libnvblas of a CUDA install or of PyTorch's nvidia-cublas wheel.
+# The first libnvblas of a CUDA install or of PyTorch's nvidia wheels (cublas for
+# CUDA 12, cu13 on the H200 machine).
 find_nvblas() {
   local f
   for f in /usr/local/cuda*/lib64/libnvblas.so* $(python3 -c 'import glob, site
 dirs = site.getsitepackages() + [site.getusersitepackages()]
-print(" ".join(p for d in dirs for p in sorted(glob.glob(d + "/nvidia/cublas/lib/libnvblas.so*"))))' \
+print(" ".join(p for d in dirs for w in ("cublas", "cu13") for p in
+               sorted(glob.glob(d + "/nvidia/" + w + "/lib/libnvblas.so*"))))' \
     2>/dev/null); do
     [ -f "$f" ] && { echo "$f"; return 0; }
   done
