@@ -11,86 +11,6 @@
 #include "select.h"
 #include "table.h"
 
-/* Reads "-DNAME=value" out of a define string, or `fallback`. */
-static int define_value(const char *defines, const char *name, int fallback) {
-  char key[32];
-  snprintf(key, sizeof key, "-D%s=", name);
-  const char *p = strstr(defines, key);
-  return p ? atoi(p + strlen(key)) : fallback;
-}
-
-/* The seed families: a WG x WG work-group computing a 2WG x 2WG tile. */
-static void square_2x2_geometry(const char *defines, size_t local[2], size_t tile[3]) {
-  int wg = define_value(defines, "WG", 0);
-  local[0] = local[1] = (size_t)wg;
-  tile[0] = tile[1] = 2 * (size_t)wg;
-  tile[2] = (size_t)define_value(defines, "KS", 1);
-}
-
-/* Slices of K (-DSPLITK) of regblock and tensor_f16. */
-static int define_splits(const char *defines) {
-  int s = define_value(defines, "SPLITK", 1);
-  return s < 1 ? 1 : s > 16 ? 16 : s;
-}
-
-/* regblock: a 1-D work-group of (TM/WM)*(TN/WN) items per TM x TN tile;
- * with split K each slice takes a whole number of K steps. */
-static void regblock_geometry(const char *defines, size_t local[2], size_t tile[3]) {
-  int tm = define_value(defines, "TM", 128), tn = define_value(defines, "TN", 128);
-  int wm = define_value(defines, "WM", 8), wn = define_value(defines, "WN", 8);
-  /* A table file may say anything: a zero or negative step gives an empty
-   * work-group, which g590_plan_fits rejects, never a division by zero. */
-  local[0] = wm > 0 && wn > 0 && tm > 0 && tn > 0 ? (size_t)((tm / wm) * (tn / wn)) : 0;
-  local[1] = 1;
-  tile[0] = (size_t)tm;
-  tile[1] = (size_t)tn;
-  tile[2] = (size_t)define_value(defines, "KS", 8) * (size_t)define_splits(defines);
-}
-
-/* tensor_f16: WARPS_M x WARPS_N warps of 32 items per TM x TN tile. */
-static void tensor_geometry(const char *defines, size_t local[2], size_t tile[3]) {
-  int warps = define_value(defines, "WARPS_M", 2) * define_value(defines, "WARPS_N", 4);
-  local[0] = 32 * (size_t)warps;
-  local[1] = 1;
-  tile[0] = (size_t)define_value(defines, "TM", 128);
-  tile[1] = (size_t)define_value(defines, "TN", 128);
-  tile[2] = (size_t)define_value(defines, "KS", 32) * (size_t)define_splits(defines);
-}
-
-static const g590_family tile20_v3 = {"tile20_v3", 4, false, false, "-DWG=10 -DKS=20",
-                                      square_2x2_geometry};
-static const g590_family tile24 = {"tile24", 4, false, false, "-DWG=12 -DKS=16",
-                                   square_2x2_geometry};
-static const g590_family fp16_mixed = {"fp16_mixed", 2, true, false, "-DWG=16 -DKS=16",
-                                       square_2x2_geometry};
-static const g590_family regblock = {"regblock", 4, false, true,
-                                     "-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8",
-                                     regblock_geometry};
-/* Reads float32 copies that binary16 holds exactly (lowers precision of
- * any other input): gemm590_hgemm and the fp16 opt-in only. */
-static const g590_family tensor_f16 = {"tensor_f16", 4, true, true,
-                                       "-DTM=128 -DTN=128 -DKS=32 -DWARPS_M=2 -DWARPS_N=4",
-                                       tensor_geometry};
-
-const g590_family *const g590_families[] = {&tile20_v3, &tile24, &fp16_mixed, &regblock,
-                                               &tensor_f16, NULL};
-
-const g590_family *g590_family_find(const char *name) {
-  for (int i = 0; g590_families[i]; i++)
-    if (strcmp(g590_families[i]->name, name) == 0) return g590_families[i];
-  return NULL;
-}
-
-void g590_plan_family(g590_plan *plan, const g590_family *f, const char *defines,
-                      const char *rule) {
-  plan->family = f;
-  snprintf(plan->defines, sizeof plan->defines, "%s", defines ? defines : f->defaults);
-  f->geometry(plan->defines, plan->local, plan->tile);
-  plan->splits = f == &regblock || f == &tensor_f16 ? define_splits(plan->defines) : 1;
-  plan->rule = rule;
-  plan->half_operands = false;
-}
-
 /* regblock's 128x128 tile as NVIDIA's compiler runs it fastest. */
 #define NVIDIA_FAST_TILE \
   "-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128"
@@ -143,20 +63,20 @@ static bool select_fp32(const g590_call *call, const g590_device_info *dev, g590
   if (nvidia && (tiles_128 >= cu || splits > 1)) {
     char defines[128];
     snprintf(defines, sizeof defines, "%s -DSPLITK=%d", NVIDIA_FAST_TILE, splits);
-    g590_plan_family(plan, &regblock, splits > 1 ? defines : NVIDIA_FAST_TILE,
+    g590_plan_family(plan, &g590_regblock, splits > 1 ? defines : NVIDIA_FAST_TILE,
                      splits > 1 ? "regblock 128x128, split K: too few tiles for whole waves"
                                 : "regblock 128x128: enough tiles for every compute unit");
   } else if (tiles_128 >= cu) {
-    g590_plan_family(plan, &regblock, NULL,
+    g590_plan_family(plan, &g590_regblock, NULL,
                      "regblock 128x128: enough tiles for every compute unit");
   } else if (4 * tiles_128 >= cu)
     /* Measured on the H100 before split K, at n = 1024 (64 large tiles for
      * 132 SMs): 30.8 TFLOPS, vs 29.5 for 128x64 tiles, 24.5 for 64x64 and
      * 17.0 for 128x128. */
-    g590_plan_family(plan, &regblock, "-DTM=64 -DTN=128 -DKS=16 -DWM=4 -DWN=8",
+    g590_plan_family(plan, &g590_regblock, "-DTM=64 -DTN=128 -DKS=16 -DWM=4 -DWN=8",
                      "regblock 64x128: fewer 128x128 tiles than compute units");
   else
-    g590_plan_family(plan, &regblock, "-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4",
+    g590_plan_family(plan, &g590_regblock, "-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4",
                      "regblock 64x64: small product");
   return true;
 }
@@ -175,13 +95,13 @@ static void select_tensor(const g590_call *call, const g590_device_info *dev, g5
   double wide = (double)((call->m + 127) / 128) * (double)((call->n + 255) / 256);
   double tiles_128 = (double)((call->m + 127) / 128) * (double)((call->n + 127) / 128);
   if (wide >= 4 * cu)
-    g590_plan_family(plan, &tensor_f16, "-DTM=128 -DTN=256 -DKS=16 -DWARPS_M=2 -DWARPS_N=4",
+    g590_plan_family(plan, &g590_tensor_f16, "-DTM=128 -DTN=256 -DKS=16 -DWARPS_M=2 -DWARPS_N=4",
                      "tensor_f16 128x256: binary16 operands on tensor cores");
   else if (tiles_128 >= cu)
-    g590_plan_family(plan, &tensor_f16, NULL,
+    g590_plan_family(plan, &g590_tensor_f16, NULL,
                      "tensor_f16 128x128: binary16 operands on tensor cores");
   else
-    g590_plan_family(plan, &tensor_f16, "-DTM=64 -DTN=128 -DKS=32 -DWARPS_M=2 -DWARPS_N=2",
+    g590_plan_family(plan, &g590_tensor_f16, "-DTM=64 -DTN=128 -DKS=32 -DWARPS_M=2 -DWARPS_N=2",
                      "tensor_f16 64x128: binary16 operands on tensor cores");
 }
 

@@ -480,38 +480,6 @@ double g590_table_device_floor(const g590_table_entry *t, const g590_device_info
   return floor;
 }
 
-/* ---- device limits ---- */
-
-static int define_int(const char *defines, const char *name, int fallback) {
-  char key[16];
-  snprintf(key, sizeof key, "-D%s=", name);
-  const char *p = strstr(defines, key);
-  return p ? atoi(p + strlen(key)) : fallback;
-}
-
-size_t g590_plan_local_bytes(const g590_plan *plan) {
-  const char *d = plan->defines;
-  /* tile[2] is the K step times the split-K slices; local memory holds
-   * one K step. */
-  size_t ks = plan->tile[2] / (size_t)(plan->splits > 1 ? plan->splits : 1);
-  if (strcmp(plan->family->name, "regblock") == 0) {
-    /* As4/Bs4: two K steps of (TM + 4) and (TN + 4) floats per k. */
-    size_t tm = plan->tile[0], tn = plan->tile[1];
-    return 2 * ks * (tm + 4 + tn + 4) * sizeof(float);
-  }
-  /* The 2x2 families: As and Bs of KS rows of 2 WG elements plus padding
-   * (one float; two binary16 for fp16_mixed, keeping rows 4-byte aligned). */
-  size_t wg = (size_t)define_int(d, "WG", 0);
-  size_t elem = (size_t)plan->family->operand_bytes;
-  return 2 * ks * (2 * wg + (elem == 2 ? 2 : 1)) * elem;
-}
-
-bool g590_plan_fits(const g590_plan *plan, const g590_device_info *dev) {
-  size_t items = plan->local[0] * plan->local[1];
-  return items >= 1 && items <= dev->max_work_group &&
-         g590_plan_local_bytes(plan) <= dev->local_mem;
-}
-
 /* ---- the selector's step ---- */
 
 int g590_table_select(const g590_call *call, const g590_device_info *dev, g590_plan *plan,

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "g590.h"
-#include "select.h"
+#include "families.h"
 
 /* How an entry is matched to a device, most specific first. */
 typedef enum {
@@ -115,12 +115,5 @@ int g590_table_select(const g590_call *call, const g590_device_info *dev, g590_p
  * of its device leaves would defer to the rules (lib/select.c). */
 double g590_table_device_floor(const g590_table_entry *t, const g590_device_info *dev,
                                bool *rules_decide);
-
-/* Local memory a plan's kernel declares, in bytes (mirrors the __local
- * arrays in kernels/<family>.cl). */
-size_t g590_plan_local_bytes(const g590_plan *plan);
-
-/* True when `plan` fits the device's work-group and local-memory limits. */
-bool g590_plan_fits(const g590_plan *plan, const g590_device_info *dev);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "select.h"
 #include "table.h"
 
 static const char help[] =
