@@ -5,6 +5,7 @@
 
 #include "g590.h"
 
+/* Written once by config_read; g590_config_get (lib/g590.h) reads them. */
 g590_config g590_config_values;
 _Atomic bool g590_config_ready;
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
@@ -21,52 +22,54 @@ static const char *env_string(const char *name) {
 }
 
 static void config_read(void) {
+  g590_config *c = &g590_config_values;
   g590_unload_arm();
-  g590_config_values.verbose = env_flag("GEMM590_VERBOSE");
-  g590_config_values.disable_device = env_flag("GEMM590_DISABLE_DEVICE");
-  g590_config_values.fallback_lib = env_string("GEMM590_FALLBACK_LIB");
-  g590_config_values.device = env_string("GEMM590_DEVICE");
-  g590_config_values.kernel = env_string("GEMM590_KERNEL");
-  g590_config_values.cache_dir = env_string("GEMM590_CACHE_DIR");
-  g590_config_values.fault = env_string("GEMM590_FAULT");
+  c->verbose = env_flag("GEMM590_VERBOSE");
+  c->disable_device = env_flag("GEMM590_DISABLE_DEVICE");
+  c->fallback_lib = env_string("GEMM590_FALLBACK_LIB");
+  c->device = env_string("GEMM590_DEVICE");
+  c->kernel = env_string("GEMM590_KERNEL");
+  c->cache_dir = env_string("GEMM590_CACHE_DIR");
+  c->fault = env_string("GEMM590_FAULT");
   /* Default 1e9 flops (about 800^3 x 2): measured on the H100 machine,
    * smaller products finish sooner on its 16-core host than through a
    * device round trip (transfers from pageable memory dominate there). */
-  g590_config_values.min_device_flops = 1e9;
+  c->min_device_flops = 1e9;
   const char *v = getenv("GEMM590_MIN_DEVICE_FLOPS");
   if (v && *v) {
     char *end = NULL;
     double d = strtod(v, &end);
     if (end != v && d >= 0) {
-      g590_config_values.min_device_flops = d;
-      g590_config_values.min_device_flops_set = true;
+      c->min_device_flops = d;
+      c->min_device_flops_set = true;
     }
   }
-  g590_config_values.table = env_string("GEMM590_TABLE");
+  c->table = env_string("GEMM590_TABLE");
   /* 32 MiB chunks: large enough for full link speed, small enough that
    * packing one overlaps the DMA of the other (measured on the H100 host). */
-  g590_config_values.link_chunk_bytes = (size_t)32 << 20;
+  c->link_chunk_bytes = (size_t)32 << 20;
   v = getenv("GEMM590_LINK_CHUNK");
   if (v && *v) {
     char *end = NULL;
     unsigned long long bytes = strtoull(v, &end, 10);
-    if (end != v && bytes >= 4096) g590_config_values.link_chunk_bytes = (size_t)bytes;
+    if (end != v && bytes >= 4096) c->link_chunk_bytes = (size_t)bytes;
   }
   /* A device that seems smaller, so that tests reach the memory-bound
    * panel split with small matrices. */
   v = getenv("GEMM590_MAX_BUFFER");
-  if (v && *v) g590_config_values.max_buffer = strtoull(v, NULL, 10);
-  g590_config_values.link_threads = 16; /* capped by the core count where used */
+  if (v && *v) c->max_buffer = strtoull(v, NULL, 10);
+  c->link_threads = 16; /* capped by the core count where used */
   v = getenv("GEMM590_LINK_THREADS");
-  if (v && atoi(v) >= 1) g590_config_values.link_threads = atoi(v) > 32 ? 32 : atoi(v);
+  if (v && atoi(v) >= 1) c->link_threads = atoi(v) > 32 ? 32 : atoi(v);
   v = getenv("GEMM590_MATH");
-  g590_config_values.math_fp16 = v && strcmp(v, "fp16") == 0;
-  if (g590_config_values.device && strcmp(g590_config_values.device, "none") == 0) g590_config_values.disable_device = true;
+  c->math_fp16 = v && strcmp(v, "fp16") == 0;
+  if (c->device && strcmp(c->device, "none") == 0) c->disable_device = true;
 }
 
 void g590_config_release(void) {
-  const char **strings[] = {&g590_config_values.fallback_lib, &g590_config_values.device, &g590_config_values.kernel,
-                            &g590_config_values.cache_dir, &g590_config_values.fault, &g590_config_values.table};
+  g590_config *c = &g590_config_values;
+  const char **strings[] = {&c->fallback_lib, &c->device, &c->kernel,
+                            &c->cache_dir,    &c->fault,  &c->table};
   for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) {
     free((void *)*strings[i]);
     *strings[i] = NULL;
