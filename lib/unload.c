@@ -4,8 +4,9 @@
  * hosts and Python extensions do).  Closing unmaps its code, so first no
  * thread may be left in it (the copy pool's workers are joined), no
  * thread-exit destructor of ours may stay registered (the hgemm workspace
- * and counter keys are deleted), and what the library holds goes back: OpenCL objects,
- * memory, the host BLAS handle.  The destructor below does that.
+ * and counter keys are deleted), and what the library holds goes back:
+ * OpenCL objects, memory, the host BLAS handle.  The destructor below does
+ * that.
  *
  * The same destructor also runs at process exit, from the dynamic loader's
  * fini, after every exit handler, the OpenCL driver's among them: releasing
