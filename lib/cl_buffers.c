@@ -16,9 +16,8 @@ bool g590_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *wh
   if (buf->mem && buf->bytes >= bytes) return true;
   buffer_release(buf);
   cl_int err = CL_SUCCESS;
-  cl_mem mem = g590_fault("clCreateBuffer")
-                   ? (err = CL_MEM_OBJECT_ALLOCATION_FAILURE, NULL)
-                   : clCreateBuffer(e->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+  cl_mem mem = G590_CL_OBJECT("clCreateBuffer", err, CL_MEM_OBJECT_ALLOCATION_FAILURE,
+                              clCreateBuffer(e->context, CL_MEM_READ_WRITE, bytes, NULL, &err));
   if (g590_cl_failed(err, "clCreateBuffer", why, why_len)) return false;
   buf->mem = mem;
   buf->bytes = bytes;

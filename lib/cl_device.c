@@ -147,13 +147,11 @@ static void engine_init(void) {
   if (!choose_device(&engine.platform, &engine.device)) return;
   cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)engine.platform,
                                    0};
-  engine.context = g590_fault("clCreateContext")
-                       ? (err = CL_OUT_OF_HOST_MEMORY, NULL)
-                       : clCreateContext(props, 1, &engine.device, NULL, NULL, &err);
+  engine.context = G590_CL_OBJECT("clCreateContext", err, CL_OUT_OF_HOST_MEMORY,
+                                  clCreateContext(props, 1, &engine.device, NULL, NULL, &err));
   if (g590_cl_failed(err, "clCreateContext", engine_why, sizeof engine_why)) return;
-  engine.queue = g590_fault("clCreateCommandQueue")
-                     ? (err = CL_OUT_OF_HOST_MEMORY, NULL)
-                     : clCreateCommandQueue(engine.context, engine.device, 0, &err);
+  engine.queue = G590_CL_OBJECT("clCreateCommandQueue", err, CL_OUT_OF_HOST_MEMORY,
+                                clCreateCommandQueue(engine.context, engine.device, 0, &err));
   if (!g590_cl_failed(err, "clCreateCommandQueue", engine_why, sizeof engine_why)) {
     /* A second queue for kernels, so transfers overlap them. */
     engine.kernel_queue = clCreateCommandQueue(engine.context, engine.device, 0, &err);

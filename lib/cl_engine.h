@@ -77,6 +77,10 @@ bool g590_fault(const char *call);
 
 /* Runs `expr` unless a fault is injected for `name`, yielding its cl_int. */
 #define G590_CL(name, expr) (g590_fault(name) ? CL_OUT_OF_RESOURCES : (expr))
+/* The same for the calls that return an object and their error through
+ * `err`: a fault yields NULL with `err` set to `code`. */
+#define G590_CL_OBJECT(name, err, code, expr) \
+  (g590_fault(name) ? ((err) = (code), NULL) : (expr))
 
 /* The kernel for (family, options), built or loaded from the caches.
  * `origin` says where it came from ("memory", "disk", "built").

@@ -34,15 +34,14 @@ bool g590_pinned_ensure(g590_engine *e, char *why, size_t why_len) {
     g590_pinned *p = &e->pinned[i];
     if (p->host) continue;
     cl_int err = CL_SUCCESS;
-    p->mem = g590_fault("clCreateBuffer")
-                 ? (err = CL_MEM_OBJECT_ALLOCATION_FAILURE, NULL)
-                 : clCreateBuffer(e->context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR,
-                                  CHUNK_BYTES, NULL, &err);
+    p->mem = G590_CL_OBJECT("clCreateBuffer", err, CL_MEM_OBJECT_ALLOCATION_FAILURE,
+                            clCreateBuffer(e->context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR,
+                                           CHUNK_BYTES, NULL, &err));
     if (g590_cl_failed(err, "clCreateBuffer", why, why_len)) return false;
-    p->host = g590_fault("clEnqueueMapBuffer")
-                  ? (err = CL_MAP_FAILURE, NULL)
-                  : clEnqueueMapBuffer(e->queue, p->mem, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0,
-                                       CHUNK_BYTES, 0, NULL, NULL, &err);
+    p->host = G590_CL_OBJECT("clEnqueueMapBuffer", err, CL_MAP_FAILURE,
+                             clEnqueueMapBuffer(e->queue, p->mem, CL_TRUE,
+                                                CL_MAP_READ | CL_MAP_WRITE, 0, CHUNK_BYTES, 0,
+                                                NULL, NULL, &err));
     if (g590_cl_failed(err, "clEnqueueMapBuffer", why, why_len)) {
       clReleaseMemObject(p->mem);
       p->mem = NULL;

@@ -121,10 +121,9 @@ static cl_program load_cached(g590_engine *e, int dir, const char *name, const c
   cl_program program = NULL;
   if (bin) {
     cl_int err = CL_SUCCESS, status = CL_SUCCESS;
-    program = g590_fault("clCreateProgramWithBinary")
-                  ? (err = CL_INVALID_BINARY, NULL)
-                  : clCreateProgramWithBinary(e->context, 1, &e->device, &bin_len, &bin,
-                                              &status, &err);
+    program = G590_CL_OBJECT("clCreateProgramWithBinary", err, CL_INVALID_BINARY,
+                             clCreateProgramWithBinary(e->context, 1, &e->device, &bin_len, &bin,
+                                                       &status, &err));
     char ignored[96];
     if (err != CL_SUCCESS || status != CL_SUCCESS) {
       g590_cl_failed(err != CL_SUCCESS ? err : status, "clCreateProgramWithBinary", ignored,
@@ -184,9 +183,8 @@ static cl_program make_program(g590_engine *e, const char *family, const char *o
     }
   }
   cl_int err = CL_SUCCESS;
-  program = g590_fault("clCreateProgramWithSource")
-                ? (err = CL_OUT_OF_HOST_MEMORY, NULL)
-                : clCreateProgramWithSource(e->context, 1, &source, NULL, &err);
+  program = G590_CL_OBJECT("clCreateProgramWithSource", err, CL_OUT_OF_HOST_MEMORY,
+                           clCreateProgramWithSource(e->context, 1, &source, NULL, &err));
   if (g590_cl_failed(err, "clCreateProgramWithSource", why, why_len)) goto out;
   program = build(e, program, options, why, why_len);
   if (program && dir >= 0) store_cached(e, program, dir, name, key);
@@ -228,9 +226,8 @@ cl_kernel g590_program_kernel(g590_engine *e, const char *family, const char *op
     char name[64];
     cl_int err = CL_SUCCESS;
     snprintf(name, sizeof name, "gemm590_%s", family);
-    entry->kernel = g590_fault("clCreateKernel")
-                        ? (err = CL_OUT_OF_RESOURCES, NULL)
-                        : clCreateKernel(entry->program, name, &err);
+    entry->kernel = G590_CL_OBJECT("clCreateKernel", err, CL_OUT_OF_RESOURCES,
+                                   clCreateKernel(entry->program, name, &err));
     if (g590_cl_failed(err, "clCreateKernel", why, why_len)) {
       clReleaseProgram(entry->program);
       entry->program = NULL;

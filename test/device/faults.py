@@ -3,9 +3,9 @@
 
 usage: faults.py PROBE LIB_SOURCE_DIR FAMILY...
 
-The sites are read from the library's sources (every G590_CL("...") and
-g590_fault("...")), so a new site is tested as soon as it exists, and one
-that no family reaches fails this test.  Every run is a fresh process of
+The sites are read from the library's sources (every G590_CL("..."),
+G590_CL_OBJECT("...") and g590_fault("...")), so a new site is tested as soon
+as it exists, and one that no family reaches fails this test.  Every run is a fresh process of
 the probe (probe.c: checks every result itself) with the family forced on
 the CPU device and GEMM590_LINK_CHUNK=64 KiB, so that the probe's large
 call takes the chunked, double-buffered transfers and its small calls the
@@ -43,7 +43,7 @@ import tempfile
 
 from devlib import CALL_LINE, Checks, env_with, run
 
-SITE_CALL = re.compile(r'\b(?:G590_CL|g590_fault)\("(\w+)"')
+SITE_CALL = re.compile(r'\b(?:G590_CL|G590_CL_OBJECT|g590_fault)\("(\w+)"')
 STILL_ON_DEVICE = {"clCreateProgramWithBinary", "clGetProgramInfo", "clEnqueueMapBuffer"}
 CHUNK = 65536
 MAX_OCCURRENCES = 200  # far above any site's uses in `probe big`: a runaway guard
