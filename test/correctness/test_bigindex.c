@@ -106,7 +106,7 @@ static int run_case(check_gemm g, check_rng *rng) {
   check_reference(&g, ref, mag);
   check_gemm_run(&g);
   check_result res;
-  check_compare(&g, ref, mag, CHECK_EPS_F32, &res);
+  check_compare(&g, ref, mag, CHECK_F32, &res);
   int changed_a = big_changed(&a, true), changed_b = big_changed(&b, true),
       changed_c = big_changed(&c, false);
   bool ok = !res.bad && !changed_a && !changed_b && !changed_c;

@@ -150,6 +150,20 @@ static void describe_raw(check_entry e, const raw_call *r, char *buf, size_t len
              r->ldb, r->ldc);
 }
 
+/* Snapshots the operands, runs r, and checks its handler calls against
+ * `expected` (check_report); desc gets r's description. */
+static void run_reported(check_entry e, const raw_call *r, check_matrix *a, check_matrix *b,
+                         check_matrix *c, int expected, stats *st, char *desc, size_t len) {
+  bool fortran = check_entry_is_fortran(e);
+  check_matrix_snapshot(a);
+  check_matrix_snapshot(b);
+  check_matrix_snapshot(c);
+  run_raw(e, r, a, b, c);
+  st->calls++;
+  describe_raw(e, r, desc, len);
+  check_report(st, desc, expected, fortran, fortran ? "SGEMM" : "cblas_sgemm");
+}
+
 static int64_t min_ld(const check_gemm *g, char operand) {
   int64_t rows, cols;
   check_gemm_storage(g, operand, &rows, &cols);
@@ -201,15 +215,8 @@ static void all_subsets(check_entry e, const check_gemm *g, check_matrix *a, che
     check_matrix_fill_random(a, rng);
     check_matrix_fill_random(b, rng);
     check_matrix_fill_random(c, rng);
-    check_matrix_snapshot(a);
-    check_matrix_snapshot(b);
-    check_matrix_snapshot(c);
-    run_raw(e, &r, a, b, c);
-    st->calls++;
-
     char desc[256];
-    describe_raw(e, &r, desc, sizeof desc);
-    check_report(st, desc, expected, fortran, fortran ? "SGEMM" : "cblas_sgemm");
+    run_reported(e, &r, a, b, c, expected, st, desc, sizeof desc);
     if (expected) {
       check_untouched(st, desc, a, b, c);
     } else {
@@ -246,14 +253,8 @@ static void no_truncation(check_matrix *a, check_matrix *b, check_matrix *c, che
       r.layout = CblasColMajor, r.cblas_ta = r.cblas_tb = CblasNoTrans;
       r.fortran_ta = r.fortran_tb = 'N';
       check_matrix_fill_random(c, rng);
-      check_matrix_snapshot(a);
-      check_matrix_snapshot(b);
-      check_matrix_snapshot(c);
-      run_raw(e, &r, a, b, c);
-      st->calls++;
       char desc[256];
-      describe_raw(e, &r, desc, sizeof desc);
-      check_report(st, desc, cases[j].expected, fortran, fortran ? "SGEMM" : "cblas_sgemm");
+      run_reported(e, &r, a, b, c, cases[j].expected, st, desc, sizeof desc);
       check_untouched(st, desc, a, b, c);
     }
   }

@@ -16,11 +16,8 @@
  * GEMM590_MIN_DEVICE_FLOPS=0 with --expect-device, or small calls stay on
  * the host). */
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "check.h"
 #include "gemm590.h"
@@ -91,89 +88,37 @@ static void report_failure(stats *st, uint64_t index, const check_gemm *g, const
  * one plus the given padding) with fresh operands, and checks everything. */
 static void run_one(check_gemm g, int64_t pad_a, int64_t pad_b, int64_t pad_c, check_rng *rng,
                     stats *st) {
-  check_matrix a, b, c;
-  check_gemm_operands(&g, pad_a, pad_b, pad_c, &a, &b, &c);
-  double *ref = malloc((size_t)(g.m * g.n + 1) * sizeof *ref);
-  double *mag = malloc((size_t)(g.m * g.n + 1) * sizeof *mag);
-  if (!ref || !mag) {
-    fprintf(stderr, "FATAL: out of memory\n");
-    exit(1);
-  }
-  /* Input padding holds NaN (the canary): any use of it shows in C. */
-  check_matrix_fill_random(&a, rng);
-  check_matrix_fill_random(&b, rng);
-  check_gemm_arm(&g, &a, &b, &c, rng);
-
-  check_reference(&g, ref, mag);
-  check_gemm_run(&g);
+  check_case t;
+  check_case_begin(&t, g, pad_a, pad_b, pad_c, rng);
+  check_case_arm(&t, rng);
+  check_gemm_run(&t.g);
 
   uint64_t index = st->calls++;
-  if (g.m > 0 && g.n > 0 && g.k > 0 && g.alpha != 0.0f) st->counted++;
+  if (check_counted(&t.g)) st->counted++;
+  if (!check_case_verify(&t, CHECK_F32)) report_failure(st, index, &t.g, t.what);
+  if (t.result.max_ratio > st->max_ratio) st->max_ratio = t.result.max_ratio;
+  check_case_end(&t);
+}
 
-  check_result r;
-  check_compare(&g, ref, mag, CHECK_EPS_F32, &r);
-  if (r.max_ratio > st->max_ratio) st->max_ratio = r.max_ratio;
-  int64_t first = 0, changed_c = check_matrix_changed(&c, true, &first);
-  int64_t changed_a = check_matrix_changed(&a, false, NULL);
-  int64_t changed_b = check_matrix_changed(&b, false, NULL);
-  char what[512];
-  int len = 0;
-  if (r.bad)
-    len += snprintf(what + len, sizeof what - (size_t)len,
-                    "%" PRId64 " elements of C out of bound, first C(%" PRId64 ",%" PRId64
-                    ") = %.9g, reference %.9g, |diff| %.3g > bound %.3g; ",
-                    r.bad, r.bad_i, r.bad_j, r.got, r.want, fabs(r.got - r.want), r.bound);
-  if (changed_c)
-    len += snprintf(what + len, sizeof what - (size_t)len,
-                    "%" PRId64 " elements of C outside the M x N block changed, the first "
-                    "%" PRId64 " elements from C(0,0); ",
-                    changed_c, first);
-  if (changed_a) len += snprintf(what + len, sizeof what - (size_t)len, "A modified; ");
-  if (changed_b) len += snprintf(what + len, sizeof what - (size_t)len, "B modified; ");
-  if (len) {
-    what[len - 2] = '\0'; /* the last "; " */
-    report_failure(st, index, &g, what);
-  }
+typedef struct sweep_state {
+  check_rng rng;
+  stats *st;
+} sweep_state;
 
-  check_matrix_free(&a);
-  check_matrix_free(&b);
-  check_matrix_free(&c);
-  free(ref);
-  free(mag);
+/* Padding 0 (tight) to 4: both the exact minimum and strides unrelated to
+ * the shape. */
+static void sweep_call(void *ctx, check_gemm g, const int64_t *pad) {
+  sweep_state *s = ctx;
+  run_one(g, pad[0], pad[1], pad[2], &s->rng, s->st);
 }
 
 static void sweep(const options *o, stats *st) {
   static const int64_t full_sizes[] = {0, 1, 2, 3, 7, 16, 33, 67};
   static const int64_t quick_sizes[] = {0, 1, 3, 16, 33};
-  static const char trans[] = {'N', 'T', 'C'};
-  static const float alphas[] = {0.0f, 1.0f, -1.5f}, betas[] = {0.0f, 1.0f, 0.5f};
-  static const struct {
-    check_entry entry;
-    char layout;
-  } entries[] = {{CHECK_CBLAS, 'C'}, {CHECK_CBLAS, 'R'}, {CHECK_FORTRAN, 'C'}};
-  const int64_t *sizes = o->quick ? quick_sizes : full_sizes;
-  int nsizes = o->quick ? 5 : 8;
-
-  check_rng rng;
-  check_rng_seed(&rng, o->seed);
-  for (int e = 0; e < 3; e++)
-    for (int ta = 0; ta < 3; ta++)
-      for (int tb = 0; tb < 3; tb++)
-        for (int al = 0; al < 3; al++)
-          for (int be = 0; be < 3; be++)
-            for (int im = 0; im < nsizes; im++)
-              for (int in = 0; in < nsizes; in++)
-                for (int ik = 0; ik < nsizes; ik++) {
-                  check_gemm g = {.entry = entries[e].entry, .layout = entries[e].layout,
-                                  .transa = trans[ta], .transb = trans[tb],
-                                  .m = sizes[im], .n = sizes[in], .k = sizes[ik],
-                                  .alpha = alphas[al], .beta = betas[be]};
-                  /* Padding 0 (tight) to 4: both the exact minimum and
-                   * strides unrelated to the shape. */
-                  int64_t pa = check_rng_range(&rng, 0, 4), pb = check_rng_range(&rng, 0, 4),
-                          pc = check_rng_range(&rng, 0, 4);
-                  run_one(g, pa, pb, pc, &rng, st);
-                }
+  sweep_state s = {.st = st};
+  check_rng_seed(&s.rng, o->seed);
+  check_sweep(check_sgemm_bases, 3, o->quick ? quick_sizes : full_sizes, o->quick ? 5 : 8,
+              &s.rng, sweep_call, &s);
 }
 
 /* Mostly small dimensions with a long tail up to max_size: large calls
@@ -185,33 +130,14 @@ static int64_t random_dim(check_rng *rng, int64_t max_size) {
 }
 
 static void random_shapes(const options *o, stats *st) {
-  static const char upper[] = {'N', 'T', 'C'}, lower[] = {'n', 't', 'c'};
   check_rng rng;
   check_rng_seed(&rng, o->seed ^ 0x5eed5eed5eedu);
   for (int s = 0; s < o->random; s++) {
-    check_gemm g = {.entry = (check_entry)check_rng_range(&rng, 0, CHECK_ENTRY_COUNT - 1)};
-    bool fortran = check_entry_is_fortran(g.entry);
-    /* Fortran callers may spell the transposes in lower case. */
-    const char *letters = fortran && check_rng_range(&rng, 0, 1) ? lower : upper;
-    g.layout = fortran || check_rng_range(&rng, 0, 1) ? 'C' : 'R';
-    g.transa = letters[check_rng_range(&rng, 0, 2)];
-    g.transb = letters[check_rng_range(&rng, 0, 2)];
-    g.m = random_dim(&rng, o->max_size);
-    g.n = random_dim(&rng, o->max_size);
-    g.k = random_dim(&rng, o->max_size);
-    g.alpha = 2.0f * check_rng_unit(&rng);
-    int64_t beta_kind = check_rng_range(&rng, 0, 2);
-    g.beta = beta_kind == 0 ? 0.0f : beta_kind == 1 ? 1.0f : 2.0f * check_rng_unit(&rng);
+    check_gemm g = check_random_call(&rng, o->max_size, true, true, random_dim);
     int64_t pa = check_rng_range(&rng, 0, 37), pb = check_rng_range(&rng, 0, 37),
             pc = check_rng_range(&rng, 0, 37);
     run_one(g, pa, pb, pc, &rng, st);
   }
-}
-
-static double seconds(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 int main(int argc, char **argv) {
@@ -228,12 +154,12 @@ int main(int argc, char **argv) {
 
   gemm590_reset_counters();
   stats st = {0};
-  double t0 = seconds();
+  double t0 = check_seconds();
   sweep(&o, &st);
   uint64_t sweep_calls = st.calls, sweep_failures = st.failures;
-  double t1 = seconds();
+  double t1 = check_seconds();
   random_shapes(&o, &st);
-  double t2 = seconds();
+  double t2 = check_seconds();
 
   struct gemm590_counters cnt;
   gemm590_get_counters(&cnt);

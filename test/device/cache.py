@@ -24,43 +24,22 @@ CPU device.  Checked:
 binary, binary) and by the next process loading it from disk.
 """
 import os
-import struct
 import sys
 import tempfile
 
-from devlib import Checks, env_with, finish, run, start
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from harness import (CACHE_MAGIC, Checks, finish_probe, gemm590_env,  # noqa: E402
+                     parse_cache_file, run_probe, start_probe)
 
-MAGIC = b"G590BIN1"
 RACE_PROCESSES, RACE_ROUNDS = 4, 3
-
-
-def fnv1a(data):
-    h = 0xcbf29ce484222325
-    for byte in data:
-        h = ((h ^ byte) * 0x100000001b3) & 0xffffffffffffffff
-    return h
-
-
-def parse(data):
-    """(key, binary offset) of a well-formed cache file, else None."""
-    if len(data) < 12 or data[:8] != MAGIC:
-        return None
-    (key_len,) = struct.unpack_from("<I", data, 8)
-    head = 12 + key_len
-    if len(data) < head + 16:
-        return None
-    blen, checksum = struct.unpack_from("<QQ", data, head)
-    binary = data[head + 16:]
-    if blen == 0 or blen != len(binary) or fnv1a(binary) != checksum:
-        return None
-    return data[12:head], head + 16
 
 
 def probe_env(cache_dir, **extra):
     """The probe's settings; cache_dir None leaves GEMM590_CACHE_DIR unset."""
     if cache_dir is not None:
         extra["GEMM590_CACHE_DIR"] = cache_dir
-    return env_with(GEMM590_DEVICE="cpu", GEMM590_KERNEL="tile24", GEMM590_VERBOSE=1, **extra)
+    return gemm590_env(GEMM590_DEVICE="cpu", GEMM590_KERNEL="tile24", GEMM590_VERBOSE=1,
+                       **extra)
 
 
 def origin(r):
@@ -103,7 +82,7 @@ def main():
         os.environ["POCL_CACHE_DIR"] = os.path.join(tmp, "pocl")
         # 1. Build, write, reuse.
         cache = os.path.join(tmp, "cache")
-        r = run([probe, "one"], probe_env(cache))
+        r = run_probe([probe, "one"], probe_env(cache))
         checks.check(origin(r) == "built", "empty cache: program=built")
         files = listing(cache)
         if not checks.check(len(files) == 1 and files[0].endswith(".bin"),
@@ -111,19 +90,19 @@ def main():
             checks.finish()
         path = os.path.join(cache, files[0])
         good = read(path)
-        parsed = parse(good)
+        parsed = parse_cache_file(good)
         checks.check(parsed is not None, f"{files[0]} is well-formed ({len(good)} bytes)")
         if parsed is None:
             checks.finish()
         key, bin_start = parsed
         print(f"     key: {key.decode(errors='replace')!r}")
-        r = run([probe, "one"], probe_env(cache))
+        r = run_probe([probe, "one"], probe_env(cache))
         checks.check(origin(r) == "disk", "second process: program=disk")
         checks.check(read(path) == good, "loading leaves the file as it was")
 
         # 2. Damaged files.  Another program's file: tile20_v3 has another key.
         other = os.path.join(tmp, "other")
-        run([probe, "one"], {**probe_env(other), "GEMM590_KERNEL": "tile20_v3"})
+        run_probe([probe, "one"], {**probe_env(other), "GEMM590_KERNEL": "tile20_v3"})
         foreign = read(os.path.join(other, listing(other)[0]))
         mid = (bin_start + len(good)) // 2
         damaged = {
@@ -135,17 +114,17 @@ def main():
             "truncated inside the header": good[:10],
             "truncated by one byte": good[:-1],
             "another program's valid file": foreign,
-            "junk behind a valid magic": MAGIC + os.urandom(len(good) - len(MAGIC)),
+            "junk behind a valid magic": CACHE_MAGIC + os.urandom(len(good) - len(CACHE_MAGIC)),
             "truncated to zero bytes": b"",
         }
         for what, data in damaged.items():
             write(path, data)
-            r = run([probe, "one"], probe_env(cache), quiet=True)
+            r = run_probe([probe, "one"], probe_env(cache), quiet=True)
             reported = any(l.startswith(f"gemm590: cache file {path} is unusable") for l in r.lines)
             rebuilt = origin(r) == "built"
             now = read(path)
-            valid = parse(now) is not None and parse(now)[0] == key
-            reused = origin(run([probe, "one"], probe_env(cache), quiet=True)) == "disk"
+            valid = parse_cache_file(now) is not None and parse_cache_file(now)[0] == key
+            reused = origin(run_probe([probe, "one"], probe_env(cache), quiet=True)) == "disk"
             leftovers = [f for f in listing(cache) if f != files[0]]
             checks.check(reported and rebuilt and valid and reused and not leftovers,
                          f"{what}: right result, reported unusable ({reported}), rebuilt "
@@ -157,7 +136,7 @@ def main():
             home, xdg = os.path.join(tmp, f"home-{setting}"), os.path.join(tmp, f"xdg-{setting}")
             os.makedirs(home)
             os.makedirs(xdg)
-            r = run([probe, "one"], probe_env(setting, HOME=home, XDG_CACHE_HOME=xdg))
+            r = run_probe([probe, "one"], probe_env(setting, HOME=home, XDG_CACHE_HOME=xdg))
             written = files_under(home) + files_under(xdg)
             checks.check(origin(r) == "built" and bool(written) == expect,
                          f"GEMM590_CACHE_DIR={setting or '(unset)'}: program=built, "
@@ -165,17 +144,19 @@ def main():
 
         blocked = os.path.join(tmp, "a-file")
         write(blocked, b"")
-        r = run([probe, "one"], probe_env(os.path.join(blocked, "cache")))
+        r = run_probe([probe, "one"], probe_env(os.path.join(blocked, "cache")))
         checks.check(origin(r) == "built", "cache directory under a regular file: right "
                                            "result, program=built")
 
         # 4. Concurrent first use of one directory.
         for round_ in range(RACE_ROUNDS):
             shared = os.path.join(tmp, f"race-{round_}")
-            procs = [start([probe, "one"], probe_env(shared)) for _ in range(RACE_PROCESSES)]
-            origins = [origin(finish(p)) for p in procs]
+            procs = [start_probe([probe, "one"], probe_env(shared))
+                     for _ in range(RACE_PROCESSES)]
+            origins = [origin(finish_probe(p)) for p in procs]
             files = listing(shared)
-            valid = len(files) == 1 and parse(read(os.path.join(shared, files[0]))) is not None
+            valid = (len(files) == 1
+                     and parse_cache_file(read(os.path.join(shared, files[0]))) is not None)
             checks.check(all(o in ("built", "disk") for o in origins) and valid,
                          f"{RACE_PROCESSES} processes at once on an empty directory: "
                          f"right results ({origins}), left {files}, valid: {valid}")

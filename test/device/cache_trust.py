@@ -41,8 +41,9 @@ import subprocess
 import sys
 import tempfile
 
-from cache import listing, origin, parse, probe_env, read, write
-from devlib import Checks, Run, env_with, run
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from cache import listing, origin, probe_env, read, write  # noqa: E402
+from harness import Checks, Run, gemm590_env, parse_cache_file, run_probe  # noqa: E402
 
 OTHER_UID = 65534  # nobody
 ROOT = os.geteuid() == 0
@@ -90,7 +91,7 @@ def private_file(path):
 
 def valid_file(path, key):
     """A private, well-formed cache file for `key`."""
-    parsed = parse(read(path)) if private_file(path) else None
+    parsed = parse_cache_file(read(path)) if private_file(path) else None
     return parsed is not None and parsed[0] == key
 
 
@@ -98,7 +99,7 @@ def table_run(probe, **settings):
     """`probe one` with no kernel forced: the table decides.  Returns the
     run and where its call went with which rule ("device user:..."), or a
     description of what went wrong."""
-    r = run([probe, "one"], env_with(GEMM590_DEVICE="cpu", GEMM590_VERBOSE=1, **settings))
+    r = run_probe([probe, "one"], gemm590_env(GEMM590_DEVICE="cpu", GEMM590_VERBOSE=1, **settings))
     if r.rc != 0 or len(r.calls) != 1 or r.counters() is None:
         r.show()
         return r, f"exit {r.rc}, {len(r.calls)} call lines"
@@ -122,7 +123,7 @@ def main():
         # 1. Created private; a second process finds its binary.
         parent = os.path.join(tmp, "given")
         cache = os.path.join(parent, "cache")
-        r = run([probe, "one"], probe_env(cache))
+        r = run_probe([probe, "one"], probe_env(cache))
         files = listing(cache)
         checks.check(origin(r) == "built" and not warnings(r) and len(files) == 1,
                      f"GEMM590_CACHE_DIR created: program=built, no warning, files {files}")
@@ -134,10 +135,10 @@ def main():
         name = files[0]
         path = os.path.join(cache, name)
         good = read(path)
-        key = parse(good)[0] if parse(good) else None
+        key = parse_cache_file(good)[0] if parse_cache_file(good) else None
         checks.check(valid_file(path, key),
                      f"{name}: well-formed, this user's, mode {octal(mode(path))}")
-        r = run([probe, "one"], probe_env(cache))
+        r = run_probe([probe, "one"], probe_env(cache))
         checks.check(origin(r) == "disk" and not warnings(r),
                      "second process: program=disk, no warning")
 
@@ -145,13 +146,13 @@ def main():
         os.makedirs(home)
         os.makedirs(xdg)
         default = os.path.join(xdg, "gemm590")
-        r = run([probe, "one"], probe_env(None, HOME=home, XDG_CACHE_HOME=xdg))
+        r = run_probe([probe, "one"], probe_env(None, HOME=home, XDG_CACHE_HOME=xdg))
         made = listing(default)
         checks.check(origin(r) == "built" and mode(default) == 0o700 and len(made) == 1
                      and private_file(os.path.join(default, made[0])),
                      f"default $XDG_CACHE_HOME/gemm590 created 0700 ({octal(mode(default))}), "
                      f"files {made}, 0600")
-        r = run([probe, "one"], probe_env(None, HOME=home, XDG_CACHE_HOME=xdg))
+        r = run_probe([probe, "one"], probe_env(None, HOME=home, XDG_CACHE_HOME=xdg))
         checks.check(origin(r) == "disk", "default directory, second process: program=disk")
 
         # 2. Directories others can write, or another user owns: refused
@@ -161,7 +162,7 @@ def main():
             os.makedirs(shared)
             os.chmod(shared, dir_mode)
             write(os.path.join(shared, name), good)
-            r = run([probe, "one"], probe_env(shared))
+            r = run_probe([probe, "one"], probe_env(shared))
             checks.check(origin(r) == "built"
                          and one_warning(r, f"cache directory {shared}", "writable by group or "
                                          "others", "disk cache off")
@@ -171,7 +172,7 @@ def main():
             if dir_mode == 0o777:
                 env = probe_env(shared)
                 del env["GEMM590_VERBOSE"]
-                r = run([probe, "mix"], env)
+                r = run_probe([probe, "mix"], env)
                 checks.check(r.rc == 0 and r.counters() == (4, 0, 4) and len(r.lines) == 1
                              and one_warning(r, shared) and listing(shared) == [name],
                              f"not verbose, 4 calls: right results, one line on "
@@ -184,7 +185,7 @@ def main():
             write(os.path.join(foreign, name), good)
             os.chown(os.path.join(foreign, name), OTHER_UID, -1)
             os.chown(foreign, OTHER_UID, -1)
-            r = run([probe, "one"], probe_env(foreign))
+            r = run_probe([probe, "one"], probe_env(foreign))
             checks.check(origin(r) == "built"
                          and one_warning(r, f"cache directory {foreign}",
                                          f"owned by uid {OTHER_UID}", "disk cache off")
@@ -199,19 +200,19 @@ def main():
             rebuilt = origin(r) == "built" and one_warning(r, f"cache file {path} is", reason,
                                                            "ignored")
             now_ok = valid_file(path, key)
-            loaded = origin(run([probe, "one"], probe_env(cache), quiet=True)) == "disk"
+            loaded = origin(run_probe([probe, "one"], probe_env(cache), quiet=True)) == "disk"
             checks.check(rebuilt and now_ok and loaded and listing(cache) == [name],
                          f"{what}: ignored with a warning ({warnings(r)}), program=built, "
                          f"replaced by a private valid file ({now_ok}), then loaded ({loaded})")
 
         if ROOT:
             os.chown(path, OTHER_UID, -1)
-            replaced(f"cache file of uid {OTHER_UID}", run([probe, "one"], probe_env(cache)),
+            replaced(f"cache file of uid {OTHER_UID}", run_probe([probe, "one"], probe_env(cache)),
                      f"owned by uid {OTHER_UID}")
         else:
             print("skip another user's cache file: needs root to chown")
         os.chmod(path, 0o666)
-        replaced("cache file of mode 666", run([probe, "one"], probe_env(cache)),
+        replaced("cache file of mode 666", run_probe([probe, "one"], probe_env(cache)),
                  "writable by group or others")
 
         elsewhere = os.path.join(tmp, "elsewhere.bin")
@@ -219,7 +220,7 @@ def main():
         os.chmod(elsewhere, 0o600)
         os.unlink(path)
         os.symlink(elsewhere, path)
-        r = run([probe, "one"], probe_env(cache))
+        r = run_probe([probe, "one"], probe_env(cache))
         checks.check(read(elsewhere) == good and not os.path.islink(path),
                      "link at the cache file name: its target untouched, the link replaced")
         replaced("link to a valid binary at the cache file name", r, "a symbolic link")

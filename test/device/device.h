@@ -2,10 +2,11 @@
  *
  * These tests run on an OpenCL CPU device (PoCL) with a kernel family
  * forced by GEMM590_KERNEL, so the library's own kernels compute every
- * non-trivial call.  One checked call (dev_run) reuses the correctness
- * helpers of test/correctness/check.h: guard zones and padding around every
- * operand, NaN-poisoned C when beta = 0, a float64 reference computed before
- * the call, a bound that scales with K and the magnitudes. */
+ * non-trivial call.  One checked call (dev_run) is a check_case of
+ * test/common/check.h (guard zones and padding around every operand,
+ * NaN-poisoned C when beta = 0, a float64 reference computed before the
+ * call, a bound that scales with K and the magnitudes) with the operand
+ * values and references of the binary16 families added. */
 #ifndef DEVICE_H
 #define DEVICE_H
 
@@ -14,10 +15,6 @@
 
 #include "check.h"
 #include "cpu_device.h"
-
-/* Meson's exit status for a skipped test. */
-enum { DEV_SKIP = 77 };
-
 
 /* What the operands hold and what C is compared with. */
 typedef enum dev_values {
@@ -75,21 +72,11 @@ double dev_half_contract(const check_gemm *g, const double *ref, double norm_c0)
 /* Frobenius norm of a rows x cols column-major block with leading dimension ld. */
 double dev_norm_f(const float *x, int64_t rows, int64_t cols, int64_t ld);
 
-/* A dimension for random shapes: a third small (1..64, edge tiles), a
- * third next to a multiple of a common tile or K step (16, 20, 24, 32, 64,
- * 128: one less, equal, one more), a third uniform in 1..max_size. */
-int64_t dev_random_dim(check_rng *rng, int64_t max_size);
-
-/* A random valid call: entry (cblas_sgemm or sgemm_, or every exported
- * spelling when all_entries), layout, transposes, sizes up to max_size,
- * alpha in +-(0, 2] and beta in {0, 1, random}. */
+/* A random valid call (check_random_call, transposes in lower case for
+ * half of the Fortran calls): M, N and K a third small (1..64, edge
+ * tiles), a third next to a multiple of a common tile or K step (16, 20,
+ * 24, 32, 64, 128: one less, equal, one more), a third uniform in
+ * 1..max_size. */
 check_gemm dev_random_call(check_rng *rng, int64_t max_size, bool all_entries);
-
-/* Calls run on each path since the last gemm590_reset_counters. */
-void dev_counters(uint64_t *host, uint64_t *device);
-
-/* Whether the library counts a call under a path: not a quick return,
- * alpha != 0 and K > 0 (see gemm590_get_counters). */
-bool dev_counted(const check_gemm *g);
 
 #endif

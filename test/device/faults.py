@@ -41,7 +41,8 @@ import re
 import sys
 import tempfile
 
-from devlib import CALL_LINE, Checks, env_with, run
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from harness import CALL_LINE, Checks, gemm590_env, run_probe  # noqa: E402
 
 SITE_CALL = re.compile(r'\b(?:G590_CL|G590_CL_OBJECT|g590_fault)\("(\w+)"')
 STILL_ON_DEVICE = {"clCreateProgramWithBinary", "clGetProgramInfo", "clEnqueueMapBuffer"}
@@ -58,7 +59,7 @@ def sites_in(lib_dir):
 
 
 def probe_env(family, cache_dir, fault=None):
-    env = env_with(GEMM590_DEVICE="cpu", GEMM590_KERNEL=family, GEMM590_CACHE_DIR=cache_dir,
+    env = gemm590_env(GEMM590_DEVICE="cpu", GEMM590_KERNEL=family, GEMM590_CACHE_DIR=cache_dir,
                    GEMM590_LINK_CHUNK=CHUNK, GEMM590_VERBOSE=1)
     if fault:
         env["GEMM590_FAULT"] = fault
@@ -94,8 +95,8 @@ def every_use(checks, probe, family, site, tmp):
     label = f"{family} {site}"
     cache = os.path.join(tmp, f"{family}-{site}")
     if site == "clCreateProgramWithBinary":
-        run([probe, "mix"], probe_env(family, cache), quiet=True)
-    r = run([probe, "mix"], probe_env(family, cache, site), quiet=True)
+        run_probe([probe, "mix"], probe_env(family, cache), quiet=True)
+    r = run_probe([probe, "mix"], probe_env(family, cache, site), quiet=True)
     injected = injected_lines(r, site)
     counters = r.counters()
     if r.rc != 0 or counters is None:
@@ -140,7 +141,7 @@ def each_use(checks, probe, family, site, cache):
     """Part 2: fails the n-th use for every n; returns (uses, partial runs)."""
     partial = 0
     for n in range(1, MAX_OCCURRENCES + 1):
-        r = run([probe, "big"], probe_env(family, cache, f"{site}@{n}"), quiet=True)
+        r = run_probe([probe, "big"], probe_env(family, cache, f"{site}@{n}"), quiet=True)
         hit = bool(injected_lines(r, site))
         if r.rc != 0 or (not hit and r.counters() != (1, 0, 1)):
             checks.check(False, f"{family} {site}@{n}: results right, on the device "
@@ -176,7 +177,7 @@ def main():
             # Without a fault every call runs on the device: host results
             # below are the faults' doing.  This also fills the cache of part 2.
             cache = os.path.join(tmp, family)
-            r = run([probe, "mix"], probe_env(family, cache))
+            r = run_probe([probe, "mix"], probe_env(family, cache))
             if not checks.check(r.rc == 0 and r.counters() == (4, 0, 4),
                                 f"{family} without a fault: 4 right results on the device "
                                 f"(exit {r.rc}, counters {r.counters()})"):

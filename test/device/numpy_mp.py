@@ -21,48 +21,25 @@ Every result is compared with float64 numpy within the float32 bound of
 the correctness tests: 8 (K + 2) eps (|A| |B|) elementwise.  Workers that
 do not report within TIMEOUT seconds (a hang) fail the test.
 """
-import ctypes
 import multiprocessing
+import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from harness import (SKIP, checked_matmuls, gather, report,  # noqa: E402
+                     require_preloaded_numpy)
+
 TIMEOUT = 90
-SKIP = 77
 SHAPES = [(64, 80, 96), (150, 129, 37), (33, 300, 17)]  # (M, K, N)
-
-
-class Counters(ctypes.Structure):
-    _fields_ = [("calls", ctypes.c_uint64 * 2), ("flops", ctypes.c_double * 2)]
-
-
-def counters():
-    """(host, device) calls counted by libgemm590 in this process."""
-    c = Counters()
-    ctypes.CDLL(None).gemm590_get_counters(ctypes.byref(c))
-    return c.calls[0], c.calls[1]
+# Row-major operands, then column-major ones (numpy passes transposes).
+LAYOUTS = ((False, False), (True, True))
 
 
 def matmuls(seed):
-    """Computes SHAPES (plain and with transposed operands); returns a list
-    of failures and the (host, device) calls it caused."""
-    import numpy as np
-    rng = np.random.default_rng(seed)
-    before = counters()
-    failures = []
-    for m, k, n in SHAPES:
-        a = rng.uniform(-1, 1, (m, k)).astype(np.float32)
-        b = rng.uniform(-1, 1, (k, n)).astype(np.float32)
-        # Row-major operands, then column-major ones (numpy passes transposes).
-        for name, x, y in (("A @ B", a, b), ("column-major A @ B", a.T.copy().T, b.T.copy().T)):
-            got = x @ y
-            ref = x.astype(np.float64) @ y.astype(np.float64)
-            bound = 8 * (k + 2) * np.finfo(np.float32).eps * (np.abs(x).astype(np.float64)
-                                                              @ np.abs(y).astype(np.float64))
-            if got.dtype != np.float32 or not np.all(np.abs(got - ref) <= bound):
-                failures.append(f"{name} with M={m} K={k} N={n}: "
-                                f"max error {np.max(np.abs(got - ref)):.3g}")
-    after = counters()
-    return failures, (after[0] - before[0], after[1] - before[1])
+    """Computes SHAPES in both LAYOUTS; returns a list of failures and the
+    (host, device) calls it caused."""
+    return checked_matmuls(seed, SHAPES, LAYOUTS)
 
 
 def worker(queue, seed):
@@ -73,22 +50,8 @@ def run_workers(method, problems):
     ctx = multiprocessing.get_context(method)
     queue = ctx.Queue()
     procs = [ctx.Process(target=worker, args=(queue, seed)) for seed in (1, 2)]
-    for p in procs:
-        p.start()
-    results = []
-    try:
-        for _ in procs:
-            results.append(queue.get(timeout=TIMEOUT))
-    except Exception as e:  # queue.Empty: a worker hung or died
-        problems.append(f"{method}: only {len(results)} of {len(procs)} workers reported "
-                      f"within {TIMEOUT} s ({type(e).__name__})")
-    for p in procs:
-        p.join(timeout=10)
-        if p.is_alive():
-            p.kill()
-            problems.append(f"{method}: worker {p.pid} did not exit")
-        elif p.exitcode != 0:
-            problems.append(f"{method}: worker {p.pid} exited with {p.exitcode}")
+    results, more = gather(procs, queue, TIMEOUT, 10, f"{method} worker")
+    problems += more
     calls = 2 * len(SHAPES)
     for seed, failures, (host, device) in results:
         problems.extend(f"{method} worker {seed}: {f}" for f in failures)
@@ -98,26 +61,17 @@ def run_workers(method, problems):
               f"{host} host, {device} device calls (want {want[0]} host, {want[1]} device)")
         if (host, device) != want:
             problems.append(f"{method} worker {seed}: calls ran on the wrong path: "
-                          f"{host} host, {device} device")
+                            f"{host} host, {device} device")
 
 
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    try:
-        import numpy  # noqa: F401  (only: is it there)
-    except ImportError:
-        print("SKIP: Debian's numpy is missing (apt-get install python3-numpy)")
-        sys.exit(SKIP)
     probe = subprocess.run([sys.argv[1], "one"], stdout=subprocess.PIPE, text=True)
     if probe.returncode == SKIP:
         print(probe.stdout.strip())
         sys.exit(SKIP)
-    try:
-        counters()
-    except AttributeError:
-        print("FAIL: libgemm590 is not loaded (LD_PRELOAD)")
-        sys.exit(1)
+    require_preloaded_numpy()
 
     problems = []
     failures, (host, device) = matmuls(0)
@@ -133,10 +87,7 @@ def main():
     if (host, device) != (0, 2 * len(SHAPES)):
         problems.append("parent after: not every call ran on the device")
 
-    for p in problems:
-        print(f"FAIL {p}")
-    print("PASS" if not problems else "FAIL")
-    sys.exit(1 if problems else 0)
+    report(problems)
 
 
 if __name__ == "__main__":

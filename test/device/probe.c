@@ -65,7 +65,7 @@ int main(int argc, char **argv) {
     ok &= dev_run(g, calls[i].pad, calls[i].pad, calls[i].pad, DEV_HALF_EXACT, &rng, "probe").ok;
   }
   uint64_t host, device;
-  dev_counters(&host, &device);
+  check_counters(&host, &device);
   printf("probe: %d calls, %" PRIu64 " host, %" PRIu64 " device\n", count, host, device);
   return ok ? 0 : 1;
 }

@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "device.h"
 #include "gemm590.h"
@@ -63,41 +62,28 @@ static bool parse_options(int argc, char **argv, options *o) {
 
 static void record(stats *st, const check_gemm *g, dev_outcome r) {
   st->calls++;
-  if (dev_counted(g)) st->counted++;
+  if (check_counted(g)) st->counted++;
   if (!r.ok) st->failures++;
   if (r.max_ratio > st->max_ratio) st->max_ratio = r.max_ratio;
   if (r.contract_ratio > st->max_contract) st->max_contract = r.contract_ratio;
 }
 
+typedef struct sweep_state {
+  check_rng rng;
+  dev_values values;
+  stats *st;
+} sweep_state;
+
+static void sweep_call(void *ctx, check_gemm g, const int64_t *pad) {
+  sweep_state *s = ctx;
+  record(s->st, &g, dev_run(g, pad[0], pad[1], pad[2], s->values, &s->rng, "sweep"));
+}
+
 static void sweep(const options *o, stats *st) {
   static const int64_t sizes[] = {0, 1, 2, 3, 7, 16, 33, 67};
-  static const char trans[] = "NTC";
-  static const float alphas[] = {0.0f, 1.0f, -1.5f}, betas[] = {0.0f, 1.0f, 0.5f};
-  static const struct {
-    check_entry entry;
-    char layout;
-  } entries[] = {{CHECK_CBLAS, 'C'}, {CHECK_CBLAS, 'R'}, {CHECK_FORTRAN, 'C'}};
-  enum { NSIZES = sizeof sizes / sizeof sizes[0] };
-  check_rng rng;
-  check_rng_seed(&rng, o->seed);
-  for (int e = 0; e < 3; e++)
-    for (int ta = 0; ta < 3; ta++)
-      for (int tb = 0; tb < 3; tb++)
-        for (int al = 0; al < 3; al++)
-          for (int be = 0; be < 3; be++)
-            for (int im = 0; im < NSIZES; im++)
-              for (int in = 0; in < NSIZES; in++)
-                for (int ik = 0; ik < NSIZES; ik++) {
-                  check_gemm g = {.entry = entries[e].entry, .layout = entries[e].layout,
-                                  .transa = trans[ta], .transb = trans[tb], .m = sizes[im],
-                                  .n = sizes[in], .k = sizes[ik], .alpha = alphas[al],
-                                  .beta = betas[be]};
-                  int64_t pa = check_rng_range(&rng, 0, 4), pb = check_rng_range(&rng, 0, 4),
-                          pc = check_rng_range(&rng, 0, 4);
-                  record(st, &g,
-                         dev_run(g, pa, pb, pc, o->binary16 ? DEV_HALF_EXACT : DEV_F32, &rng,
-                                 "sweep"));
-                }
+  sweep_state s = {.values = o->binary16 ? DEV_HALF_EXACT : DEV_F32, .st = st};
+  check_rng_seed(&s.rng, o->seed);
+  check_sweep(check_sgemm_bases, 3, sizes, 8, &s.rng, sweep_call, &s);
 }
 
 static void random_shapes(const options *o, stats *st) {
@@ -110,12 +96,6 @@ static void random_shapes(const options *o, stats *st) {
     record(st, &g,
            dev_run(g, pa, pb, pc, o->binary16 ? DEV_HALF_ROUNDED : DEV_F32, &rng, "random"));
   }
-}
-
-static double seconds(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 int main(int argc, char **argv) {
@@ -140,15 +120,15 @@ int main(int argc, char **argv) {
 
   gemm590_reset_counters();
   stats st = {0};
-  double t0 = seconds();
+  double t0 = check_seconds();
   sweep(&o, &st);
   uint64_t sweep_calls = st.calls, sweep_failures = st.failures;
-  double t1 = seconds();
+  double t1 = check_seconds();
   random_shapes(&o, &st);
-  double t2 = seconds();
+  double t2 = check_seconds();
 
   uint64_t host, device;
-  dev_counters(&host, &device);
+  check_counters(&host, &device);
   printf("sweep: %" PRIu64 " calls, %" PRIu64 " failed, %.1f s\n", sweep_calls, sweep_failures,
          t1 - t0);
   printf("random: %" PRIu64 " calls, %" PRIu64 " failed, %.1f s\n", st.calls - sweep_calls,

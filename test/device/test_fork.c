@@ -37,9 +37,9 @@ static check_gemm call_of(int64_t m, int64_t n, int64_t k) {
 /* One checked call on `want_device` (or the host), judged by the counters. */
 static bool checked_call(check_gemm g, bool want_device, check_rng *rng, const char *tag) {
   uint64_t host0, dev0, host1, dev1;
-  dev_counters(&host0, &dev0);
+  check_counters(&host0, &dev0);
   bool ok = dev_run(g, 1, 2, 3, DEV_F32, rng, tag).ok;
-  dev_counters(&host1, &dev1);
+  check_counters(&host1, &dev1);
   bool on_device = dev1 == dev0 + 1 && host1 == host0;
   bool on_host = host1 == host0 + 1 && dev1 == dev0;
   if (!(want_device ? on_device : on_host)) {

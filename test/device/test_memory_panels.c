@@ -64,7 +64,7 @@ int main(void) {
             *(sh->device ? &want_device : &want_host) += 1;
           }
   uint64_t host, device;
-  dev_counters(&host, &device);
+  check_counters(&host, &device);
   printf("%" PRIu64 " calls, %" PRIu64 " failed; counters: %" PRIu64 " device (expected %" PRIu64
          "), %" PRIu64 " host (expected %" PRIu64 ")\n",
          calls, failures, device, want_device, host, want_host);

@@ -46,7 +46,7 @@ static void *work(void *arg) {
     int64_t pa = check_rng_range(&rng, 0, 5), pb = check_rng_range(&rng, 0, 5),
             pc = check_rng_range(&rng, 0, 5);
     if (!dev_run(g, pa, pb, pc, DEV_F32, &rng, tag).ok) w->failures++;
-    if (dev_counted(&g)) w->counted++;
+    if (check_counted(&g)) w->counted++;
   }
   return NULL;
 }
@@ -72,7 +72,7 @@ int main(void) {
     host_only += workers[t].host_only;
   }
   uint64_t host, device;
-  dev_counters(&host, &device);
+  check_counters(&host, &device);
   printf("%d threads x %d calls: %" PRIu64 " failed; %" PRIu64
          " alpha = 0 / K = 0 calls on the host; counters %" PRIu64 " device, %" PRIu64
          " host, %" PRIu64 " expected on the device\n",

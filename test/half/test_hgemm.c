@@ -4,8 +4,8 @@
  * alpha in {0, 1, -1.5}, beta in {0, 1, 0.5}, M, N, K in {0, 1, 2, 3, 7,
  * 16, 33, 67} ({0, 1, 3, 16, 33} with --quick), leading dimensions tight or
  * padded by 3.  Part 2: random shapes up to 300, and two with columns of
- * 9000 elements.  Every call: C within the
- * bound of half_check.h (beta = 0 calls get C poisoned with NaN, which must
+ * 9000 elements.  Every call: C within the binary16 bound of
+ * test/common/check.h (beta = 0 calls get C poisoned with NaN, which must
  * all be overwritten), C's padding and guards and all of A and B (padding
  * included) bit-identical.
  * Part 3, special values, compared bit for bit: ties at the final rounding
@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "gemm590.h"
-#include "half_check.h"
+#include "check.h"
 #if HALF_DEVICE_CHECK
 #include "cpu_device.h"
 #endif
@@ -39,56 +39,51 @@ typedef struct tally {
   double max_ratio;
 } tally;
 
-/* Calls the library counts: not a quick return, alpha != 0, K > 0. */
-static bool counted(const half_gemm *g) {
-  return g->m > 0 && g->n > 0 && g->k > 0 && g->alpha != 0;
+static void checked_call(tally *t, check_gemm g, int64_t pad, check_rng *rng, const char *tag) {
+  if (!check_case_run(g, pad, pad, pad, CHECK_F32, NULL, rng, tag, &t->max_ratio)) t->failures++;
+  if (check_counted(&g)) t->counted++;
 }
 
-static void checked_call(tally *t, half_gemm g, int64_t pad, check_rng *rng, const char *tag) {
-  if (!half_gemm_check(g, pad, rng, half_gemm_run, tag, &t->max_ratio)) t->failures++;
-  if (counted(&g)) t->counted++;
+typedef struct sweep_state {
+  tally *t;
+  check_rng *rng;
+  int64_t shape;
+} sweep_state;
+
+/* Leading dimensions tight or padded by 3, alternately. */
+static void sweep_call(void *ctx, check_gemm g, const int64_t *pad) {
+  (void)pad;
+  sweep_state *s = ctx;
+  checked_call(s->t, g, s->shape++ % 2 ? 3 : 0, s->rng, "sweep");
 }
 
 static void sweep(tally *t, bool quick, check_rng *rng) {
   static const int64_t full[] = {0, 1, 2, 3, 7, 16, 33, 67}, fast[] = {0, 1, 3, 16, 33};
-  const int64_t *sizes = quick ? fast : full;
-  int count = quick ? 5 : 8;
-  static const char trans[] = {'N', 'T', 'C'};
-  static const float alphas[] = {0.0f, 1.0f, -1.5f}, betas[] = {0.0f, 1.0f, 0.5f};
-  int64_t shape = 0;
-  for (int layout = 0; layout < 2; layout++)
-    for (int ta = 0; ta < 3; ta++)
-      for (int tb = 0; tb < 3; tb++)
-        for (int al = 0; al < 3; al++)
-          for (int be = 0; be < 3; be++)
-            for (int im = 0; im < count; im++)
-              for (int in = 0; in < count; in++)
-                for (int ik = 0; ik < count; ik++, shape++) {
-                  half_gemm g = {.layout = layout ? 'R' : 'C', .transa = trans[ta],
-                                 .transb = trans[tb], .m = sizes[im], .n = sizes[in],
-                                 .k = sizes[ik], .alpha = alphas[al], .beta = betas[be]};
-                  checked_call(t, g, shape % 2 ? 3 : 0, rng, "sweep");
-                }
+  static const check_gemm layouts[] = {{.entry = CHECK_HGEMM, .layout = 'C'},
+                                       {.entry = CHECK_HGEMM, .layout = 'R'}};
+  sweep_state s = {.t = t, .rng = rng};
+  check_sweep(layouts, 2, quick ? fast : full, quick ? 5 : 8, NULL, sweep_call, &s);
 }
 
 static void random_shapes(tally *t, int count, check_rng *rng) {
   static const char trans[] = {'N', 'T', 'C'};
   for (int s = 0; s < count; s++) {
-    half_gemm g = {.layout = check_rng_range(rng, 0, 1) ? 'R' : 'C',
-                   .transa = trans[check_rng_range(rng, 0, 2)],
-                   .transb = trans[check_rng_range(rng, 0, 2)],
-                   .m = check_rng_range(rng, 1, 300), .n = check_rng_range(rng, 1, 300),
-                   .k = check_rng_range(rng, 1, 300),
-                   .alpha = (float)check_rng_unit(rng) * 2.0f,
-                   .beta = s % 3 == 0 ? 0.0f : (float)check_rng_unit(rng)};
+    check_gemm g = {.entry = CHECK_HGEMM, .layout = check_rng_range(rng, 0, 1) ? 'R' : 'C',
+                    .transa = trans[check_rng_range(rng, 0, 2)],
+                    .transb = trans[check_rng_range(rng, 0, 2)],
+                    .m = check_rng_range(rng, 1, 300), .n = check_rng_range(rng, 1, 300),
+                    .k = check_rng_range(rng, 1, 300),
+                    .alpha = (float)check_rng_unit(rng) * 2.0f,
+                    .beta = s % 3 == 0 ? 0.0f : (float)check_rng_unit(rng)};
     checked_call(t, g, check_rng_range(rng, 0, 5), rng, "random");
   }
   /* Columns of 9000 elements: longer than a small link chunk (tests set
    * GEMM590_LINK_CHUNK=16384), so they cross the link another way. */
   static const int64_t tall[][3] = {{9000, 3, 2}, {2, 3, 9000}};
   for (int s = 0; s < 2; s++) {
-    half_gemm g = {.layout = 'C', .transa = 'N', .transb = 'N', .m = tall[s][0],
-                   .n = tall[s][1], .k = tall[s][2], .alpha = 1.0f, .beta = 0.5f};
+    check_gemm g = {.entry = CHECK_HGEMM, .layout = 'C', .transa = 'N', .transb = 'N',
+                    .m = tall[s][0], .n = tall[s][1], .k = tall[s][2], .alpha = 1.0f,
+                    .beta = 0.5f};
     checked_call(t, g, 1, rng, "tall");
   }
 }
@@ -179,12 +174,13 @@ static void special_values(tally *t) {
     int ldb = row ? x->n : (x->k > 0 ? x->k : 1), ldc = row ? x->n : x->m;
     gemm590_hgemm(row ? CblasRowMajor : CblasColMajor, CblasNoTrans, CblasNoTrans, x->m, x->n,
                   x->k, x->alpha, x->a, lda, x->b, ldb, x->beta, c, ldc);
-    half_gemm g = {.m = x->m, .n = x->n, .k = x->k, .alpha = x->alpha, .beta = x->beta};
-    if (counted(&g)) t->counted++;
+    check_gemm g = {.entry = CHECK_HGEMM, .m = x->m, .n = x->n, .k = x->k, .alpha = x->alpha,
+                    .beta = x->beta};
+    if (check_counted(&g)) t->counted++;
     for (int e = 0; e < x->m * x->n; e++) {
       if (same_half(c[e], x->want[e])) continue;
       printf("special FAIL \"%s\": C[%d] = 0x%04x (%g), want 0x%04x (%g)\n", x->name, e, c[e],
-             half_value(c[e]), x->want[e], half_value(x->want[e]));
+             check_half_value(c[e]), x->want[e], check_half_value(x->want[e]));
       t->failures++;
     }
   }
@@ -207,8 +203,8 @@ static void float16_spelling(tally *t) {
   /* C(0,0) = 1.5 * (1*0.5 + 3*-1 + 5*0.25) + 0.5 = -1.375 */
   if (memcmp(cf, ch, sizeof cf) != 0 || (double)c[0] != -1.375) {
     printf("float16 FAIL: gemm590_hgemm_f16 gave %g %g %g %g, gemm590_hgemm %g %g %g %g\n",
-           (double)c[0], (double)c[1], (double)c[2], (double)c[3], half_value(ch[0]),
-           half_value(ch[1]), half_value(ch[2]), half_value(ch[3]));
+           (double)c[0], (double)c[1], (double)c[2], (double)c[3], check_half_value(ch[0]),
+           check_half_value(ch[1]), check_half_value(ch[2]), check_half_value(ch[3]));
     t->failures++;
   }
   printf("_Float16 spelling: checked\n");
@@ -222,15 +218,15 @@ static void float16_spelling(tally *t) {
 static int fault_call(const char *expect, bool device_columns) {
   check_rng rng;
   check_rng_seed(&rng, 590);
-  half_gemm g = {.layout = 'C', .transa = 'N', .transb = 'T', .m = 100, .n = 300, .k = 50,
-                 .alpha = 1.25f, .beta = 0.5f};
+  check_gemm g = {.entry = CHECK_HGEMM, .layout = 'C', .transa = 'N', .transb = 'T', .m = 100,
+                  .n = 300, .k = 50, .alpha = 1.25f, .beta = 0.5f};
   double max_ratio = 0;
   gemm590_reset_counters();
-  half_capture_begin();
-  bool ok = half_gemm_check(g, 2, &rng, half_gemm_run, "fault", &max_ratio);
-  const char *log = half_capture_end();
+  check_capture_begin();
+  bool ok = check_case_run(g, 2, 2, 2, CHECK_F32, NULL, &rng, "fault", &max_ratio);
+  const char *log = check_capture_end();
   uint64_t host, device;
-  half_counters(&host, &device);
+  check_counters(&host, &device);
   const char *cols = strstr(log, "device_columns=");
   long delivered = cols ? atol(cols + strlen("device_columns=")) : 0;
   if (host != 1 || device != 0) {
@@ -299,7 +295,7 @@ int main(int argc, char **argv) {
   float16_spelling(&t);
 
   uint64_t host, device;
-  half_counters(&host, &device);
+  check_counters(&host, &device);
   bool on_device = !strcmp(expect, "device");
   if (host + device != t.counted || (on_device ? host : device) != 0) {
     printf("path FAIL: %llu calls counted on the host, %llu on the device; want all %llu on "

@@ -7,15 +7,15 @@
  * transA x transB in {N, T, C} x beta in {0, 0.5} once, with a random
  * shape (M 260..500, N 260..600: three 128-column tiles of C or more either
  * way round; K 1..150) and leading dimensions padded by 0..3.  Each call is
- * checked against the float64 reference of half_check.h (C poisoned when
- * beta = 0), must run on the device, and must say panels=P with P >= 2 in
+ * checked against the float64 reference of test/common/check.h (C poisoned
+ * when beta = 0), must run on the device, and must say panels=P with P >= 2 in
  * its verbose line. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gemm590.h"
-#include "half_check.h"
+#include "check.h"
 #include "cpu_device.h"
 
 int main(void) {
@@ -30,21 +30,22 @@ int main(void) {
     for (int ta = 0; ta < 3; ta++)
       for (int tb = 0; tb < 3; tb++)
         for (int bi = 0; bi < 2; bi++) {
-          half_gemm g = {.layout = layout ? 'R' : 'C', .transa = trans[ta], .transb = trans[tb],
-                         .m = check_rng_range(&rng, 260, 500),
-                         .n = check_rng_range(&rng, 260, 600),
-                         .k = check_rng_range(&rng, 1, 150),
-                         .alpha = 1.25f + check_rng_unit(&rng),
-                         .beta = betas[bi]};
+          check_gemm g = {.entry = CHECK_HGEMM, .layout = layout ? 'R' : 'C',
+                          .transa = trans[ta], .transb = trans[tb],
+                          .m = check_rng_range(&rng, 260, 500),
+                          .n = check_rng_range(&rng, 260, 600),
+                          .k = check_rng_range(&rng, 1, 150),
+                          .alpha = 1.25f + check_rng_unit(&rng),
+                          .beta = betas[bi]};
           char tag[32];
           snprintf(tag, sizeof tag, "call %d", calls);
           uint64_t host, device;
           gemm590_reset_counters();
-          half_capture_begin();
-          bool ok = half_gemm_check(g, check_rng_range(&rng, 0, 3), &rng, half_gemm_run, tag,
-                                    &max_ratio);
-          const char *log = half_capture_end();
-          half_counters(&host, &device);
+          check_capture_begin();
+          int64_t pad = check_rng_range(&rng, 0, 3);
+          bool ok = check_case_run(g, pad, pad, pad, CHECK_F32, NULL, &rng, tag, &max_ratio);
+          const char *log = check_capture_end();
+          check_counters(&host, &device);
           const char *at = strstr(log, "panels=");
           long panels = at ? atol(at + strlen("panels=")) : 0;
           if (host != 0 || device != 1) {

@@ -2,23 +2,23 @@
  * its default 1024, so that small calls cross every block edge: C blocks
  * of mb x nb, depth blocks of kb (beta applied on the first only, sums
  * carried in float32 across them), partial blocks at the ends, both
- * transposes.  Same checks and bound as test_hgemm (half_check.h).
+ * transposes.  Same checks and bound as test_hgemm (test/common/check.h).
  * Links the internal library: g590_hgemm_host_blocked is not exported. */
 #include <stdio.h>
 
-#include "half_check.h"
+#include "check.h"
 #include "hgemm.h"
 
 static int64_t mb, nb, kb;
 
-static void run_blocked(const half_gemm *g) {
+static void run_blocked(const check_gemm *g) {
   g590_hcall call = {.shape = {.entry = "test_host_blocks", .layout = 'C',
                                .user_ta = g->transa, .user_tb = g->transb, .user_m = g->m,
                                .user_n = g->n, .trans_a = g->transa != 'N',
                                .trans_b = g->transb != 'N', .m = g->m, .n = g->n, .k = g->k,
                                .alpha = g->alpha, .beta = g->beta, .lda = g->lda, .ldb = g->ldb,
                                .ldc = g->ldc},
-                     .a = g->a, .b = g->b, .c = g->c};
+                     .a = g->a16, .b = g->b16, .c = g->c16};
   char how[160];
   g590_hgemm_host_blocked(&call, mb, nb, kb, how, sizeof how);
 }
@@ -38,13 +38,14 @@ int main(void) {
       for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++)
           for (int be = 0; be < 2; be++) {
-            half_gemm g = {.layout = 'C', .transa = trans[ta], .transb = trans[tb],
-                           .m = shapes[si][0], .n = shapes[si][1], .k = shapes[si][2],
-                           .alpha = -1.25f, .beta = betas[be]};
+            check_gemm g = {.entry = CHECK_HGEMM, .layout = 'C', .transa = trans[ta],
+                            .transb = trans[tb], .m = shapes[si][0], .n = shapes[si][1],
+                            .k = shapes[si][2], .alpha = -1.25f, .beta = betas[be]};
             char tag[64];
             snprintf(tag, sizeof tag, "blocks %lldx%lldx%lld", (long long)mb, (long long)nb,
                      (long long)kb);
-            if (!half_gemm_check(g, (int64_t)(si % 3), &rng, run_blocked, tag, &max_ratio))
+            int64_t pad = (int64_t)(si % 3);
+            if (!check_case_run(g, pad, pad, pad, CHECK_F32, run_blocked, &rng, tag, &max_ratio))
               failures++;
             calls++;
           }

@@ -30,62 +30,30 @@
 #include <string.h>
 
 #include "gemm590.h"
-#include "half_check.h"
+#include "check.h"
 #include "cpu_device.h"
 
 static int failures;
 
-typedef struct operands {
-  check_gemm g;
-  check_matrix a, b, c;
-  double *ref, *mag;
-} operands;
-
-static void operands_make(operands *o, check_gemm g, check_rng *rng) {
-  int64_t rows, cols;
-  o->g = g;
-  check_gemm_storage(&g, 'A', &rows, &cols);
-  check_matrix_alloc(&o->a, rows, cols, rows + 1);
-  check_gemm_storage(&g, 'B', &rows, &cols);
-  check_matrix_alloc(&o->b, rows, cols, rows + 2);
-  check_gemm_storage(&g, 'C', &rows, &cols);
-  check_matrix_alloc(&o->c, rows, cols, rows + 3);
-  check_matrix_fill_random(&o->a, rng);
-  check_matrix_fill_random(&o->b, rng);
-  if (g.beta == 0.0f) check_matrix_fill(&o->c, NAN);
-  else check_matrix_fill_random(&o->c, rng);
-  o->g.a = o->a.data, o->g.lda = o->a.ld;
-  o->g.b = o->b.data, o->g.ldb = o->b.ld;
-  o->g.c = o->c.data, o->g.ldc = o->c.ld;
-  o->ref = malloc((size_t)(g.m * g.n) * sizeof *o->ref);
-  o->mag = malloc((size_t)(g.m * g.n) * sizeof *o->mag);
-  if (!o->a.base || !o->b.base || !o->c.base || !o->ref || !o->mag) {
-    fprintf(stderr, "FATAL: out of memory\n");
-    exit(1);
-  }
-}
-
-static void operands_free(operands *o) {
-  check_matrix_free(&o->a);
-  check_matrix_free(&o->b);
-  check_matrix_free(&o->c);
-  free(o->ref);
-  free(o->mag);
+/* g's operands: random A and B, leading dimensions padded by 1, 2, 3. */
+static void operands_make(check_case *o, check_gemm g, check_rng *rng) {
+  check_case_begin(o, g, 1, 2, 3, rng);
+  check_case_arm(o, rng);
 }
 
 /* Runs o->g with a fresh reference and C, capturing the verbose line. */
-static const char *run_captured(operands *o, const float *c0) {
+static const char *run_captured(check_case *o, const float *c0) {
   for (int64_t j = 0; j < o->c.cols; j++)
     memcpy(o->c.data + j * o->c.ld, c0 + j * o->c.rows, (size_t)o->c.rows * sizeof *c0);
   check_reference(&o->g, o->ref, o->mag);
   check_matrix_snapshot(&o->c);
-  half_capture_begin();
+  check_capture_begin();
   check_gemm_run(&o->g);
-  return half_capture_end();
+  return check_capture_end();
 }
 
 /* Copy of C's block, so that repeated calls start from the same C. */
-static float *save_c(const operands *o) {
+static float *save_c(const check_case *o) {
   float *c0 = malloc((size_t)(o->c.rows * o->c.cols) * sizeof *c0);
   if (!c0) exit(1);
   for (int64_t j = 0; j < o->c.cols; j++)
@@ -95,13 +63,13 @@ static float *save_c(const operands *o) {
 
 /* Part 1 for one shape. */
 static void accuracy(check_gemm g, check_rng *rng) {
-  operands o;
+  check_case o;
   operands_make(&o, g, rng);
   float *c0 = save_c(&o);
   uint64_t host0, device0, host1, device1;
-  half_counters(&host0, &device0);
+  check_counters(&host0, &device0);
   run_captured(&o, c0);
-  half_counters(&host1, &device1);
+  check_counters(&host1, &device1);
   char what[256];
   check_gemm_describe(&o.g, what, sizeof what);
   if (device1 - device0 != 1 || host1 != host0) {
@@ -132,13 +100,13 @@ static void accuracy(check_gemm g, check_rng *rng) {
          max_rel, comp, worst);
   if (!ok) failures++;
   free(c0);
-  operands_free(&o);
+  check_case_end(&o);
 }
 
 /* Float32 check of o (after a call): number of elements out of bound. */
-static int64_t float32_misses(const operands *o, double *max_ratio) {
+static int64_t float32_misses(const check_case *o, double *max_ratio) {
   check_result r;
-  check_compare(&o->g, o->ref, o->mag, CHECK_EPS_F32, &r);
+  check_compare(&o->g, o->ref, o->mag, CHECK_F32, &r);
   *max_ratio = r.max_ratio;
   return r.bad;
 }
@@ -158,7 +126,7 @@ static void out_of_range(check_rng *rng) {
   };
   check_gemm g = {.entry = CHECK_CBLAS, .layout = 'C', .transa = 'N', .transb = 'T', .m = 48,
                   .n = 40, .k = 8, .alpha = 1.5f, .beta = 0.5f};
-  operands o;
+  check_case o;
   operands_make(&o, g, rng);
   float *c0 = save_c(&o);
   double ratio;
@@ -186,7 +154,7 @@ static void out_of_range(check_rng *rng) {
     *at = old;
   }
   free(c0);
-  operands_free(&o);
+  check_case_end(&o);
 }
 
 int main(void) {

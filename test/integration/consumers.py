@@ -17,15 +17,61 @@ Consumers run with LD_LIBRARY_PATH at the installed libdir, and report
 which file defines cblas_sgemm: it must be the installed library.
 """
 import argparse
+import glob
 import os
 import re
 import shlex
 import shutil
+import sys
 import tempfile
 
-from harness import Checks, Installed, run, skip
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from harness import Checks, env_with, run, skip  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Installed:
+    """libgemm590 installed by `meson install --destdir` into a scratch
+    directory, and the pkg-config command that sees it where it lies.
+
+    The installed gemm590.pc says prefix=/usr/local (say), which is not where
+    the files are.  `--define-variable=prefix=DESTDIR/usr/local` relocates
+    gemm590.pc alone; PKG_CONFIG_SYSROOT_DIR would also prefix the paths of
+    openblas.pc (pulled in by Requires:) and break them, and
+    `--define-prefix` guesses the prefix wrong under a multiarch libdir
+    (lib/x86_64-linux-gnu)."""
+
+    def __init__(self, meson, build_root, pkg_config, destdir):
+        self.destdir = os.path.abspath(destdir)
+        run([meson, "install", "-C", build_root, "--no-rebuild", "--quiet",
+             "--destdir", self.destdir])
+        found = glob.glob(os.path.join(self.destdir, "**", "pkgconfig", "gemm590.pc"),
+                          recursive=True)
+        if len(found) != 1:
+            print(f"FAIL expected one installed gemm590.pc under {self.destdir}, found {found}")
+            sys.exit(1)
+        self.pc_dir = os.path.dirname(found[0])
+        # Our .pc first; the system directories stay on the default path
+        # because Requires: openblas must still resolve.
+        self.pc_env = env_with(PKG_CONFIG_PATH=self.pc_dir)
+        prefix = run([pkg_config, "--variable=prefix", "gemm590"], env=self.pc_env).stdout.strip()
+        self.prefix = self.destdir + prefix
+        self.pkg_config = [pkg_config, f"--define-variable=prefix={self.prefix}"]
+        self.libdir = self.query("--variable=libdir")
+        self.includedir = self.query("--variable=includedir")
+        self.version = self.query("--modversion")
+
+    def query(self, *args):
+        """Runs the relocating pkg-config on gemm590 and returns its output."""
+        return run(self.pkg_config + list(args) + ["gemm590"], env=self.pc_env).stdout.strip()
+
+    def run_env(self):
+        """Environment for running a consumer: the installed library first,
+        and no LD_PRELOAD inherited that could hide which library is used."""
+        env = env_with(LD_LIBRARY_PATH=self.libdir)
+        env.pop("LD_PRELOAD", None)
+        return env
 
 
 def check_consumer_output(checks, installed, label, proc):

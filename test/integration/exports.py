@@ -12,10 +12,12 @@
   host BLAS is reached through dlopen alone, so that our own cblas_sgemm
   and sgemm_ can never be what the fallback resolves to.
 """
+import os
 import re
 import sys
 
-from harness import Checks, run
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from harness import Checks, run  # noqa: E402
 
 BLAS_ENTRIES = {
     "cblas_sgemm", "sgemm_",

@@ -48,8 +48,9 @@ import statistics
 import sys
 import tempfile
 
-from harness import SKIP, Checks, env_with, library_errors, run, skip
-from preload import ENTRIES, parse_cases, pip_venv
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from harness import SKIP, Checks, env_with, library_errors, run, skip  # noqa: E402
+from preload import ENTRIES, parse_cases, pip_venv  # noqa: E402
 
 HERE = os.path.abspath(os.path.dirname(__file__))
 SELF = os.path.abspath(__file__)

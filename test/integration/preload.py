@@ -26,7 +26,8 @@ import shutil
 import subprocess
 import sys
 
-from harness import Checks, env_with, library_errors, run, skip
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from harness import Checks, env_with, library_errors, run, skip  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

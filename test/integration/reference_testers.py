@@ -18,7 +18,8 @@ import re
 import sys
 import tempfile
 
-from harness import Checks, env_with, library_errors, run, skip
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from harness import Checks, env_with, library_errors, run, skip  # noqa: E402
 
 TESTERS = {
     # mode: (program, input, entry point in verbose lines, verdict lines)

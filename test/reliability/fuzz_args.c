@@ -503,7 +503,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
     fail("C changed by an invalid call", &g, layout, transa, transb);
   if (compare) {
     check_result res;
-    check_compare(&judged, ref, mag, CHECK_EPS_F32, &res);
+    check_compare(&judged, ref, mag, CHECK_F32, &res);
     if (res.bad) {
       snprintf(what, sizeof what,
                "%" PRId64 " elements of C out of bound, first C(%" PRId64 ",%" PRId64

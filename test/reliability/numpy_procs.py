@@ -33,63 +33,24 @@ Every result is compared with float64 numpy within the float32 bound of the
 correctness tests, 8 (K + 2) eps (|A| |B|) elementwise.  Every wait has a
 timeout, so a hang fails instead of stalling.  Exit 0 pass, 1 fail, 77 skip.
 """
-import ctypes
 import multiprocessing
 import os
 import re
-import struct
 import sys
 import tempfile
 import threading
 import time
 
-SKIP = 77
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from harness import (ALL_LAYOUTS, CACHE_MAGIC, checked_matmuls, counters,  # noqa: E402
+                     gather, parse_cache_file, report, require_preloaded_numpy, skip)
+
 TIMEOUT = 120  # seconds for any one wait on a process or pool
 FORK_ROUNDS = 30
 CACHE_ROUNDS = 20
 PROGRAMS = 4  # tile24 x (transpose of A, of B); numpy's beta is always 0
-MAGIC = b"G590BIN1"
 CALL_LINE = re.compile(r"^gemm590: cblas_sgemm .*? path=(\w+)(?:.*? program=(\w+))?", re.M)
 FORK_SHAPES = [(40, 50, 60), (129, 33, 70)]
-
-
-class Counters(ctypes.Structure):
-    _fields_ = [("calls", ctypes.c_uint64 * 2), ("flops", ctypes.c_double * 2)]
-
-
-def counters():
-    """(host, device) calls libgemm590 counted in this process."""
-    c = Counters()
-    ctypes.CDLL(None).gemm590_get_counters(ctypes.byref(c))
-    return c.calls[0], c.calls[1]
-
-
-def checked_matmuls(seed, shapes, variants=False):
-    """Computes a @ b for each (m, k, n), or its four transpose variants;
-    returns (failure descriptions, (host, device) calls made)."""
-    import numpy as np
-    rng = np.random.default_rng(seed)
-    before = counters()
-    failures = []
-    for m, k, n in shapes:
-        a = rng.uniform(-1, 1, (m, k)).astype(np.float32)
-        b = rng.uniform(-1, 1, (k, n)).astype(np.float32)
-        cases = [("A @ B", a, b)]
-        if variants:
-            # Transposed views: numpy passes them as CBLAS transposes.
-            cases += [("A @ B (A transposed)", a.T.copy().T, b),
-                      ("A @ B (B transposed)", a, b.T.copy().T),
-                      ("A @ B (both transposed)", a.T.copy().T, b.T.copy().T)]
-        for name, x, y in cases:
-            got = x @ y
-            ref = x.astype(np.float64) @ y.astype(np.float64)
-            bound = 8 * (k + 2) * np.finfo(np.float32).eps * (
-                np.abs(x).astype(np.float64) @ np.abs(y).astype(np.float64))
-            if got.dtype != np.float32 or not np.all(np.abs(got - ref) <= bound):
-                failures.append(f"{name}, M={m} K={k} N={n}: max error "
-                                f"{np.max(np.abs(got - ref)):.3g}")
-    after = counters()
-    return failures, (after[0] - before[0], after[1] - before[1])
 
 
 # ---- 1. fork while the device is busy ----
@@ -166,33 +127,13 @@ def fork_while_busy(problems):
 
 # ---- 2. spawned processes racing on one cache directory ----
 
-def fnv1a(data):
-    h = 0xcbf29ce484222325
-    for byte in data:
-        h = ((h ^ byte) * 0x100000001b3) & 0xffffffffffffffff
-    return h
-
-
-def well_formed(data):
-    """Whether data is a whole cache file (lib/cl_program.c's layout)."""
-    if len(data) < 12 or data[:8] != MAGIC:
-        return False
-    (key_len,) = struct.unpack_from("<I", data, 8)
-    head = 12 + key_len
-    if len(data) < head + 16:
-        return False
-    blen, checksum = struct.unpack_from("<QQ", data, head)
-    binary = data[head + 16:]
-    return blen > 0 and blen == len(binary) and fnv1a(binary) == checksum
-
-
 def cache_worker(barrier, log, seed, queue):
     """One spawned process: stderr to `log` (the library's verbose lines),
     wait for the sibling, compute the 4 variants, report."""
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(fd, 2)
     barrier.wait(TIMEOUT)
-    queue.put((seed,) + checked_matmuls(seed, [(70, 90, 50)], variants=True))
+    queue.put((seed,) + checked_matmuls(seed, [(70, 90, 50)], ALL_LAYOUTS))
 
 
 def run_spawned(ctx, cache_dir, logs, seeds):
@@ -202,23 +143,7 @@ def run_spawned(ctx, cache_dir, logs, seeds):
     barrier, queue = ctx.Barrier(len(seeds)), ctx.Queue()
     procs = [ctx.Process(target=cache_worker, args=(barrier, log, seed, queue))
              for log, seed in zip(logs, seeds)]
-    for p in procs:
-        p.start()
-    results, problems = [], []
-    try:
-        for _ in procs:
-            results.append(queue.get(timeout=TIMEOUT))
-    except Exception as e:  # queue.Empty: a child hung or died
-        problems.append(f"only {len(results)} of {len(procs)} spawned processes reported "
-                        f"within {TIMEOUT} s ({type(e).__name__})")
-    for p in procs:
-        p.join(TIMEOUT)
-        if p.is_alive():
-            p.kill()
-            problems.append(f"spawned process {p.pid} did not exit")
-        elif p.exitcode != 0:
-            problems.append(f"spawned process {p.pid} exited with {p.exitcode}")
-    return results, problems
+    return gather(procs, queue, TIMEOUT, TIMEOUT, "spawned process")
 
 
 def origins(log):
@@ -234,7 +159,7 @@ def damage(i, data):
         return data[:len(data) // 2]
     if i % 3 == 1:
         return data[:-64] + bytes(b ^ 0x5a for b in data[-64:])
-    return MAGIC + os.urandom(len(data) - len(MAGIC))
+    return CACHE_MAGIC + os.urandom(len(data) - len(CACHE_MAGIC))
 
 
 def cache_race(tmp, problems):
@@ -276,7 +201,7 @@ def cache_race(tmp, problems):
         for n in bins:
             with open(os.path.join(d, n), "rb") as f:
                 contents[n] = f.read()
-            if not well_formed(contents[n]):
+            if parse_cache_file(contents[n]) is None:
                 round_problems.append(f"{n} is not a whole, valid cache file")
         # A third process must load every program from the files as left.
         check_log = os.path.join(tmp, f"round-{r}-check.log")
@@ -304,32 +229,20 @@ def cache_race(tmp, problems):
 
 
 def main():
-    try:
-        import numpy  # noqa: F401  (only: is it there)
-    except ImportError:
-        print("SKIP: Debian's numpy is missing (apt-get install python3-numpy)")
-        sys.exit(SKIP)
-    try:
-        counters()
-    except AttributeError:
-        print("FAIL: libgemm590 is not loaded (LD_PRELOAD)")
-        sys.exit(1)
+    require_preloaded_numpy()
     problems = []
     failures, (host, device) = checked_matmuls(0, [(64, 80, 96)])
     if (host, device) == (1, 0) and not failures:
-        print("SKIP: the parent's matmul ran on the host: no OpenCL CPU device "
-              "(install pocl-opencl-icd)")
-        sys.exit(SKIP)
+        skip("the parent's matmul ran on the host: no OpenCL CPU device "
+             "(install pocl-opencl-icd)")
     if failures or (host, device) != (0, 1):
         problems.append(f"parent's first matmul: {failures}, {host} host, {device} device")
     start = time.monotonic()
     fork_while_busy(problems)
     with tempfile.TemporaryDirectory(prefix="gemm590-procs-") as tmp:
         cache_race(tmp, problems)
-    for p in problems:
-        print(f"FAIL {p}")
-    print(f"{time.monotonic() - start:.0f} s; {'PASS' if not problems else 'FAIL'}")
-    sys.exit(1 if problems else 0)
+    print(f"{time.monotonic() - start:.0f} s")
+    report(problems)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,9 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-SKIP = 77
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from harness import COMMON, report, skip  # noqa: E402
+
 TIMEOUT = 600  # seconds per pytest run: a hang fails
 # (module, -k expression).  test_huge_vectordot is left out everywhere: an
 # 18 s vector dot of 2^28 elements that makes no SGEMM call.
@@ -41,20 +43,18 @@ MODULES = [
 # Runs pytest in this process, then prints libgemm590's counters (when it is
 # loaded) as the last line, so the driver knows the calls went through it.
 RUNNER = r"""
-import ctypes, json, sys
+import json, sys
 import pytest
+sys.path.append(%r)
+from harness import counters
 rc = pytest.main(sys.argv[1:])
-class Counters(ctypes.Structure):
-    _fields_ = [("calls", ctypes.c_uint64 * 2), ("flops", ctypes.c_double * 2)]
-c = Counters()
 try:
-    ctypes.CDLL(None).gemm590_get_counters(ctypes.byref(c))
-    calls = [c.calls[0], c.calls[1]]
+    calls = list(counters())
 except AttributeError:
     calls = None
 print("COUNTERS " + json.dumps(calls), flush=True)
 sys.exit(0 if rc in (0, 1) else rc)
-"""
+""" % COMMON
 
 
 def outcomes(junit):
@@ -103,10 +103,9 @@ def main():
     probe = subprocess.run([args.python, "-c", "import numpy, pytest, hypothesis"],
                            stderr=subprocess.PIPE, text=True)
     if probe.returncode != 0:
-        print(f"SKIP: {args.python} lacks numpy, pytest or hypothesis "
-              "(apt-get install python3-numpy python3-pytest python3-hypothesis):\n"
-              + probe.stderr.strip().splitlines()[-1])
-        sys.exit(SKIP)
+        skip(f"{args.python} lacks numpy, pytest or hypothesis "
+             "(apt-get install python3-numpy python3-pytest python3-hypothesis):\n"
+             + probe.stderr.strip().splitlines()[-1])
 
     base = {k: v for k, v in os.environ.items()
             if not k.startswith("GEMM590_") and k != "LD_PRELOAD"}
@@ -146,10 +145,7 @@ def main():
                 problems.append(f"{name}: {len(missing)} tests of the plain run did not run, "
                                 f"e.g. {sorted(missing)[0]}")
         print(f"failing without libgemm590: {sorted(plain_failed) or 'none'}")
-    for p in problems:
-        print(f"FAIL {p}")
-    print("PASS" if not problems else "FAIL")
-    sys.exit(1 if problems else 0)
+    report(problems)
 
 
 if __name__ == "__main__":

@@ -88,13 +88,13 @@ static void *work(void *arg) {
       host = !w->fp16 || check_rng_range(&rng, 0, 7) == 0;
       if (host) outlier = 1e5f;
     }
-    rel_bound bound = w->fp16 && !host ? REL_FP16 : REL_F32;
+    check_bound bound = w->fp16 && !host ? CHECK_FP16_OPTIN : CHECK_F32;
     int64_t pa = check_rng_range(&rng, 0, 3), pb = check_rng_range(&rng, 0, 3),
             pc = check_rng_range(&rng, 0, 3);
     if (!rel_run(g, pa, pb, pc, bound, outlier, &rng, tag)) w->failures++;
     w->checked++;
-    if (rel_counted(&g) && host) w->host++;
-    else if (rel_counted(&g)) w->device++;
+    if (check_counted(&g) && host) w->host++;
+    else if (check_counted(&g)) w->device++;
     /* The mode is per thread: other threads' opt-ins must not leak in. */
     if (gemm590_get_math_mode() != (w->fp16 ? GEMM590_MATH_FP16 : GEMM590_MATH_FP32)) {
       printf("FAIL [%s] math mode changed under the thread\n", tag);
@@ -139,7 +139,7 @@ int main(int argc, char **argv) {
     check_rng_seed(&rng, 1);
     check_gemm g = {.entry = CHECK_CBLAS, .layout = 'C', .transa = 'N', .transb = 'N',
                     .m = 20, .n = 30, .k = 40, .alpha = 1.5f, .beta = 0.5f};
-    failures += !rel_run(g, 1, 2, 3, REL_F32, 0.0f, &rng, "main");
+    failures += !rel_run(g, 1, 2, 3, CHECK_F32, 0.0f, &rng, "main");
     want_host++;
     checked++;
   }
