@@ -26,11 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "gemm590.h"
+#include "timing.h"
 
 #ifndef HOST_BLAS_SONAME
 #error "HOST_BLAS_SONAME must name the host BLAS (set by bench/meson.build)"
@@ -49,22 +49,6 @@ typedef struct options {
   bool child;
 } options;
 
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return 1e9 * (double)t.tv_sec + (double)t.tv_nsec;
-}
-
-static int compare_double(const void *x, const void *y) {
-  double a = *(const double *)x, b = *(const double *)y;
-  return (a > b) - (a < b);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, compare_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* libgemm590's cblas_sgemm with the host's signature. */
 static void via_gemm590(int layout, int transa, int transb, int m, int n, int k, float alpha,
                         const float *a, int lda, const float *b, int ldb, float beta, float *c,
@@ -76,10 +60,10 @@ static void via_gemm590(int layout, int transa, int transb, int m, int n, int k,
 /* Mean nanoseconds per call over one batch. */
 static double batch_ns(cblas_sgemm_fn f, int n, int calls, const float *a, const float *b,
                        float *c) {
-  double t0 = now_ns();
+  double t0 = bench_now();
   for (int i = 0; i < calls; i++)
     f(CblasColMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.5f, c, n);
-  return (now_ns() - t0) / calls;
+  return 1e9 * (bench_now() - t0) / calls;
 }
 
 static float *random_matrix(int n) {
@@ -125,7 +109,7 @@ static int run_child(const options *o) {
     gemm590_get_counters(&counted);
     uint64_t expected = (uint64_t)o->rounds * (uint64_t)o->calls;
     bool all_host = counted.calls[GEMM590_PATH_HOST] == expected;
-    double ours = median(t_ours, o->rounds), base = median(t_host, o->rounds);
+    double ours = bench_median(t_ours, o->rounds), base = bench_median(t_host, o->rounds);
     printf("%-9s %5d %11.1f %11.1f %+9.1f %7.3f%s\n", getenv("CALL_COST_CONFIG"), n, ours, base,
            ours - base, ours / base, all_host ? "" : "  NOT ALL ON THE HOST");
     fflush(stdout);

@@ -22,9 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
+#include "timing.h"
 
 enum { MAX_THREADS = 16, REPS = 9 };
 
@@ -38,17 +38,6 @@ static const char help[] =
     "\n" CLI_STANDARD_HELP;
 
 static const cli copy_cli = {"copy-bench", help, "h", cli_standard_options};
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 typedef struct job {
   char *dst;
@@ -84,15 +73,15 @@ static double copy_rate(char *dst, const char *src, size_t bytes, int threads) {
   }
   double t[REPS];
   for (int r = 0; r < REPS + 1; r++) {
-    double t0 = now();
+    double t0 = bench_now();
     pthread_barrier_wait(&start);
     pthread_barrier_wait(&done);
-    if (r > 0) t[r - 1] = now() - t0; /* the first round warms up */
+    if (r > 0) t[r - 1] = bench_now() - t0; /* the first round warms up */
   }
   for (int i = 0; i < threads; i++) pthread_join(tid[i], NULL);
   pthread_barrier_destroy(&start);
   pthread_barrier_destroy(&done);
-  qsort(t, REPS, sizeof t[0], cmp_double);
+  bench_sort(t, REPS);
   return (double)bytes / t[REPS / 2] / 1e9;
 }
 
@@ -115,13 +104,13 @@ static cl_device_id pick_device(cl_context_properties *platform) {
 static double dma_rate(cl_command_queue q, cl_mem buf, void *host, size_t bytes, bool write) {
   double t[REPS];
   for (int r = 0; r < REPS + 1; r++) {
-    double t0 = now();
+    double t0 = bench_now();
     cl_int err = write ? clEnqueueWriteBuffer(q, buf, CL_TRUE, 0, bytes, host, 0, NULL, NULL)
                        : clEnqueueReadBuffer(q, buf, CL_TRUE, 0, bytes, host, 0, NULL, NULL);
     if (err != CL_SUCCESS) return -1;
-    if (r > 0) t[r - 1] = now() - t0;
+    if (r > 0) t[r - 1] = bench_now() - t0;
   }
-  qsort(t, REPS, sizeof t[0], cmp_double);
+  bench_sort(t, REPS);
   return (double)bytes / t[REPS / 2] / 1e9;
 }
 

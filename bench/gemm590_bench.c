@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cl_engine.h"
 #include "fp16.h"
@@ -35,6 +34,7 @@
 #include "kernel_sources.h"
 #include "bench_providers.h"
 #include "cli.h"
+#include "timing.h"
 
 #define MAX_SHAPES 32
 #define MAX_VARIANTS 16
@@ -46,22 +46,6 @@ typedef int (*clblast_sgemm_fn)(int, int, int, size_t, size_t, size_t, float, cl
                                 cl_command_queue *, cl_event *);
 typedef void (*cblas_sgemm_fn)(int, int, int, int, int, int, float, const float *, int,
                                const float *, int, float, float *, int);
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static void fill_random(float *x, size_t n, unsigned seed) {
   for (size_t i = 0; i < n; i++) {
@@ -81,21 +65,21 @@ static double time_runs(run_fn run, void *ctx, bool device_sync, g590_engine *e)
   if (!run(ctx)) return -1; /* warm-up, compilation */
   if (device_sync) clFinish(e->queue);
   for (;;) {
-    double t0 = now();
+    double t0 = bench_now();
     for (int r = 0; r < reps; r++)
       if (!run(ctx)) return -1;
     if (device_sync) clFinish(e->queue);
-    double dt = now() - t0;
+    double dt = bench_now() - t0;
     if (dt >= 0.03 || reps >= 1024) break;
     reps *= 2;
   }
   for (int b = 0; b < 5; b++) {
-    double t0 = now();
+    double t0 = bench_now();
     for (int r = 0; r < reps; r++) run(ctx);
     if (device_sync) clFinish(e->queue);
-    t[b] = (now() - t0) / reps;
+    t[b] = (bench_now() - t0) / reps;
   }
-  return median(t, 5);
+  return bench_median(t, 5);
 }
 
 /* ---- resident: one family's kernel on device buffers ---- */

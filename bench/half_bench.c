@@ -24,12 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "fp16.h"
 #include "gemm590.h"
 #include "cli.h"
 #include "hgemm.h"
+#include "timing.h"
 
 enum { MAX_SIZES = 16, OPT_SIZES = 0x200, OPT_NO_HOST };
 
@@ -50,17 +50,6 @@ static const struct option long_options[] = {
     CLI_STANDARD_OPTIONS};
 static const cli half_cli = {"half-bench", help, "h", long_options};
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* Repeats run(ctx) until a batch takes >= 30 ms, then times 5 such
  * batches: median seconds per run. */
 static double time_runs(void (*run)(void *), void *ctx) {
@@ -68,17 +57,17 @@ static double time_runs(void (*run)(void *), void *ctx) {
   double t[5];
   run(ctx); /* warm-up: kernel builds, buffers, page faults */
   for (;;) {
-    double t0 = now();
+    double t0 = bench_now();
     for (int r = 0; r < reps; r++) run(ctx);
-    if (now() - t0 >= 0.03 || reps >= 1 << 20) break;
+    if (bench_now() - t0 >= 0.03 || reps >= 1 << 20) break;
     reps *= 2;
   }
   for (int b = 0; b < 5; b++) {
-    double t0 = now();
+    double t0 = bench_now();
     for (int r = 0; r < reps; r++) run(ctx);
-    t[b] = (now() - t0) / reps;
+    t[b] = (bench_now() - t0) / reps;
   }
-  qsort(t, 5, sizeof t[0], cmp_double);
+  bench_sort(t, 5);
   return t[2];
 }
 

@@ -27,10 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "gemm590.h"
+#include "timing.h"
 
 #ifndef HOST_BLAS_SONAME
 #error "HOST_BLAS_SONAME must name the host BLAS (set by bench/meson.build)"
@@ -58,26 +58,10 @@ static const char help[] =
 
 static const cli bench_cli = {"sgemm_vs_openblas", help, "h", cli_standard_options};
 
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int compare_double(const void *x, const void *y) {
-  double a = *(const double *)x, b = *(const double *)y;
-  return (a > b) - (a < b);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, compare_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 static double time_call(cblas_sgemm_fn f, int n, const float *a, const float *b, float *c) {
-  double t0 = now();
+  double t0 = bench_now();
   f(CblasColMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-  return now() - t0;
+  return bench_now() - t0;
 }
 
 /* libgemm590's cblas_sgemm with the host's signature (int, not enum,
@@ -151,8 +135,8 @@ static int bench_size(int n, cblas_sgemm_fn host) {
   int agree = max_diff <= bound;
 
   double flops = 2.0 * n * (double)n * n;
-  double gf_ours = flops / median(t_ours, repeats) * 1e-9;
-  double gf_host = flops / median(t_host, repeats) * 1e-9;
+  double gf_ours = flops / bench_median(t_ours, repeats) * 1e-9;
+  double gf_host = flops / bench_median(t_host, repeats) * 1e-9;
   printf("%6d %12.1f %12.1f %7.2f  %-6s %5d  %9.2e%s\n", n, gf_ours, gf_host, gf_ours / gf_host,
          path_taken(&counted), repeats, max_diff, agree ? "" : "  MISMATCH");
   fflush(stdout);

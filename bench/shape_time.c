@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "gemm590.h"
+#include "timing.h"
 
 enum { MAX_REPEATS = 64 };
 
@@ -32,17 +32,6 @@ static const char help[] =
 static const struct option long_options[] = {{"repeats", required_argument, NULL, 'r'},
                                              CLI_STANDARD_OPTIONS};
 static const cli shape_cli = {"shape_time", help, "hr:", long_options};
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 static float *random_matrix(size_t n, unsigned seed) {
   float *x = malloc(n * sizeof *x);
@@ -72,12 +61,12 @@ static int run_shape(const char *spec, int repeats) {
   double samples[MAX_REPEATS];
   gemm590_reset_counters();
   for (int i = -1; i < repeats; i++) {
-    double t0 = now();
+    double t0 = bench_now();
     cblas_sgemm(CblasColMajor, tra, trb, (int)m, (int)n, (int)k, 1.0f, a, lda, b, ldb, 0.0f, c,
                 (int)m);
-    if (i >= 0) samples[i] = now() - t0;
+    if (i >= 0) samples[i] = bench_now() - t0;
   }
-  qsort(samples, (size_t)repeats, sizeof *samples, cmp_double);
+  bench_sort(samples, repeats);
   double med = samples[repeats / 2];
   struct gemm590_counters cnt;
   gemm590_get_counters(&cnt);
