@@ -20,7 +20,6 @@
  * Per-call time = batch time / C; the median over rounds is printed, with
  * the added nanoseconds and the ratio.  The counters must show that every
  * libgemm590 call ran on the host (exit 1 otherwise). */
-#include <dlfcn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,14 +30,7 @@
 #include "cli.h"
 #include "gemm590.h"
 #include "timing.h"
-
-#ifndef HOST_BLAS_SONAME
-#error "HOST_BLAS_SONAME must name the host BLAS (set by bench/meson.build)"
-#endif
-
-typedef void (*cblas_sgemm_fn)(int layout, int transa, int transb, int m, int n, int k,
-                               float alpha, const float *a, int lda, const float *b, int ldb,
-                               float beta, float *c, int ldc);
+#include "host_cblas.h"
 
 enum { MAX_SIZES = 16, MAX_ROUNDS = 1001 };
 
@@ -49,16 +41,8 @@ typedef struct options {
   bool child;
 } options;
 
-/* libgemm590's cblas_sgemm with the host's signature. */
-static void via_gemm590(int layout, int transa, int transb, int m, int n, int k, float alpha,
-                        const float *a, int lda, const float *b, int ldb, float beta, float *c,
-                        int ldc) {
-  cblas_sgemm((enum CBLAS_ORDER)layout, (enum CBLAS_TRANSPOSE)transa,
-              (enum CBLAS_TRANSPOSE)transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-
 /* Mean nanoseconds per call over one batch. */
-static double batch_ns(cblas_sgemm_fn f, int n, int calls, const float *a, const float *b,
+static double batch_ns(bench_cblas_fn f, int n, int calls, const float *a, const float *b,
                        float *c) {
   double t0 = bench_now();
   for (int i = 0; i < calls; i++)
@@ -78,30 +62,25 @@ static float *random_matrix(int n) {
 
 /* One configuration, in this process: a table row per size. */
 static int run_child(const options *o) {
-  const char *soname = getenv("GEMM590_FALLBACK_LIB");
-  if (!soname || !*soname) soname = HOST_BLAS_SONAME;
-  void *handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-  cblas_sgemm_fn host = handle ? (cblas_sgemm_fn)dlsym(handle, "cblas_sgemm") : NULL;
-  if (!host) {
-    fprintf(stderr, "call-cost: cannot load cblas_sgemm from %s: %s\n", soname, dlerror());
-    return 2;
-  }
+  const char *soname;
+  bench_cblas_fn host = bench_host_cblas("call-cost", &soname);
+  if (!host) return 2;
   int status = 0;
   for (int s = 0; s < o->n_sizes; s++) {
     int n = o->sizes[s];
     float *a = random_matrix(n), *b = random_matrix(n), *c = random_matrix(n);
     static double t_ours[MAX_ROUNDS], t_host[MAX_ROUNDS];
     /* Warm-up: device start-up, first-touch pages, the host BLAS's load. */
-    batch_ns(via_gemm590, n, o->calls, a, b, c);
+    batch_ns(bench_via_gemm590, n, o->calls, a, b, c);
     batch_ns(host, n, o->calls, a, b, c);
     gemm590_reset_counters();
     for (int r = 0; r < o->rounds; r++) {
       if (r % 2) {
-        t_ours[r] = batch_ns(via_gemm590, n, o->calls, a, b, c);
+        t_ours[r] = batch_ns(bench_via_gemm590, n, o->calls, a, b, c);
         t_host[r] = batch_ns(host, n, o->calls, a, b, c);
       } else {
         t_host[r] = batch_ns(host, n, o->calls, a, b, c);
-        t_ours[r] = batch_ns(via_gemm590, n, o->calls, a, b, c);
+        t_ours[r] = batch_ns(bench_via_gemm590, n, o->calls, a, b, c);
       }
       /* Keep C bounded: beta = 0.5 halves it on every call. */
     }

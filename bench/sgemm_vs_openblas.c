@@ -31,14 +31,7 @@
 #include "cli.h"
 #include "gemm590.h"
 #include "timing.h"
-
-#ifndef HOST_BLAS_SONAME
-#error "HOST_BLAS_SONAME must name the host BLAS (set by bench/meson.build)"
-#endif
-
-typedef void (*cblas_sgemm_fn)(int layout, int transa, int transb, int m, int n, int k,
-                               float alpha, const float *a, int lda, const float *b, int ldb,
-                               float beta, float *c, int ldc);
+#include "host_cblas.h"
 
 /* Each library gets at least MIN_REPEATS calls and at most MAX_REPEATS, and
  * about TARGET_SECONDS of calls when that falls in between. */
@@ -58,19 +51,10 @@ static const char help[] =
 
 static const cli bench_cli = {"sgemm_vs_openblas", help, "h", cli_standard_options};
 
-static double time_call(cblas_sgemm_fn f, int n, const float *a, const float *b, float *c) {
+static double time_call(bench_cblas_fn f, int n, const float *a, const float *b, float *c) {
   double t0 = bench_now();
   f(CblasColMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
   return bench_now() - t0;
-}
-
-/* libgemm590's cblas_sgemm with the host's signature (int, not enum,
- * arguments), so that both are timed through the same call. */
-static void via_gemm590(int layout, int transa, int transb, int m, int n, int k, float alpha,
-                        const float *a, int lda, const float *b, int ldb, float beta, float *c,
-                        int ldc) {
-  cblas_sgemm((enum CBLAS_ORDER)layout, (enum CBLAS_TRANSPOSE)transa,
-              (enum CBLAS_TRANSPOSE)transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 static float *random_matrix(size_t count) {
@@ -92,7 +76,7 @@ static const char *path_taken(const struct gemm590_counters *c) {
 }
 
 /* Runs one size; returns 0 when the two results agree. */
-static int bench_size(int n, cblas_sgemm_fn host) {
+static int bench_size(int n, bench_cblas_fn host) {
   size_t count = (size_t)n * (size_t)n;
   float *a = random_matrix(count), *b = random_matrix(count);
   /* Both libraries are timed on the very same operands and output; their
@@ -102,7 +86,7 @@ static int bench_size(int n, cblas_sgemm_fn host) {
   /* Warm-up: thread pools, first-touch pages, device initialisation and
    * program builds stay out of the timings. */
   time_call(host, n, a, b, c);
-  time_call(via_gemm590, n, a, b, c);
+  time_call(bench_via_gemm590, n, a, b, c);
   /* The repeat count comes from the fastest of a few calls: one slow
    * outlier (a descheduled thread) must not cut the sample short. */
   double estimate = INFINITY;
@@ -118,12 +102,12 @@ static int bench_size(int n, cblas_sgemm_fn host) {
   }
   gemm590_reset_counters();
   for (int r = 0; r < repeats; r++) {
-    t_ours[r] = time_call(via_gemm590, n, a, b, c);
+    t_ours[r] = time_call(bench_via_gemm590, n, a, b, c);
     t_host[r] = time_call(host, n, a, b, c);
   }
   struct gemm590_counters counted;
   gemm590_get_counters(&counted);
-  time_call(via_gemm590, n, a, b, c_ours);
+  time_call(bench_via_gemm590, n, a, b, c_ours);
   time_call(host, n, a, b, c_host);
 
   double max_diff = 0;
@@ -158,14 +142,9 @@ int main(int argc, char **argv) {
   for (int i = 0; i < nsizes; i++)
     sizes[i] = optind < argc ? (int)cli_long(&bench_cli, "N", argv[optind + i], 1, 32768)
                              : default_sizes[i];
-  const char *soname = getenv("GEMM590_FALLBACK_LIB");
-  if (!soname || !*soname) soname = HOST_BLAS_SONAME;
-  void *handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-  cblas_sgemm_fn host = handle ? (cblas_sgemm_fn)dlsym(handle, "cblas_sgemm") : NULL;
-  if (!host) {
-    fprintf(stderr, "cannot load cblas_sgemm from %s: %s\n", soname, dlerror());
-    return 2;
-  }
+  const char *soname;
+  bench_cblas_fn host = bench_host_cblas("sgemm_vs_openblas", &soname);
+  if (!host) return 2;
   Dl_info host_info, our_info;
   if (!dladdr((void *)host, &host_info) || !dladdr((void *)cblas_sgemm, &our_info) ||
       host_info.dli_fbase == our_info.dli_fbase) {
