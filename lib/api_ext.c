@@ -42,13 +42,20 @@ static void add_relaxed(_Atomic uint64_t *x, uint64_t v) {
                         memory_order_relaxed);
 }
 
+/* Adds a block's calls and M*N*K to out; counts_lock held. */
+static void add_block(uint64_t out[2][GEMM590_PATH_COUNT], const thread_counts *t) {
+  for (int i = 0; i < GEMM590_PATH_COUNT; i++) {
+    out[0][i] += atomic_load_explicit(&t->c.calls[i], memory_order_relaxed);
+    out[1][i] += atomic_load_explicit(&t->c.mnk[i], memory_order_relaxed);
+  }
+}
+
 /* Thread exit: the block's counts go to `retired`, the block off the list. */
 static void retire(void *p) {
   thread_counts *t = p;
   pthread_mutex_lock(&counts_lock);
+  add_block(retired, t);
   for (int i = 0; i < GEMM590_PATH_COUNT; i++) {
-    retired[0][i] += atomic_load_explicit(&t->c.calls[i], memory_order_relaxed);
-    retired[1][i] += atomic_load_explicit(&t->c.mnk[i], memory_order_relaxed);
     atomic_store_explicit(&t->c.calls[i], 0, memory_order_relaxed);
     atomic_store_explicit(&t->c.mnk[i], 0, memory_order_relaxed);
   }
@@ -67,13 +74,8 @@ static void retire(void *p) {
 static void before_fork(void) { pthread_mutex_lock(&counts_lock); }
 static void after_fork_parent(void) { pthread_mutex_unlock(&counts_lock); }
 static void after_fork_child(void) {
-  for (thread_counts *t = listed; t; t = t->next) {
-    if (t == &mine) continue;
-    for (int i = 0; i < GEMM590_PATH_COUNT; i++) {
-      retired[0][i] += atomic_load_explicit(&t->c.calls[i], memory_order_relaxed);
-      retired[1][i] += atomic_load_explicit(&t->c.mnk[i], memory_order_relaxed);
-    }
-  }
+  for (thread_counts *t = listed; t; t = t->next)
+    if (t != &mine) add_block(retired, t);
   listed = mine.listed ? &mine : NULL;
   mine.prev = mine.next = NULL;
   pthread_mutex_unlock(&counts_lock);
@@ -109,11 +111,7 @@ void g590_count(int path, double flops) {
 /* Calls and M*N*K since load, per path; counts_lock held. */
 static void sums(uint64_t out[2][GEMM590_PATH_COUNT]) {
   memcpy(out, retired, sizeof retired);
-  for (thread_counts *t = listed; t; t = t->next)
-    for (int i = 0; i < GEMM590_PATH_COUNT; i++) {
-      out[0][i] += atomic_load_explicit(&t->c.calls[i], memory_order_relaxed);
-      out[1][i] += atomic_load_explicit(&t->c.mnk[i], memory_order_relaxed);
-    }
+  for (thread_counts *t = listed; t; t = t->next) add_block(out, t);
 }
 
 /* Unload (lib/unload.c): no thread may run retire() once the code is

@@ -14,7 +14,7 @@ static g590_engine engine;
 static bool engine_ready;
 static char engine_why[192];
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
-/* engine_once has run: checked first on every call (one load, no call). */
+/* engine_once has run (g590_once): checked first on every call. */
 static _Atomic bool engine_inited;
 
 /* Set in a child after fork() once the parent has begun opening the device:
@@ -196,10 +196,7 @@ void g590_device_release(void) {
 
 bool g590_device_declines(const g590_call *call) {
   if (forked_child) return true;
-  if (!atomic_load_explicit(&engine_inited, memory_order_acquire)) {
-    pthread_once(&engine_once, engine_init);
-    atomic_store_explicit(&engine_inited, true, memory_order_release);
-  }
+  g590_once(&engine_inited, &engine_once, engine_init);
   return !engine_ready ||
          (double)call->m * (double)call->n * (double)call->k < engine.floor_mnk;
 }
@@ -209,7 +206,7 @@ g590_engine *g590_engine_get(char *why, size_t why_len) {
     snprintf(why, why_len, "forked child: the device belongs to the parent process");
     return NULL;
   }
-  pthread_once(&engine_once, engine_init);
+  g590_once(&engine_inited, &engine_once, engine_init);
   if (!engine_ready) {
     snprintf(why, why_len, "%s", engine_why);
     return NULL;

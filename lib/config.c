@@ -5,10 +5,10 @@
 
 #include "g590.h"
 
-/* Written once by config_read; g590_config_get (lib/g590.h) reads them. */
+/* Written once by g590_config_read; g590_config_get (lib/g590.h) reads them. */
 g590_config g590_config_values;
 _Atomic bool g590_config_ready;
-static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+pthread_once_t g590_config_once = PTHREAD_ONCE_INIT;
 
 static bool env_flag(const char *name) {
   const char *v = getenv(name);
@@ -21,7 +21,7 @@ static const char *env_string(const char *name) {
   return (v && *v) ? strdup(v) : NULL;
 }
 
-static void config_read(void) {
+void g590_config_read(void) {
   g590_config *c = &g590_config_values;
   g590_unload_arm();
   c->verbose = env_flag("GEMM590_VERBOSE");
@@ -74,10 +74,4 @@ void g590_config_release(void) {
     free((void *)*strings[i]);
     *strings[i] = NULL;
   }
-}
-
-const g590_config *g590_config_load(void) {
-  pthread_once(&config_once, config_read);
-  atomic_store_explicit(&g590_config_ready, true, memory_order_release);
-  return &g590_config_values;
 }

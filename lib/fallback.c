@@ -54,14 +54,13 @@ static sgemm64_fn host64;
 static char host_name[320]; /* "<library>" or "<library>:<symbol>", for the verbose line */
 static void *host_handle;
 static pthread_once_t host_once = PTHREAD_ONCE_INIT;
-static _Atomic bool host_loaded; /* host_once has run: one load per call */
+static _Atomic bool host_loaded; /* host_once has run (g590_once) */
 
 /* Depth of host-BLAS calls on this thread: a host BLAS that calls sgemm_
  * or cblas_sgemm back (through our interposed symbol) must not loop. */
 static G590_THREAD_LOCAL int host_depth;
 
-/* The object that defines `sym`, as a link map, or NULL. */
-static struct link_map *owner_of(void *sym) {
+struct link_map *g590_symbol_owner(void *sym) {
   Dl_info info;
   struct link_map *owner = NULL;
   return dladdr1(sym, &info, (void **)&owner, RTLD_DL_LINKMAP) ? owner : NULL;
@@ -70,11 +69,11 @@ static struct link_map *owner_of(void *sym) {
 /* Takes `handle` as the host BLAS if the object `self_map` names defines
  * an SGEMM spelling itself (not through a dependency, never libgemm590). */
 static bool take(void *handle, struct link_map *self_map, const char *label) {
-  struct link_map *ours = owner_of((void *)take);
+  struct link_map *ours = g590_symbol_owner((void *)take);
   for (size_t i = 0; i < sizeof spellings / sizeof *spellings; i++) {
     void *sym = dlsym(handle, spellings[i].name);
     if (!sym) continue;
-    struct link_map *owner = owner_of(sym);
+    struct link_map *owner = g590_symbol_owner(sym);
     if (!owner || owner == ours || (self_map && owner != self_map)) continue;
     if (spellings[i].int64) host64 = (sgemm64_fn)sym;
     else host32 = (sgemm32_fn)sym;
@@ -164,10 +163,7 @@ static void host_call(const g590_call *call) {
 }
 
 void g590_host_sgemm(const g590_call *call, const char **how) {
-  if (!atomic_load_explicit(&host_loaded, memory_order_acquire)) {
-    pthread_once(&host_once, host_load);
-    atomic_store_explicit(&host_loaded, true, memory_order_release);
-  }
+  g590_once(&host_loaded, &host_once, host_load);
   bool have = host32 || host64;
   if (!have || host_depth > 0 || (!host64 && !fits_int(call))) {
     *how = !have ? "builtin" : host_depth > 0 ? "builtin(re-entered)" : "builtin(64-bit)";

@@ -3,6 +3,7 @@
 #ifndef G590_H
 #define G590_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,6 +36,16 @@ typedef struct g590_call {
  * that glibc keeps for libraries loaded with dlopen. */
 #define G590_THREAD_LOCAL _Thread_local __attribute__((tls_model("initial-exec")))
 
+/* Runs init() once per process (pthread_once) and afterwards costs one
+ * acquire load, inlined: `done` is set once `once` has run.  For the
+ * state every call reads (configuration, device, host BLAS), where even
+ * the call into pthread_once showed in the per-call cost. */
+static inline void g590_once(_Atomic bool *done, pthread_once_t *once, void (*init)(void)) {
+  if (__builtin_expect(atomic_load_explicit(done, memory_order_acquire), 1)) return;
+  pthread_once(once, init);
+  atomic_store_explicit(done, true, memory_order_release);
+}
+
 /* ---- configuration (lib/config.c), read once from GEMM590_* ---- */
 typedef struct g590_config {
   bool verbose;               /* GEMM590_VERBOSE */
@@ -53,15 +64,14 @@ typedef struct g590_config {
   bool math_fp16;             /* GEMM590_MATH=fp16: the process-wide default math mode */
 } g590_config;
 
-/* Read once (pthread_once in g590_config_load); afterwards one acquire
- * load, inlined, since every call reads the configuration. */
+/* Read once by g590_config_read; every call reads it (g590_once). */
 extern g590_config g590_config_values;
 extern _Atomic bool g590_config_ready;
-const g590_config *g590_config_load(void);
+extern pthread_once_t g590_config_once;
+void g590_config_read(void);
 static inline const g590_config *g590_config_get(void) {
-  if (__builtin_expect(atomic_load_explicit(&g590_config_ready, memory_order_acquire), 1))
-    return &g590_config_values;
-  return g590_config_load();
+  g590_once(&g590_config_ready, &g590_config_once, g590_config_read);
+  return &g590_config_values;
 }
 
 /* ---- unload (lib/unload.c): each part gives back what it holds ---- */
@@ -126,6 +136,10 @@ g590_status g590_device_sgemm(const g590_call *call, int64_t *cols_done, char *w
 bool g590_device_declines(const g590_call *call);
 
 /* ---- host path (lib/fallback.c) ---- */
+/* The loaded object that defines `sym`, as its link map, or NULL (also
+ * how lib/xerbla.c tells the main program's handlers from a library's). */
+struct link_map;
+struct link_map *g590_symbol_owner(void *sym);
 /* Computes the call on the host BLAS (or the built-in loop if none can be
  * loaded, or on re-entry); `how` names which, for the verbose line. */
 void g590_host_sgemm(const g590_call *call, const char **how);

@@ -20,10 +20,8 @@ typedef void (*cblas_xerbla_fn)(int info, const char *rout, const char *form, ..
 /* Returns the main program's definition of `name`, or NULL. */
 static void *main_program_symbol(const char *name) {
   void *sym = dlsym(RTLD_DEFAULT, name);
-  if (!sym) return NULL;
-  Dl_info info;
-  struct link_map *owner = NULL;
-  if (!dladdr1(sym, &info, (void **)&owner, RTLD_DL_LINKMAP) || !owner) return NULL;
+  struct link_map *owner = sym ? g590_symbol_owner(sym) : NULL;
+  if (!owner) return NULL;
   void *self = dlopen(NULL, RTLD_LAZY | RTLD_NOLOAD);
   struct link_map *main_map = NULL;
   if (!self) return NULL;
