@@ -149,7 +149,7 @@ static double bench_resident(g590_engine *e, const variant *v, shape s, bool ta,
 /* ---- end to end through the library's device path ---- */
 typedef struct {
   g590_engine *e;
-  g590_call call;
+  g590_job call;
   g590_plan plan;
 } e2e_ctx;
 
@@ -163,12 +163,12 @@ static bool run_e2e(void *p) {
 
 typedef struct {
   cblas_sgemm_fn fn;
-  g590_call call;
+  g590_job call;
 } host_ctx;
 
 static bool run_cblas(void *p) {
   host_ctx *h = p;
-  const g590_call *c = &h->call;
+  const g590_job *c = &h->call;
   h->fn(102, c->trans_a ? 112 : 111, c->trans_b ? 112 : 111, (int)c->m, (int)c->n, (int)c->k,
         c->alpha, c->a, (int)c->lda, c->b, (int)c->ldb, c->beta, c->c, (int)c->ldc);
   return true;
@@ -178,14 +178,14 @@ static bool run_cblas(void *p) {
 typedef struct {
   g590_engine *e;
   clblast_sgemm_fn fn;
-  const g590_call *call;
+  const g590_job *call;
   cl_mem a, b, c;
   bool copies; /* end to end: write A, B, run, read C */
 } clblast_ctx;
 
 static bool run_clblast(void *p) {
   clblast_ctx *x = p;
-  const g590_call *c = x->call;
+  const g590_job *c = x->call;
   cl_command_queue q = x->e->queue;
   size_t a_bytes = (size_t)(c->lda * (c->trans_a ? c->m : c->k)) * 4;
   size_t b_bytes = (size_t)(c->ldb * (c->trans_b ? c->k : c->n)) * 4;
@@ -240,16 +240,17 @@ static void print_build_log(g590_engine *e, const variant *v, const char *extra,
 /* ---- sgemm_ of another library (NVBLAS) ---- */
 typedef struct {
   fortran_sgemm_fn fn;
-  g590_call call;
+  g590_job call;
 } fortran_ctx;
 
 static bool run_fortran(void *p) {
   fortran_ctx *f = p;
-  const g590_call *c = &f->call;
+  const g590_job *c = &f->call;
   int m = (int)c->m, n = (int)c->n, k = (int)c->k;
   int lda = (int)c->lda, ldb = (int)c->ldb, ldc = (int)c->ldc;
-  f->fn(c->trans_a ? "T" : "N", c->trans_b ? "T" : "N", &m, &n, &k, &c->alpha, c->a, &lda, c->b,
-        &ldb, &c->beta, c->c, &ldc);
+  float alpha = (float)c->alpha, beta = (float)c->beta;
+  f->fn(c->trans_a ? "T" : "N", c->trans_b ? "T" : "N", &m, &n, &k, &alpha, c->a, &lda, c->b,
+        &ldb, &beta, c->c, &ldc);
   return true;
 }
 
@@ -294,7 +295,7 @@ typedef struct {
   g590_engine *e;
   const table *t;
   shape s;
-  g590_call call; /* C = op(A) op(B), column-major, into ref */
+  g590_job call; /* C = op(A) op(B), column-major, into ref */
   float *A, *B, *C, *ref;
   size_t a_elems, b_elems, c_elems;
 } problem;
@@ -311,7 +312,7 @@ static void problem_init(problem *p, g590_engine *e, const table *t, shape s, bo
   p->ref = malloc(p->c_elems * 4);
   fill_random(p->A, p->a_elems, 11);
   fill_random(p->B, p->b_elems, 12);
-  p->call = (g590_call){.entry = "bench", .layout = 'C', .trans_a = ta, .trans_b = tb, .m = s.m,
+  p->call = (g590_job){.entry = "bench", .layout = 'C', .trans_a = ta, .trans_b = tb, .m = s.m,
                         .n = s.n, .k = s.k, .alpha = 1.0f, .beta = 0.0f, .a = p->A,
                         .lda = ta ? s.k : s.m, .b = p->B, .ldb = tb ? s.n : s.k, .c = p->ref,
                         .ldc = s.m};
@@ -327,8 +328,8 @@ static void problem_free(problem *p) {
 }
 
 /* The call writing into C instead of the reference. */
-static g590_call output_call(const problem *p) {
-  g590_call c = p->call;
+static g590_job output_call(const problem *p) {
+  g590_job c = p->call;
   c.c = p->C;
   return c;
 }
@@ -358,7 +359,7 @@ static void bench_selector(const problem *p) {
 
 static void bench_clblast(const problem *p, clblast_sgemm_fn fn, const char *label) {
   g590_engine *e = p->e;
-  g590_call cc = output_call(p);
+  g590_job cc = output_call(p);
   clblast_ctx x = {e, fn, &cc, NULL, NULL, NULL, false};
   cl_int err;
   x.a = clCreateBuffer(e->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, p->a_elems * 4, p->A,

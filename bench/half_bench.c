@@ -28,7 +28,7 @@
 #include "fp16.h"
 #include "gemm590.h"
 #include "cli.h"
-#include "hgemm.h"
+#include "g590.h"
 #include "timing.h"
 
 enum { MAX_SIZES = 16, OPT_SIZES = 0x200, OPT_NO_HOST };
@@ -159,22 +159,23 @@ static void run_sgemm(void *p) {
   gemm590_set_math_mode(GEMM590_MATH_DEFAULT);
 }
 
-static g590_call host_shape(const gemm_ctx *g) {
-  return (g590_call){.entry = "half-bench", .layout = 'C', .user_ta = 'N', .user_tb = 'N',
+static g590_job host_shape(const gemm_ctx *g) {
+  return (g590_job){.entry = "half-bench", .layout = 'C', .user_ta = 'N', .user_tb = 'N',
                      .user_m = g->n, .user_n = g->n, .m = g->n, .n = g->n, .k = g->n,
                      .alpha = 1.0f, .beta = 0.0f, .lda = g->n, .ldb = g->n, .ldc = g->n};
 }
 
 static void run_hgemm_host(void *p) {
   gemm_ctx *g = p;
-  g590_hcall call = {.shape = host_shape(g), .a = g->ah, .b = g->bh, .c = g->ch};
+  g590_job job = host_shape(g);
+  job.type = G590_F16, job.a = g->ah, job.b = g->bh, job.c = g->ch;
   char how[160];
-  g590_hgemm_host(&call, how, sizeof how);
+  g590_hgemm_host(&job, how, sizeof how);
 }
 
 static void run_host(void *p) {
   gemm_ctx *g = p;
-  g590_call call = host_shape(g);
+  g590_job call = host_shape(g);
   call.a = g->af, call.b = g->bf, call.c = g->cf;
   const char *how;
   g590_host_sgemm(&call, &how);

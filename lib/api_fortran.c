@@ -10,20 +10,15 @@
 static void sgemm_fortran(const char *entry, const char *transa, const char *transb, int64_t m,
                           int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                           const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-  int ta = g590_parse_trans_char(*transa), tb = g590_parse_trans_char(*transb);
-  int info = ta < 0 ? 1 : tb < 0 ? 2 : g590_check_fortran(ta, tb, m, n, k, lda, ldb, ldc);
+  g590_job job = {.op = G590_GEMM, .type = G590_F32, .fp16_ok = g590_math_fp16(),
+                  .entry = entry, .alpha = alpha, .beta = beta, .c = c};
+  int info = g590_fortran_job(&job, *transa, *transb, m, n, k, a, lda, b, ldb, ldc);
   if (info) {
     g590_log_invalid(entry, info);
     g590_report_fortran("SGEMM ", info);
     return;
   }
-  g590_call call = {.entry = entry, .layout = 'C', .user_m = m, .user_n = n,
-                    .user_ta = (char)(ta ? (*transa == 'c' || *transa == 'C' ? 'C' : 'T') : 'N'),
-                    .user_tb = (char)(tb ? (*transb == 'c' || *transb == 'C' ? 'C' : 'T') : 'N'),
-                    .trans_a = ta, .trans_b = tb, .m = m, .n = n, .k = k,
-                    .alpha = alpha, .beta = beta, .a = a, .lda = lda, .b = b, .ldb = ldb,
-                    .c = c, .ldc = ldc, .fp16_ok = g590_math_fp16()};
-  g590_sgemm(&call);
+  g590_run(&job);
 }
 
 G590_API void sgemm_(const char *transa, const char *transb, const int *m, const int *n,

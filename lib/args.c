@@ -1,9 +1,10 @@
-/* Argument checks with the reference BLAS parameter numbers. */
+/* Argument checks with the reference BLAS parameter numbers: every entry
+ * point turns its arguments into a job here (lib/g590.h). */
 #include "g590.h"
 
 static int64_t max1(int64_t x) { return x > 1 ? x : 1; }
 
-int g590_parse_trans_char(char t) {
+static int parse_trans_char(char t) {
   switch (t) {
   case 'N': case 'n': return 0;
   case 'T': case 't': case 'C': case 'c': return 1;
@@ -12,7 +13,7 @@ int g590_parse_trans_char(char t) {
 }
 
 /* Same order as the reference SGEMM: the first failing parameter wins. */
-int g590_check_fortran(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, int64_t lda,
+static int check_fortran(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, int64_t lda,
                        int64_t ldb, int64_t ldc) {
   int64_t nrowa = trans_a ? k : m;
   int64_t nrowb = trans_b ? n : k;
@@ -42,8 +43,9 @@ static char trans_letter(int t) { return t == NO_TRANS ? 'N' : t == TRANS ? 'T' 
  * translates back.  We report the same raw numbers to an application's
  * cblas_xerbla (the reference CBLAS tester checks exactly this), and
  * g590_report_cblas prints the caller's parameter number otherwise. */
-int g590_cblas_shape(g590_call *call, int layout, int transa, int transb, int64_t m, int64_t n,
-                     int64_t k, int64_t lda, int64_t ldb, int64_t ldc, bool *swapped) {
+int g590_cblas_job(g590_job *job, int layout, int transa, int transb, int64_t m, int64_t n,
+                   int64_t k, const void *a, int64_t lda, const void *b, int64_t ldb, int64_t ldc,
+                   bool *swapped) {
   static const int cblas_number[14] = {[3] = 4, [4] = 5, [5] = 6, [8] = 9, [10] = 11,
                                        [13] = 14};
   int ta = parse_cblas_trans(transa), tb = parse_cblas_trans(transb);
@@ -51,21 +53,41 @@ int g590_cblas_shape(g590_call *call, int layout, int transa, int transb, int64_
   if (layout != ROW_MAJOR && layout != COL_MAJOR) return 1;
   if (ta < 0) return 2;
   if (tb < 0) return 3;
-  call->layout = *swapped ? 'R' : 'C';
-  call->user_ta = trans_letter(transa);
-  call->user_tb = trans_letter(transb);
-  call->user_m = m;
-  call->user_n = n;
-  call->k = k;
-  call->ldc = ldc;
+  job->layout = *swapped ? 'R' : 'C';
+  job->user_ta = trans_letter(transa);
+  job->user_tb = trans_letter(transb);
+  job->user_m = m;
+  job->user_n = n;
+  job->k = k;
+  job->ldc = ldc;
   /* Row-major: C^T = B^T A^T, a column-major problem with m' = N, n' = M,
    * A' = B, B' = A. */
-  call->trans_a = *swapped ? tb : ta;
-  call->trans_b = *swapped ? ta : tb;
-  call->m = *swapped ? n : m;
-  call->n = *swapped ? m : n;
-  call->lda = *swapped ? ldb : lda;
-  call->ldb = *swapped ? lda : ldb;
-  return cblas_number[g590_check_fortran(call->trans_a, call->trans_b, call->m, call->n,
-                                         call->k, call->lda, call->ldb, call->ldc)];
+  job->trans_a = *swapped ? tb : ta;
+  job->trans_b = *swapped ? ta : tb;
+  job->m = *swapped ? n : m;
+  job->n = *swapped ? m : n;
+  job->a = *swapped ? b : a;
+  job->b = *swapped ? a : b;
+  job->lda = *swapped ? ldb : lda;
+  job->ldb = *swapped ? lda : ldb;
+  return cblas_number[check_fortran(job->trans_a, job->trans_b, job->m, job->n, job->k,
+                                         job->lda, job->ldb, job->ldc)];
+}
+
+int g590_fortran_job(g590_job *job, char transa, char transb, int64_t m, int64_t n, int64_t k,
+                     const void *a, int64_t lda, const void *b, int64_t ldb, int64_t ldc) {
+  int ta = parse_trans_char(transa), tb = parse_trans_char(transb);
+  if (ta < 0) return 1;
+  if (tb < 0) return 2;
+  job->layout = 'C';
+  job->user_ta = (char)(ta ? (transa == 'c' || transa == 'C' ? 'C' : 'T') : 'N');
+  job->user_tb = (char)(tb ? (transb == 'c' || transb == 'C' ? 'C' : 'T') : 'N');
+  job->trans_a = ta, job->trans_b = tb;
+  job->user_m = job->m = m;
+  job->user_n = job->n = n;
+  job->k = k;
+  job->a = a, job->lda = lda;
+  job->b = b, job->ldb = ldb;
+  job->ldc = ldc;
+  return check_fortran(ta, tb, m, n, k, lda, ldb, ldc);
 }

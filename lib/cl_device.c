@@ -194,7 +194,7 @@ void g590_device_release(void) {
   g590_table_release();
 }
 
-bool g590_device_declines(const g590_call *call) {
+bool g590_device_declines(const g590_job *call) {
   if (forked_child) return true;
   g590_once(&engine_inited, &engine_once, engine_init);
   return !engine_ready ||

@@ -26,12 +26,17 @@ typedef struct g590_pinned {
   void *host;
 } g590_pinned;
 
-/* An operand as stored in host memory (rows x cols, column-major, ld),
- * and the shape of its dense device copy (leading dimension dev_rows),
- * larger when the kernel family wants whole tiles. */
+/* An operand on its way across the host link: as stored in the caller's
+ * memory (rows x cols elements of host_bytes, column-major, leading
+ * dimension ld), and the layout of its device copy (leading dimension
+ * dev_rows), larger when the kernel family wants whole tiles.  With
+ * to_half, float32 data cross as binary16 (converted while staged), so
+ * the device copy holds 2-byte elements. */
 typedef struct g590_operand {
-  const float *data;
+  const void *data;
   int64_t rows, cols, ld;
+  size_t host_bytes;
+  bool to_half;
   size_t dev_rows, dev_cols;
 } g590_operand;
 
@@ -47,7 +52,7 @@ typedef struct g590_engine {
   cl_command_queue kernel_queue; /* kernels; `queue` carries the transfers */
   g590_buffer a;            /* device operands, grown as needed (under lock); */
   g590_buffer b[2], c[2];   /* B and C in two slots: column panels alternate */
-  g590_buffer h[3];         /* binary16 A, B, C of gemm590_hgemm before widening */
+  g590_buffer h[3];         /* binary16 A, B and C panels on their way to be widened */
   g590_buffer split;        /* split-K partial products (lib/cl_launch.c) */
   void *staging;            /* pageable host staging: half operands, small C read-backs */
   size_t staging_bytes;
@@ -124,15 +129,17 @@ bool g590_gemm_enqueue(g590_engine *e, cl_command_queue q, cl_kernel kernel,
  * each); false when the device cannot give them. */
 bool g590_pinned_ensure(g590_engine *e, char *why, size_t why_len);
 /* Queues the copy of operand x into `dst` (laid out dev_rows x dev_cols).
- * The caller's memory may be read until the queue finishes. */
-bool g590_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, char *why,
-                      size_t why_len);
-/* Copies the c.rows x c.cols block of `src` into `dst` (leading dimension
- * c.ld).  *cols_done counts leading columns already final in dst; on
- * failure the others are untouched, unless `overwritable` (beta = 0: the
- * host recomputes them without reading them) lets it read straight into
- * dst. */
-bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, float *dst,
+ * The caller's memory may be read until the queue finishes.  With
+ * x->to_half, *fits is false (and false returned) when some value does
+ * not fit binary16 (see g590_pack_half); fits may be NULL otherwise. */
+bool g590_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, bool *fits,
+                      char *why, size_t why_len);
+/* Copies the c.rows x c.cols block of `src` (laid out as c's device copy)
+ * into `dst` (leading dimension c.ld).  *cols_done counts leading columns
+ * already final in dst; on failure the others are untouched, unless
+ * `overwritable` (beta = 0: the host recomputes them without reading
+ * them) lets it read straight into dst. */
+bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, void *dst,
                         bool overwritable, int64_t *cols_done, char *why, size_t why_len);
 /* memcpy of `cols` columns of `row_bytes`, split across host threads when large. */
 void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
@@ -141,12 +148,6 @@ void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_
  * false when some value does not fit binary16 (see g590_pack_half). */
 bool g590_pack_half_columns(uint16_t *dst, size_t dst_pitch, const float *src, size_t src_pitch,
                             int64_t rows, int64_t cols);
-/* Uploads float operand x as a dense binary16 copy into `dst` (rows x
- * cols, leading dimension rows), converting during the staging copy;
- * *fits as g590_pack_half_columns.  The caller's memory may be read until
- * the queue finishes. */
-bool g590_link_upload_half(g590_engine *e, cl_mem dst, const g590_operand *x, bool *fits,
-                           char *why, size_t why_len);
 /* Queues a kernels/convert.cl launch (widen: dense binary16 rows x cols
  * into float32 dst_rows x dst_cols with zero padding; narrow: float32 into
  * binary16 rows x cols). */
@@ -154,9 +155,10 @@ bool g590_convert_on_device(g590_engine *e, bool narrow, cl_mem src, int64_t src
                             int64_t dst_ld, int64_t rows, int64_t cols, size_t dst_rows,
                             size_t dst_cols, char *why, size_t why_len);
 
-/* Runs one call with a given plan (the device half of g590_device_sgemm;
- * benchmarks call it to time each family end to end). */
-g590_status g590_device_run(g590_engine *e, const g590_call *call, const g590_plan *plan,
+/* ---- the device pipeline (lib/cl_pipeline.c) ---- */
+/* Runs one job with a given plan (the device half of g590_device_job;
+ * benchmarks and the tuner call it to time each family end to end). */
+g590_status g590_device_run(g590_engine *e, const g590_job *job, const g590_plan *plan,
                             int64_t *cols_done, char *what, size_t what_len, char *why,
                             size_t why_len);
 

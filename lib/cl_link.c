@@ -1,5 +1,6 @@
-/* The host link: moving operands between the caller's pageable memory and
- * the device.
+/* The host link: moving operands of any element type between the caller's
+ * pageable memory and the device, copied or converted to binary16 on the
+ * way; and the device-side conversions (widen, narrow).
  *
  * Pageable copies crawl (about 8 GB/s host-to-device on the H100 host),
  * pinned ones run at the link's speed (about 55 GB/s).  So large operands
@@ -58,12 +59,25 @@ double g590_now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
 
-/* Host copies timed into e->link_copy_ms (the verbose line shows it). */
-static void timed_copy(g590_engine *e, void *dst, size_t dst_pitch, const void *src,
-                       size_t src_pitch, size_t row_bytes, int64_t cols) {
+/* Element bytes of x as it crosses the link and sits on the device. */
+static size_t link_bytes(const g590_operand *x) { return x->to_half ? 2 : x->host_bytes; }
+
+/* Stages columns [c0, c0 + n) of x into host memory at dst (dense, one
+ * column per `pitch` bytes): copied, or converted to binary16 with
+ * x->to_half (false when a value does not fit).  Timed into
+ * e->link_copy_ms (the verbose line shows it). */
+static bool stage_columns(g590_engine *e, void *dst, size_t pitch, const g590_operand *x,
+                          int64_t c0, int64_t n) {
   double t = g590_now_ms();
-  g590_copy_columns(dst, dst_pitch, src, src_pitch, row_bytes, cols);
+  size_t ld_bytes = (size_t)x->ld * x->host_bytes;
+  const char *src = (const char *)x->data + (size_t)c0 * ld_bytes;
+  bool fits = true;
+  if (x->to_half)
+    fits = g590_pack_half_columns(dst, pitch, (const float *)src, ld_bytes, x->rows, n);
+  else
+    g590_copy_columns(dst, pitch, src, ld_bytes, (size_t)x->rows * x->host_bytes, n);
   e->link_copy_ms += g590_now_ms() - t;
+  return fits;
 }
 
 static bool wait_release(cl_event *ev, const char *call, char *why, size_t why_len) {
@@ -79,7 +93,7 @@ static bool wait_release(cl_event *ev, const char *call, char *why, size_t why_l
 static cl_int write_columns(g590_engine *e, cl_mem dst, const g590_operand *x, int64_t c0,
                             int64_t n, const void *host, size_t host_pitch, cl_bool blocking,
                             cl_event *ev, const char **call) {
-  size_t row_bytes = (size_t)x->rows * sizeof(float), dev_pitch = x->dev_rows * sizeof(float);
+  size_t row_bytes = (size_t)x->rows * link_bytes(x), dev_pitch = x->dev_rows * link_bytes(x);
   bool plain = x->dev_rows == (size_t)x->rows && (host_pitch == row_bytes || n == 1);
   *call = plain ? "clEnqueueWriteBuffer" : "clEnqueueWriteBufferRect";
   if (plain)
@@ -93,59 +107,68 @@ static cl_int write_columns(g590_engine *e, cl_mem dst, const g590_operand *x, i
                                           dev_pitch, 0, host_pitch, 0, host, 0, NULL, ev));
 }
 
-/* Columns per pinned chunk for a block of `cols` columns of `row_bytes`;
- * 0 when the block should not go through the pinned chunks. */
-static int64_t chunk_columns(size_t row_bytes, int64_t cols) {
+/* Columns per pinned chunk for a block of `cols` columns of `row_bytes`
+ * (as they cross the link); 0 when the block should not go through the
+ * pinned chunks: a column longer than a chunk, or a small block that
+ * needs no conversion.  A small block that must be converted into host
+ * memory anyway goes through one pinned chunk, whose DMA runs 5x faster
+ * than a pageable one (53 against 10 GB/s on the H100 host). */
+static int64_t chunk_columns(size_t row_bytes, int64_t cols, bool converted) {
   /* A small GEMM590_LINK_CHUNK lowers all limits (tests). */
   size_t floor = CHUNK_BYTES < MIN_PINNED ? CHUNK_BYTES : MIN_PINNED;
   size_t min_chunk = CHUNK_BYTES < MIN_CHUNK ? CHUNK_BYTES : MIN_CHUNK;
   size_t total = row_bytes * (size_t)cols, chunk = total / 4;
-  if (total <= floor || row_bytes > CHUNK_BYTES) return 0;
+  if (row_bytes > CHUNK_BYTES) return 0;
+  if (total <= floor) return converted ? cols : 0;
   if (chunk < min_chunk) chunk = min_chunk;
   if (chunk > CHUNK_BYTES) chunk = CHUNK_BYTES;
   return (int64_t)(chunk / row_bytes);
 }
 
-bool g590_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, char *why,
+bool g590_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, bool *fits, char *why,
                       size_t why_len) {
-  size_t row_bytes = (size_t)x->rows * sizeof(float), ld_bytes = (size_t)x->ld * sizeof(float);
-  int64_t per_chunk = chunk_columns(row_bytes, x->cols);
-  if (per_chunk == 0 ||
-      !g590_pinned_ensure(e, why, why_len)) {
-    if (ld_bytes < MAX_HOST_PITCH) {
-      const char *call;
+  size_t row_bytes = (size_t)x->rows * link_bytes(x);
+  size_t ld_bytes = (size_t)x->ld * x->host_bytes;
+  bool ok = true, all_fit = true;
+  const char *call;
+  int64_t per_chunk = chunk_columns(row_bytes, x->cols, x->to_half);
+  if (per_chunk == 0 || !g590_pinned_ensure(e, why, why_len)) {
+    if (!x->to_half && ld_bytes < MAX_HOST_PITCH) {
       cl_int err = write_columns(e, dst, x, 0, x->cols, x->data, ld_bytes, CL_FALSE, NULL, &call);
       return !g590_cl_failed(err, call, why, why_len);
     }
-    /* Pack columns first: a pitch this wide is not passed to the driver.
-     * Blocking, since the next operand reuses the staging memory. */
+    /* Stage every column first (converted, or a pitch too wide for the
+     * driver).  Blocking, since the next operand reuses the staging. */
     if (!g590_staging(e, row_bytes * (size_t)x->cols, why, why_len)) return false;
-    g590_copy_columns(e->staging, row_bytes, x->data, ld_bytes, row_bytes, x->cols);
-    const char *call;
-    cl_int err = write_columns(e, dst, x, 0, x->cols, e->staging, row_bytes, CL_TRUE, NULL, &call);
-    return !g590_cl_failed(err, call, why, why_len);
+    all_fit = stage_columns(e, e->staging, row_bytes, x, 0, x->cols);
+    if (all_fit) {
+      cl_int err = write_columns(e, dst, x, 0, x->cols, e->staging, row_bytes, CL_TRUE, NULL,
+                                 &call);
+      ok = !g590_cl_failed(err, call, why, why_len);
+    }
+  } else {
+    cl_event pending[2] = {NULL, NULL};
+    for (int64_t c0 = 0, i = 0; ok && all_fit && c0 < x->cols; c0 += per_chunk, i++) {
+      g590_pinned *p = &e->pinned[i & 1];
+      int64_t n = x->cols - c0 < per_chunk ? x->cols - c0 : per_chunk;
+      ok = wait_release(&pending[i & 1], "clWaitForEvents", why, why_len);
+      if (!ok || !(all_fit = stage_columns(e, p->host, row_bytes, x, c0, n))) break;
+      cl_int err = write_columns(e, dst, x, c0, n, p->host, row_bytes, CL_FALSE, &pending[i & 1],
+                                 &call);
+      ok = !g590_cl_failed(err, call, why, why_len);
+    }
+    for (int i = 0; i < 2; i++)
+      ok = wait_release(&pending[i], "clWaitForEvents", why, why_len) && ok;
   }
-  cl_event pending[2] = {NULL, NULL};
-  bool ok = true;
-  for (int64_t c0 = 0, i = 0; ok && c0 < x->cols; c0 += per_chunk, i++) {
-    g590_pinned *p = &e->pinned[i & 1];
-    int64_t n = x->cols - c0 < per_chunk ? x->cols - c0 : per_chunk;
-    ok = wait_release(&pending[i & 1], "clWaitForEvents", why, why_len);
-    if (!ok) break;
-    timed_copy(e, p->host, row_bytes, x->data + c0 * x->ld, ld_bytes, row_bytes, n);
-    const char *call;
-    cl_int err = write_columns(e, dst, x, c0, n, p->host, row_bytes, CL_FALSE, &pending[i & 1],
-                               &call);
-    ok = !g590_cl_failed(err, call, why, why_len);
-  }
-  for (int i = 0; i < 2; i++) ok = wait_release(&pending[i], "clWaitForEvents", why, why_len) && ok;
-  return ok;
+  if (fits) *fits = all_fit;
+  if (!all_fit) snprintf(why, why_len, "values outside binary16 range");
+  return ok && all_fit;
 }
 
 static cl_int read_columns(g590_engine *e, cl_mem src, const g590_operand *c, int64_t c0,
                            int64_t n, void *host, cl_bool blocking, cl_event *ev,
                            const char **call) {
-  size_t row_bytes = (size_t)c->rows * sizeof(float), dev_pitch = c->dev_rows * sizeof(float);
+  size_t row_bytes = (size_t)c->rows * link_bytes(c), dev_pitch = c->dev_rows * link_bytes(c);
   *call = c->dev_rows == (size_t)c->rows ? "clEnqueueReadBuffer" : "clEnqueueReadBufferRect";
   if (c->dev_rows == (size_t)c->rows)
     return G590_CL("clEnqueueReadBuffer",
@@ -158,10 +181,20 @@ static cl_int read_columns(g590_engine *e, cl_mem src, const g590_operand *c, in
                                          dev_pitch, 0, row_bytes, 0, host, 0, NULL, ev));
 }
 
-bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, float *dst,
+/* Copies n staged columns (dense, row_bytes each) out to column c0 of dst. */
+static void unstage_columns(g590_engine *e, void *dst, const g590_operand *c, int64_t c0,
+                            int64_t n, const void *staged) {
+  double t = g590_now_ms();
+  size_t row_bytes = (size_t)c->rows * c->host_bytes, ld_bytes = (size_t)c->ld * c->host_bytes;
+  g590_copy_columns((char *)dst + (size_t)c0 * ld_bytes, ld_bytes, staged, row_bytes, row_bytes,
+                    n);
+  e->link_copy_ms += g590_now_ms() - t;
+}
+
+bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, void *dst,
                         bool overwritable, int64_t *cols_done, char *why, size_t why_len) {
-  size_t row_bytes = (size_t)c->rows * sizeof(float), ld_bytes = (size_t)c->ld * sizeof(float);
-  int64_t per_chunk = chunk_columns(row_bytes, c->cols);
+  size_t row_bytes = (size_t)c->rows * c->host_bytes;
+  int64_t per_chunk = chunk_columns(row_bytes, c->cols, false);
   const char *call;
   *cols_done = 0;
   if (per_chunk == 0 || !g590_pinned_ensure(e, why, why_len)) {
@@ -178,7 +211,7 @@ bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, float
     if (!g590_staging(e, row_bytes * (size_t)c->cols, why, why_len)) return false;
     cl_int err = read_columns(e, src, c, 0, c->cols, e->staging, CL_TRUE, NULL, &call);
     if (g590_cl_failed(err, call, why, why_len)) return false;
-    g590_copy_columns(dst, ld_bytes, e->staging, row_bytes, row_bytes, c->cols);
+    unstage_columns(e, dst, c, 0, c->cols, e->staging);
     *cols_done = c->cols;
     return true;
   }
@@ -200,55 +233,10 @@ bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, float
     }
     ok = wait_release(&ev[i & 1], "clWaitForEvents", why, why_len) && ok;
     if (!ok) break;
-    timed_copy(e, dst + c0 * c->ld, ld_bytes, e->pinned[i & 1].host, row_bytes, row_bytes, n);
+    unstage_columns(e, dst, c, c0, n, e->pinned[i & 1].host);
     *cols_done = c0 + n;
   }
   for (int i = 0; i < 2; i++) wait_release(&ev[i], "clWaitForEvents", why, why_len);
-  return ok;
-}
-
-bool g590_link_upload_half(g590_engine *e, cl_mem dst, const g590_operand *x, bool *fits,
-                           char *why, size_t why_len) {
-  size_t half_row = (size_t)x->rows * 2, ld_bytes = (size_t)x->ld * sizeof(float);
-  /* Chunks sized by what crosses the link: binary16 columns.  A block
-   * small enough for the pageable way still goes through one pinned chunk:
-   * it must be converted into host memory anyway, and from pinned memory
-   * the DMA runs 5x faster (53 against 10 GB/s on the H100 host). */
-  int64_t per_chunk = chunk_columns(half_row, x->cols);
-  if (per_chunk == 0 && half_row <= CHUNK_BYTES) per_chunk = x->cols;
-  *fits = true;
-  if (per_chunk == 0 || !g590_pinned_ensure(e, why, why_len)) {
-    /* Convert all, then one blocking write: the staging memory is reused. */
-    if (!g590_staging(e, half_row * (size_t)x->cols, why, why_len)) return false;
-    *fits = g590_pack_half_columns(e->staging, half_row, x->data, ld_bytes, x->rows, x->cols);
-    if (!*fits) return false;
-    cl_int err = G590_CL("clEnqueueWriteBuffer",
-                         clEnqueueWriteBuffer(e->queue, dst, CL_TRUE, 0,
-                                              half_row * (size_t)x->cols, e->staging, 0, NULL,
-                                              NULL));
-    return !g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len);
-  }
-  cl_event pending[2] = {NULL, NULL};
-  bool ok = true;
-  for (int64_t c0 = 0, i = 0; ok && c0 < x->cols; c0 += per_chunk, i++) {
-    g590_pinned *p = &e->pinned[i & 1];
-    int64_t n = x->cols - c0 < per_chunk ? x->cols - c0 : per_chunk;
-    ok = wait_release(&pending[i & 1], "clWaitForEvents", why, why_len);
-    if (!ok) break;
-    double t = g590_now_ms();
-    *fits = g590_pack_half_columns(p->host, half_row, x->data + c0 * x->ld, ld_bytes, x->rows, n);
-    e->link_copy_ms += g590_now_ms() - t;
-    if (!*fits) {
-      ok = false;
-      break;
-    }
-    cl_int err = G590_CL("clEnqueueWriteBuffer",
-                         clEnqueueWriteBuffer(e->queue, dst, CL_FALSE, half_row * (size_t)c0,
-                                              half_row * (size_t)n, p->host, 0, NULL,
-                                              &pending[i & 1]));
-    ok = !g590_cl_failed(err, "clEnqueueWriteBuffer", why, why_len);
-  }
-  for (int i = 0; i < 2; i++) ok = wait_release(&pending[i], "clWaitForEvents", why, why_len) && ok;
   return ok;
 }
 

@@ -3,15 +3,15 @@
 
 #include "g590.h"
 
-g590_status g590_device_sgemm(const g590_call *call, int64_t *cols_done, char *what,
-                              size_t what_len, char *why, size_t why_len) {
+g590_status g590_device_job(const g590_job *call, int64_t *cols_done, char *what,
+                            size_t what_len, char *why, size_t why_len) {
   (void)call, (void)what, (void)what_len;
   *cols_done = 0;
   snprintf(why, why_len, "no device: built without OpenCL");
   return G590_NOT_HANDLED;
 }
 
-bool g590_device_declines(const g590_call *call) {
+bool g590_device_declines(const g590_job *call) {
   (void)call;
   return true;
 }

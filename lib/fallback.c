@@ -141,28 +141,29 @@ void g590_host_release(void) {
   host64 = NULL;
 }
 
-static bool fits_int(const g590_call *c) {
+static bool fits_int(const g590_job *c) {
   return c->m <= INT_MAX && c->n <= INT_MAX && c->k <= INT_MAX && c->lda <= INT_MAX &&
          c->ldb <= INT_MAX && c->ldc <= INT_MAX;
 }
 
 /* The host BLAS itself, no guard. */
-static void host_call(const g590_call *call) {
+static void host_call(const g590_job *call) {
   const char *ta = call->trans_a ? "T" : "N", *tb = call->trans_b ? "T" : "N";
+  float alpha = (float)call->alpha, beta = (float)call->beta;
   host_depth++;
   if (host64) {
-    host64(ta, tb, &call->m, &call->n, &call->k, &call->alpha, call->a, &call->lda, call->b,
-           &call->ldb, &call->beta, call->c, &call->ldc, 1, 1);
+    host64(ta, tb, &call->m, &call->n, &call->k, &alpha, call->a, &call->lda, call->b,
+           &call->ldb, &beta, call->c, &call->ldc, 1, 1);
   } else {
     int m = (int)call->m, n = (int)call->n, k = (int)call->k;
     int lda = (int)call->lda, ldb = (int)call->ldb, ldc = (int)call->ldc;
-    host32(ta, tb, &m, &n, &k, &call->alpha, call->a, &lda, call->b, &ldb, &call->beta, call->c,
+    host32(ta, tb, &m, &n, &k, &alpha, call->a, &lda, call->b, &ldb, &beta, call->c,
            &ldc, 1, 1);
   }
   host_depth--;
 }
 
-void g590_host_sgemm(const g590_call *call, const char **how) {
+void g590_host_sgemm(const g590_job *call, const char **how) {
   g590_once(&host_loaded, &host_once, host_load);
   bool have = host32 || host64;
   if (!have || host_depth > 0 || (!host64 && !fits_int(call))) {
@@ -180,28 +181,30 @@ void g590_host_sgemm(const g590_call *call, const char **how) {
   host_call(call);
 }
 
-void g590_scale_c(const g590_call *call) {
+void g590_scale_c(const g590_job *call) {
+  float *c = call->c, beta = (float)call->beta;
   for (int64_t j = 0; j < call->n; j++) {
-    float *cj = call->c + j * call->ldc;
-    if (call->beta == 0.0f)
+    float *cj = c + j * call->ldc;
+    if (beta == 0.0f)
       for (int64_t i = 0; i < call->m; i++) cj[i] = 0.0f;
     else
-      for (int64_t i = 0; i < call->m; i++) cj[i] *= call->beta;
+      for (int64_t i = 0; i < call->m; i++) cj[i] *= beta;
   }
 }
 
 /* Dot-product form, one C element at a time: slow but exact in its
  * contract (beta = 0 never reads C) and safe for any 64-bit size. */
-void g590_builtin_sgemm(const g590_call *call) {
+void g590_builtin_sgemm(const g590_job *call) {
   const float *a = call->a, *b = call->b;
+  float *c = call->c, alpha = (float)call->alpha, beta = (float)call->beta;
   int64_t sa_i = call->trans_a ? call->lda : 1, sa_l = call->trans_a ? 1 : call->lda;
   int64_t sb_l = call->trans_b ? call->ldb : 1, sb_j = call->trans_b ? 1 : call->ldb;
   for (int64_t j = 0; j < call->n; j++) {
-    float *cj = call->c + j * call->ldc;
+    float *cj = c + j * call->ldc;
     for (int64_t i = 0; i < call->m; i++) {
       float sum = 0.0f;
       for (int64_t l = 0; l < call->k; l++) sum += a[i * sa_i + l * sa_l] * b[l * sb_l + j * sb_j];
-      cj[i] = call->beta == 0.0f ? call->alpha * sum : call->alpha * sum + call->beta * cj[i];
+      cj[i] = beta == 0.0f ? alpha * sum : alpha * sum + beta * cj[i];
     }
   }
 }

@@ -88,6 +88,10 @@ void g590_plan_family(g590_plan *plan, const g590_family *f, const char *defines
   plan->half_operands = false;
 }
 
+void g590_plan_options(const g590_plan *plan, char *out, size_t len) {
+  snprintf(out, len, "%s", plan->defines);
+}
+
 size_t g590_plan_local_bytes(const g590_plan *plan) {
   const char *d = plan->defines;
   /* tile[2] is the K step times the split-K slices; local memory holds

@@ -55,6 +55,11 @@ void g590_plan_family(g590_plan *plan, const g590_family *f, const char *defines
 /* The two families the rules name (lib/select.c). */
 extern const g590_family g590_regblock, g590_tensor_f16;
 
+/* The plan's tunables as the build options of its kernel ("-DTM=128 ..."),
+ * also the verbose line's params="..." (the pipeline adds the options of
+ * the call: transposes, beta = 0, binary16 C). */
+void g590_plan_options(const g590_plan *plan, char *out, size_t len);
+
 /* Local memory a plan's kernel declares, in bytes (mirrors the __local
  * arrays in kernels/<family>.cl). */
 size_t g590_plan_local_bytes(const g590_plan *plan);

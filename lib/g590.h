@@ -9,26 +9,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One SGEMM call after argument checking, normalised to column-major:
+/* The element type of a job's operands in the caller's memory.  Float64
+ * is meant to be one more value here, with its own host and converters. */
+typedef enum { G590_F32 = 0, G590_F16 = 1 } g590_type;
+/* The operation of a job; syrk is meant to be one more value. */
+typedef enum { G590_GEMM = 0 } g590_op;
+
+/* One call after argument checking (lib/api/), whatever its entry point
+ * and element type, normalised to column-major:
  * C(m x n) = alpha * op(A)(m x k) * op(B)(k x n) + beta * C.
  * Row-major calls arrive here as the transposed problem C^T = B^T A^T.
- * All sizes are 64-bit so that lda * n past 2^31 elements is safe. */
-typedef struct g590_call {
+ * All sizes are 64-bit so that lda * n past 2^31 elements is safe.  The
+ * data pointers are untyped: code that reads them names the type it
+ * serves (lib/meson.build turns void-pointer arithmetic into an error). */
+typedef struct g590_job {
+  g590_op op;
+  g590_type type;
+  bool fp16_ok;           /* float32 data may cross as binary16 (math mode fp16, or binary16 data) */
   const char *entry;      /* entry point name for logs: "cblas_sgemm", "sgemm_", ... */
   char layout;            /* 'R' or 'C' as the caller gave it (logs only) */
   char user_ta, user_tb;  /* caller's transposes 'N'/'T'/'C' (logs only) */
   int64_t user_m, user_n; /* caller's M and N (logs only) */
   bool trans_a, trans_b;  /* normalised: op(X) = X^T ('C' is 'T' for real data) */
-  bool fp16_ok;           /* caller opted in to binary16 operands (math mode fp16) */
   int64_t m, n, k;
-  float alpha, beta;
-  const float *a;
+  double alpha, beta;     /* exact for every element type's scalars */
+  const void *a;
   int64_t lda;
-  const float *b;
+  const void *b;
   int64_t ldb;
-  float *c;
+  void *c;
   int64_t ldc;
-} g590_call;
+} g590_job;
+
+/* Bytes of one element of `type` in the caller's memory. */
+static inline size_t g590_type_bytes(g590_type type) { return type == G590_F16 ? 2 : 4; }
 
 /* Thread-local state read on every call.  The initial-exec model is one
  * load off the thread pointer, where the default for a shared library
@@ -87,19 +101,25 @@ void g590_unload_arm(void);        /* lib/unload.c: at the first call, tells exi
 bool g590_math_fp16(void);
 
 /* ---- argument checks (lib/args.c) ---- */
-/* Reference SGEMM check of a normalised call: 0 when valid, else the
- * Fortran parameter number (3 m, 4 n, 5 k, 8 lda, 10 ldb, 13 ldc). */
-int g590_check_fortran(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, int64_t lda,
-                       int64_t ldb, int64_t ldc);
-/* Parses a Fortran transpose letter: 'N' -> 0, 'T'/'C' -> 1, else -1. */
-int g590_parse_trans_char(char t);
 /* Checks a CBLAS-style GEMM (netlib numbering) and fills the normalised
- * shape of *call: everything but entry, alpha, beta, fp16_ok and the data
- * pointers.  Returns 0 when valid, else the number to report with
+ * shape and operands of *job: everything but op, type, fp16_ok, entry,
+ * alpha, beta and c.  Returns 0 when valid, else the number to report with
  * g590_report_cblas.  *swapped is set for row-major calls: the caller's B
  * is then the normalised A and its A the normalised B (C^T = B^T A^T). */
-int g590_cblas_shape(g590_call *call, int layout, int transa, int transb, int64_t m, int64_t n,
-                     int64_t k, int64_t lda, int64_t ldb, int64_t ldc, bool *swapped);
+int g590_cblas_job(g590_job *job, int layout, int transa, int transb, int64_t m, int64_t n,
+                   int64_t k, const void *a, int64_t lda, const void *b, int64_t ldb, int64_t ldc,
+                   bool *swapped);
+/* The same for a Fortran GEMM (reference numbering: 1 transa, 2 transb,
+ * then as lib/args.c check_fortran). */
+int g590_fortran_job(g590_job *job, char transa, char transb, int64_t m, int64_t n, int64_t k,
+                     const void *a, int64_t lda, const void *b, int64_t ldb, int64_t ldc);
+
+/* The CBLAS-style front end of every element type (lib/api_cblas.c):
+ * checks (reporting as `rout`), builds the job and runs it. */
+void g590_cblas_gemm(const char *entry, const char *rout, g590_type type, bool fp16_ok,
+                     int layout, int transa, int transb, int64_t m, int64_t n, int64_t k,
+                     double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
+                     double beta, void *c, int64_t ldc);
 
 /* ---- error reporting (lib/xerbla.c) ---- */
 void g590_report_fortran(const char *srname6, int info);
@@ -111,29 +131,32 @@ void g590_report_cblas(int info, const char *rout, bool row_major);
 int g590_cblas_caller_param(int info, bool row_major);
 
 /* ---- the path of one call (lib/dispatch.c) ---- */
-/* Runs a checked, normalised call: quick returns, device, host. */
-void g590_sgemm(const g590_call *call);
+/* Runs a checked, normalised job of any element type: quick returns,
+ * device, host; one verbose line, counters. */
+void g590_run(const g590_job *job);
+/* The job restricted to columns [n0, n) of C and op(B). */
+g590_job g590_job_columns_from(const g590_job *job, int64_t n0);
 /* Logs an invalid call (one verbose line) without running it. */
 void g590_log_invalid(const char *entry, int info);
 /* The verbose line of a call: "gemm590: <entry> <shape> " + the formatted
  * path and reason. */
-void g590_log_call(const g590_call *call, const char *format, ...)
+void g590_log_call(const g590_job *job, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* ---- device path (lib/device*.c) ---- */
+/* ---- device path (lib/cl_pipeline.c; lib/device_none.c without OpenCL) ---- */
 typedef enum { G590_HANDLED = 0, G590_NOT_HANDLED = 1 } g590_status;
-/* Tries the call on the OpenCL device.  On G590_HANDLED, `what`
+/* Tries the job on the OpenCL device.  On G590_HANDLED, `what`
  * describes the kernel that ran.  On G590_NOT_HANDLED, `why` says why (for
  * the verbose line); the first *cols_done columns of C are then already
  * final (a failure while copying C back) and the others untouched. */
-g590_status g590_device_sgemm(const g590_call *call, int64_t *cols_done, char *what,
-                              size_t what_len, char *why, size_t why_len);
+g590_status g590_device_job(const g590_job *job, int64_t *cols_done, char *what,
+                            size_t what_len, char *why, size_t why_len);
 
-/* True when the device path would certainly not take the call (no
+/* True when the device path would certainly not take the job (no
  * device, a forked child, or a product below the smallest one the
  * selector ever sends to this device), decided without formatting a
  * reason: the dispatcher's fast way to the host for small calls. */
-bool g590_device_declines(const g590_call *call);
+bool g590_device_declines(const g590_job *job);
 
 /* ---- host path (lib/fallback.c) ---- */
 /* The loaded object that defines `sym`, as its link map, or NULL (also
@@ -142,17 +165,27 @@ struct link_map;
 struct link_map *g590_symbol_owner(void *sym);
 /* Computes the call on the host BLAS (or the built-in loop if none can be
  * loaded, or on re-entry); `how` names which, for the verbose line. */
-void g590_host_sgemm(const g590_call *call, const char **how);
+void g590_host_sgemm(const g590_job *call, const char **how);
 /* The guard around the host BLAS's huge-leading-dimension defect
  * (lib/host_guard.c): true when `call` must not reach the host BLAS as it
  * is; g590_host_guarded then runs `host` on compact copies (or the
  * built-in loop when they cannot be allocated) and names that in `how`. */
-bool g590_host_guard_needed(const g590_call *call);
-void g590_host_guarded(const g590_call *call, void (*host)(const g590_call *), const char **how);
+bool g590_host_guard_needed(const g590_job *call);
+void g590_host_guarded(const g590_job *call, void (*host)(const g590_job *), const char **how);
+/* The binary16 host path (lib/hgemm_host.c): blocks of A, B and C
+ * converted to float32, the host SGEMM on each, C converted back once.
+ * `how` names the host BLAS and the conversion set (may be NULL). */
+void g590_hgemm_host(const g590_job *job, char *how, size_t how_len);
+/* The same with explicit block sizes (rows x depth of A, depth x columns of
+ * B, rows x columns of C): tests reach every block edge with small calls. */
+void g590_hgemm_host_blocked(const g590_job *job, int64_t mb, int64_t nb, int64_t kb,
+                             char *how, size_t how_len);
+/* C = beta * C for binary16 C, rounded once (beta == 0 writes zeros). */
+void g590_hscale_c(const g590_job *job);
 /* The built-in loop: slow, correct, 64-bit indices. */
-void g590_builtin_sgemm(const g590_call *call);
+void g590_builtin_sgemm(const g590_job *call);
 /* C = beta * C over the m x n block (beta == 0 writes zeros, never reads). */
-void g590_scale_c(const g590_call *call);
+void g590_scale_c(const g590_job *call);
 
 /* ---- counters (lib/api_ext.c) ---- */
 void g590_count(int path, double flops);

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 #include "fp16.h"
-#include "hgemm.h"
+#include "g590.h"
 
 /* 1024 x 1024 float32 blocks (4 MiB each, 12 MiB in all): large enough for
  * the host SGEMM to run near its full rate on each, small enough to stay
@@ -107,9 +107,10 @@ static void block_to_half(const g590_fp16_ops *cv, uint16_t *dst, int64_t ld, co
   for (int64_t j = 0; j < cols; j++) cv->to_half(dst + j * ld, src + j * rows, (size_t)rows);
 }
 
-void g590_hgemm_host_blocked(const g590_hcall *call, int64_t mb, int64_t nb, int64_t kb,
+void g590_hgemm_host_blocked(const g590_job *s, int64_t mb, int64_t nb, int64_t kb,
                              char *how, size_t how_len) {
-  const g590_call *s = &call->shape;
+  const uint16_t *a = s->a, *b = s->b;
+  uint16_t *c = s->c;
   const g590_fp16_ops *cv = g590_fp16();
   mb = min64(mb, s->m), nb = min64(nb, s->n), kb = min64(kb, s->k);
   float small[3][SMALL_BLOCK * SMALL_BLOCK];
@@ -127,7 +128,7 @@ void g590_hgemm_host_blocked(const g590_hcall *call, int64_t mb, int64_t nb, int
     int64_t nj = min64(nb, s->n - j0);
     for (int64_t i0 = 0; i0 < s->m; i0 += mb) {
       int64_t mi = min64(mb, s->m - i0);
-      uint16_t *cb = call->c + i0 + j0 * s->ldc;
+      uint16_t *cb = c + i0 + j0 * s->ldc;
       if (s->beta != 0.0f) block_to_float(cv, cf, cb, mi, nj, s->ldc);
       for (int64_t l0 = 0; l0 < s->k; l0 += kb) {
         int64_t lk = min64(kb, s->k - l0);
@@ -135,11 +136,12 @@ void g590_hgemm_host_blocked(const g590_hcall *call, int64_t mb, int64_t nb, int
          * operand's block is lk x mi (or nj x lk) and stays transposed. */
         int64_t ar = s->trans_a ? lk : mi, ac = s->trans_a ? mi : lk;
         int64_t br = s->trans_b ? nj : lk, bc = s->trans_b ? lk : nj;
-        block_to_float(cv, af, call->a + (s->trans_a ? l0 + i0 * s->lda : i0 + l0 * s->lda),
+        block_to_float(cv, af, a + (s->trans_a ? l0 + i0 * s->lda : i0 + l0 * s->lda),
                        ar, ac, s->lda);
-        block_to_float(cv, bf, call->b + (s->trans_b ? j0 + l0 * s->ldb : l0 + j0 * s->ldb),
+        block_to_float(cv, bf, b + (s->trans_b ? j0 + l0 * s->ldb : l0 + j0 * s->ldb),
                        br, bc, s->ldb);
-        g590_call blk = *s;
+        g590_job blk = *s;
+        blk.type = G590_F32;
         blk.m = mi, blk.n = nj, blk.k = lk;
         blk.a = af, blk.lda = ar, blk.b = bf, blk.ldb = br, blk.c = cf, blk.ldc = mi;
         blk.beta = l0 == 0 ? s->beta : 1.0f;
@@ -148,18 +150,19 @@ void g590_hgemm_host_blocked(const g590_hcall *call, int64_t mb, int64_t nb, int
       block_to_half(cv, cb, s->ldc, cf, mi, nj);
     }
   }
-  snprintf(how, how_len, "%s convert=%s%s", blas, cv->name, heap ? "" : " blocks=small");
+  if (how) snprintf(how, how_len, "%s convert=%s%s", blas, cv->name, heap ? "" : " blocks=small");
 }
 
-void g590_hgemm_host(const g590_hcall *call, char *how, size_t how_len) {
-  g590_hgemm_host_blocked(call, BLOCK, BLOCK, BLOCK, how, how_len);
+void g590_hgemm_host(const g590_job *job, char *how, size_t how_len) {
+  g590_hgemm_host_blocked(job, BLOCK, BLOCK, BLOCK, how, how_len);
 }
 
-void g590_hscale_c(const g590_hcall *call) {
-  const g590_call *s = &call->shape;
+void g590_hscale_c(const g590_job *s) {
+  uint16_t *c = s->c;
+  float beta = (float)s->beta;
   for (int64_t j = 0; j < s->n; j++) {
-    uint16_t *cj = call->c + j * s->ldc;
+    uint16_t *cj = c + j * s->ldc;
     for (int64_t i = 0; i < s->m; i++)
-      cj[i] = s->beta == 0.0f ? 0 : g590_float_to_half(s->beta * g590_half_to_float(cj[i]));
+      cj[i] = beta == 0.0f ? 0 : g590_float_to_half(beta * g590_half_to_float(cj[i]));
   }
 }

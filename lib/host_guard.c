@@ -34,7 +34,7 @@ static bool spans_32bit(int64_t rows, int64_t cols, int64_t ld) {
   return rows > 0 && cols > 0 && (double)ld * (double)(cols - 1) + (double)rows > INT_MAX;
 }
 
-bool g590_host_guard_needed(const g590_call *c) {
+bool g590_host_guard_needed(const g590_job *c) {
   /* Every call of everyday size leaves here: no offset can pass INT_MAX
    * when the largest leading dimension times the largest size does not
    * (each offset is at most ld * cols, and rows <= ld). */
@@ -59,8 +59,8 @@ static void copy_block(float *dst, int64_t ldd, const float *src, int64_t lds, i
     memcpy(dst + j * ldd, src + j * lds, (size_t)rows * sizeof(float));
 }
 
-void g590_host_guarded(const g590_call *call, void (*host)(const g590_call *), const char **how) {
-  g590_call compact = *call;
+void g590_host_guarded(const g590_job *call, void (*host)(const g590_job *), const char **how) {
+  g590_job compact = *call;
   int64_t ar = call->trans_a ? call->k : call->m, ac = call->trans_a ? call->m : call->k;
   int64_t br = call->trans_b ? call->n : call->k, bc = call->trans_b ? call->k : call->n;
   size_t na = (size_t)(ar * ac), nb = (size_t)(br * bc), nc = (size_t)(call->m * call->n);

@@ -20,7 +20,7 @@
  * groups, so its efficiency is groups / (waves * 2 * cu): 64 tiles (n =
  * 1024 on the H100's 132 SMs) fill 24 % of one wave, in 4 slices 97 %.
  * More slices must gain 10 % and keep each slice at least 256 deep. */
-static int split_k(const g590_call *call, double tiles, double cu) {
+static int split_k(const g590_job *call, double tiles, double cu) {
   int best = 1;
   double best_eff = 0;
   for (int s = 1; s <= 4; s *= 2) {
@@ -36,7 +36,7 @@ static int split_k(const g590_call *call, double tiles, double cu) {
 
 /* The float32 choice: the decision table for this device (lib/table.c)
  * first, the rules below for devices no entry matches. */
-static bool select_fp32(const g590_call *call, const g590_device_info *dev, g590_plan *plan,
+static bool select_fp32(const g590_job *call, const g590_device_info *dev, g590_plan *plan,
                         char *why, size_t why_len) {
   const g590_config *cfg = g590_config_get();
   int table = g590_table_select(call, dev, plan, why, why_len);
@@ -90,7 +90,7 @@ static bool select_fp32(const g590_call *call, const g590_device_info *dev, g590
  * Splitting K made 64x128 slower at 1024 (72 and 61 in 2 and 4 slices).
  * The end-to-end path cuts C into column panels by tile counts, so the
  * wide tile only where it leaves several panels of whole waves. */
-static void select_tensor(const g590_call *call, const g590_device_info *dev, g590_plan *plan) {
+static void select_tensor(const g590_job *call, const g590_device_info *dev, g590_plan *plan) {
   double cu = dev->compute_units ? dev->compute_units : 1;
   double wide = (double)((call->m + 127) / 128) * (double)((call->n + 255) / 256);
   double tiles_128 = (double)((call->m + 127) / 128) * (double)((call->n + 127) / 128);
@@ -105,7 +105,7 @@ static void select_tensor(const g590_call *call, const g590_device_info *dev, g5
                      "tensor_f16 64x128: binary16 operands on tensor cores");
 }
 
-bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *plan, char *why,
+bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *plan, char *why,
                  size_t why_len) {
   const g590_config *cfg = g590_config_get();
   if (cfg->kernel) {

@@ -12,7 +12,7 @@
 
 /* Fills `plan` and returns true when the device should run the call;
  * otherwise writes the reason to `why` and returns false. */
-bool g590_select(const g590_call *call, const g590_device_info *dev, g590_plan *plan, char *why,
+bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *plan, char *why,
                  size_t why_len);
 
 /* The smallest M*N*K (half the flops) that g590_select could send to

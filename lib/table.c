@@ -340,7 +340,7 @@ const g590_table_entry *g590_table_find(const g590_device_info *dev) {
 
 /* ---- walking a tree ---- */
 
-static int64_t feature_value(const g590_call *call, int feature) {
+static int64_t feature_value(const g590_job *call, int feature) {
   switch (feature) {
   case G590_FEATURE_M: return call->m;
   case G590_FEATURE_N: return call->n;
@@ -395,7 +395,7 @@ static void bounds_text(const bounds *b, char *buf, size_t len) {
   if (!used) snprintf(buf, len, "every shape");
 }
 
-int g590_table_leaf(const g590_table_entry *t, const g590_call *call, char *rule,
+int g590_table_leaf(const g590_table_entry *t, const g590_job *call, char *rule,
                     size_t rule_len) {
   bounds b;
   bounds_init(&b);
@@ -482,7 +482,7 @@ double g590_table_device_floor(const g590_table_entry *t, const g590_device_info
 
 /* ---- the selector's step ---- */
 
-int g590_table_select(const g590_call *call, const g590_device_info *dev, g590_plan *plan,
+int g590_table_select(const g590_job *call, const g590_device_info *dev, g590_plan *plan,
                       char *why, size_t why_len) {
   const g590_config *cfg = g590_config_get();
   if (cfg->min_device_flops_set) return -1;

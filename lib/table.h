@@ -95,7 +95,7 @@ const char *g590_table_file(const g590_table_entry **entries, int *count);
 
 /* Walks `t` for the call's shape; returns the leaf's node index.  When
  * `rule` is given, writes "table <id>, leaf <n>: <conditions>". */
-int g590_table_leaf(const g590_table_entry *t, const g590_call *call, char *rule,
+int g590_table_leaf(const g590_table_entry *t, const g590_job *call, char *rule,
                     size_t rule_len);
 
 /* Describes the path from the root to node `leaf` ("M<=724 K>2896 ta=1")
@@ -107,7 +107,7 @@ void g590_table_describe(const g590_table_entry *t, int leaf, char *buf, size_t 
  * the device, GEMM590_TABLE=off, GEMM590_MIN_DEVICE_FLOPS set (the user
  * chose the rule-based split), or the chosen parameters exceed the
  * device's work-group or local-memory limits. */
-int g590_table_select(const g590_call *call, const g590_device_info *dev, g590_plan *plan,
+int g590_table_select(const g590_job *call, const g590_device_info *dev, g590_plan *plan,
                       char *why, size_t why_len);
 
 /* The smallest M*N*K (half the flops) for which entry `t` runs a kernel

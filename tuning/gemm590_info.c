@@ -318,7 +318,7 @@ static void dump_tables(const world *w) {
 
 /* ---- a shape ---- */
 
-static void explain_shape(const world *w, g590_call *call) {
+static void explain_shape(const world *w, g590_job *call) {
   if (w->entry) {
     int leaf = g590_table_leaf(w->entry, call, NULL, 0);
     bounds *all = node_bounds(w->entry);
@@ -349,7 +349,7 @@ static bool parse_trans(const char *what, const char *s) {
 }
 
 /* The operands M N K [TA TB] into *call; false when there are none. */
-static bool parse_shape(int argc, char **argv, g590_call *call) {
+static bool parse_shape(int argc, char **argv, g590_job *call) {
   int n = argc - optind;
   if (n == 0) return false;
   if (n != 3 && n != 5) cli_fail(&info_cli, "expected M N K [TA TB], got %d operands", n);
@@ -367,7 +367,7 @@ static bool parse_shape(int argc, char **argv, g590_call *call) {
 
 int main(int argc, char **argv) {
   bool table = false;
-  g590_call call = {.entry = "gemm590-info", .layout = 'C', .user_ta = 'N', .user_tb = 'N',
+  g590_job call = {.entry = "gemm590-info", .layout = 'C', .user_ta = 'N', .user_tb = 'N',
                     .alpha = 1.0f, .beta = 0.0f};
   for (int opt; (opt = cli_next(&info_cli, argc, argv)) != -1;) {
     if (opt == OPT_TABLE) table = true;

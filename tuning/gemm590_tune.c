@@ -147,7 +147,7 @@ static int rule_points(const g590_device_info *dev, const shape *grid, int n_gri
                        char out[][PARAMS], int max) {
   int n = 0;
   for (int i = 0; i < n_grid; i++) {
-    g590_call call = {.entry = "gemm590-tune", .m = grid[i].m, .n = grid[i].n, .k = grid[i].k,
+    g590_job call = {.entry = "gemm590-tune", .m = grid[i].m, .n = grid[i].n, .k = grid[i].k,
                       .trans_a = grid[i].ta, .trans_b = grid[i].tb, .alpha = 1.0f};
     g590_plan plan;
     char why[192];
@@ -432,7 +432,7 @@ static double time_median(run_fn run, void *ctx, int repeats, double give_up) {
 
 typedef struct e2e_ctx {
   g590_engine *e;
-  const g590_call *call;
+  const g590_job *call;
   g590_plan plan;
   int64_t panels; /* as the last run's verbose line says */
 } e2e_ctx;
@@ -526,7 +526,7 @@ static double time_resident(tuner *t, const g590_plan *plan, const shape *s, dou
 
 typedef struct operands {
   float *a, *b, *c, *ref;
-  g590_call call;
+  g590_job call;
   const char *host_how;
 } operands;
 
@@ -549,7 +549,7 @@ static void operands_make(operands *o, const shape *s) {
                                               (long long)s->m, (long long)s->n, (long long)s->k);
   fill_random(o->a, a_elems, 11);
   fill_random(o->b, b_elems, 12);
-  o->call = (g590_call){.entry = "gemm590-tune", .layout = 'C', .user_ta = s->ta ? 'T' : 'N',
+  o->call = (g590_job){.entry = "gemm590-tune", .layout = 'C', .user_ta = s->ta ? 'T' : 'N',
                         .user_tb = s->tb ? 'T' : 'N', .user_m = s->m, .user_n = s->n,
                         .trans_a = s->ta, .trans_b = s->tb, .m = s->m, .n = s->n, .k = s->k,
                         .alpha = 1.0f, .beta = 0.0f, .a = o->a, .lda = s->ta ? s->k : s->m,

@@ -113,7 +113,7 @@ static int embedded(void) {
     if (t->match == G590_MATCH_TYPE && t->type == G590_TYPE_CPU) {
       generic_cpu = true;
       /* An unmeasured CPU device: the host, whatever the shape. */
-      g590_call call = {.m = 4096, .n = 4096, .k = 4096};
+      g590_job call = {.m = 4096, .n = 4096, .k = 4096};
       int leaf = g590_table_leaf(t, &call, NULL, 0);
       if (t->choices[t->nodes[leaf].choice].family) fail(t, "generic CPU entry is not host");
     }
@@ -133,7 +133,7 @@ static int select_command(int argc, char **argv) {
   if (strcmp(argv[3], "gpu") && strcmp(argv[3], "cpu"))
     cli_fail(&probe_cli, "device type '%s': must be gpu or cpu", argv[3]);
   g590_device_info dev = make_device(argv[1], argv[2], strcmp(argv[3], "gpu") == 0);
-  g590_call call = {.entry = "probe", .m = cli_long(&probe_cli, "M", argv[4], 1, INT_MAX),
+  g590_job call = {.entry = "probe", .m = cli_long(&probe_cli, "M", argv[4], 1, INT_MAX),
                     .n = cli_long(&probe_cli, "N", argv[5], 1, INT_MAX),
                     .k = cli_long(&probe_cli, "K", argv[6], 1, INT_MAX),
                     .trans_a = cli_long(&probe_cli, "TA", argv[7], 0, 1),

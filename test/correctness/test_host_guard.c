@@ -7,7 +7,7 @@
  * the library's own decisions, linked in from the internal library:
  *   alpha = 0    the dispatcher computes C = beta * C itself and never
  *                calls the host BLAS (lib/dispatch.c): checked by running
- *                the call's normalised form through g590_sgemm with A and
+ *                the call's normalised form through g590_run with A and
  *                B NULL, which only that path survives;
  *   otherwise    lib/host_guard.c must divert it (g590_host_guard_needed).
  * Where OpenBLAS has no defect (another core type, a fixed release) the
@@ -21,7 +21,7 @@
 #include "g590.h"
 
 /* One listed call, normalised to column-major as the library does. */
-static bool parse_case(const char *line, g590_call *call, char *group, size_t group_len) {
+static bool parse_case(const char *line, g590_job *call, char *group, size_t group_len) {
   char api[16], ta, tb;
   long long m, n, k, lda, ldb, ldc;
   float alpha, beta;
@@ -33,7 +33,7 @@ static bool parse_case(const char *line, g590_call *call, char *group, size_t gr
     return false;
   bool row = strcmp(api, "cblas_row") == 0;
   /* Row-major C = A B is the column-major C^T = B^T A^T. */
-  *call = (g590_call){.entry = "test", .layout = 'C', .user_ta = ta, .user_tb = tb,
+  *call = (g590_job){.entry = "test", .layout = 'C', .user_ta = ta, .user_tb = tb,
                       .trans_a = (row ? tb : ta) != 'N', .trans_b = (row ? ta : tb) != 'N',
                       .m = row ? n : m, .n = row ? m : n, .k = k,
                       .lda = row ? ldb : lda, .ldb = row ? lda : ldb, .ldc = ldc,
@@ -44,17 +44,17 @@ static bool parse_case(const char *line, g590_call *call, char *group, size_t gr
 
 /* alpha = 0 through the dispatcher with NULL A and B and a small C (the
  * listed ldc may be huge; the path under test only scales C). */
-static bool alpha_zero_stays_off_host(const g590_call *listed) {
-  g590_call call = *listed;
+static bool alpha_zero_stays_off_host(const g590_job *listed) {
+  g590_job call = *listed;
   size_t count = (size_t)(call.m * call.n);
   float *c = malloc(count * sizeof *c);
   if (!c) return false;
   for (size_t i = 0; i < count; i++) c[i] = 1.0f + (float)(i % 1000);
   call.a = NULL, call.b = NULL, call.c = c, call.ldc = call.m;
-  g590_sgemm(&call);
+  g590_run(&call);
   bool ok = true;
   for (size_t i = 0; i < count; i++)
-    ok = ok && c[i] == (call.beta == 0.0f ? 0.0f : call.beta * (1.0f + (float)(i % 1000)));
+    ok = ok && c[i] == (call.beta == 0 ? 0.0f : (float)call.beta * (1.0f + (float)(i % 1000)));
   free(c);
   return ok;
 }
@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
       fputs(line, stdout); /* the host BLAS and its core */
       continue;
     }
-    g590_call call;
+    g590_job call;
     if (!parse_case(line, &call, group, sizeof group)) {
       printf("FAIL: cannot read line: %s", line);
       missed++;

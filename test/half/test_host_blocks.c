@@ -7,20 +7,18 @@
 #include <stdio.h>
 
 #include "check.h"
-#include "hgemm.h"
+#include "g590.h"
 
 static int64_t mb, nb, kb;
 
 static void run_blocked(const check_gemm *g) {
-  g590_hcall call = {.shape = {.entry = "test_host_blocks", .layout = 'C',
-                               .user_ta = g->transa, .user_tb = g->transb, .user_m = g->m,
-                               .user_n = g->n, .trans_a = g->transa != 'N',
-                               .trans_b = g->transb != 'N', .m = g->m, .n = g->n, .k = g->k,
-                               .alpha = g->alpha, .beta = g->beta, .lda = g->lda, .ldb = g->ldb,
-                               .ldc = g->ldc},
-                     .a = g->a16, .b = g->b16, .c = g->c16};
+  g590_job job = {.type = G590_F16, .entry = "test_host_blocks", .layout = 'C',
+                  .user_ta = g->transa, .user_tb = g->transb, .user_m = g->m, .user_n = g->n,
+                  .trans_a = g->transa != 'N', .trans_b = g->transb != 'N', .m = g->m,
+                  .n = g->n, .k = g->k, .alpha = g->alpha, .beta = g->beta, .a = g->a16,
+                  .lda = g->lda, .b = g->b16, .ldb = g->ldb, .c = g->c16, .ldc = g->ldc};
   char how[160];
-  g590_hgemm_host_blocked(&call, mb, nb, kb, how, sizeof how);
+  g590_hgemm_host_blocked(&job, mb, nb, kb, how, sizeof how);
 }
 
 int main(void) {

@@ -91,7 +91,7 @@ static void check_walks(const uint8_t *input, size_t size) {
   static const int64_t edges[] = {0, 1, 100, 4096, INT64_MAX};
   char rule[160], cond[96];
   for (int s = 0; s < 12; s++) {
-    g590_call call = {0};
+    g590_job call = {0};
     if (s < 5) {
       call.m = call.n = call.k = edges[s];
     } else {

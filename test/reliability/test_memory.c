@@ -10,8 +10,9 @@
  * (about 1 in 14), the others on PoCL, some through the pinned chunks.
  *
  * Warm-up: every program (transposes x beta = 0 or not) at the largest
- * size, so that the library's device buffers and staging memory reach
- * their largest, then the first tenth of the random calls (PoCL's and
+ * size, and with one row of C (whose C is too small to be cut into column
+ * panels, so that op(B) goes up whole: the widest B slot), so that the
+ * library's device buffers and staging memory reach their largest, then the first tenth of the random calls (PoCL's and
  * malloc's own caches settle).  After it, at 20 checkpoints:
  *   - live OpenCL buffers (cl_count.h: counted at the OpenCL API, as the
  *     library cannot be asked): count and bytes exactly as after warm-up.
@@ -81,12 +82,13 @@ int main(int argc, char **argv) {
   /* The first program built is NN with beta != 0: it fails (the fault). */
   static const char trans[] = "NT";
   for (int beta_zero = 0; beta_zero < 2; beta_zero++)
-    for (int t = 0; t < 4; t++) {
-      check_gemm g = {.entry = CHECK_CBLAS, .layout = 'C', .transa = trans[t & 1],
-                      .transb = trans[t >> 1], .m = max_size, .n = max_size, .k = max_size,
-                      .alpha = 1.0f, .beta = beta_zero ? 0.0f : 0.5f};
-      failures += !rel_run(g, 0, 0, 0, CHECK_F32, 0.0f, &rng, "warm-up");
-    }
+    for (int t = 0; t < 4; t++)
+      for (int64_t m = 1; m <= max_size; m += max_size - 1) {
+        check_gemm g = {.entry = CHECK_CBLAS, .layout = 'C', .transa = trans[t & 1],
+                        .transb = trans[t >> 1], .m = m, .n = max_size, .k = max_size,
+                        .alpha = 1.0f, .beta = beta_zero ? 0.0f : 0.5f};
+        failures += !rel_run(g, 0, 0, 0, CHECK_F32, 0.0f, &rng, "warm-up");
+      }
 
   gemm590_reset_counters();
   sample first = {0}, worst = {0};

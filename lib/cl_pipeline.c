@@ -1,0 +1,402 @@
+/* The device pipeline: one job of any element type on the OpenCL device.
+ *
+ * A goes up once; then C (and op(B)) is cut into column panels that
+ * alternate between two slots of device buffers, so that the kernel of
+ * one panel (on e->kernel_queue) runs while the next panel's op(B) goes up
+ * and the previous panel's C comes down (on e->queue).  What the element
+ * type changes is only how an operand reaches the kernel's layout (its
+ * route): copied as it is (padded to whole tiles where the family wants
+ * them), converted to binary16 while staged on the host (the fp16 opt-in,
+ * binary16 families), or sent as binary16 into a scratch buffer and
+ * widened on the device (binary16 data or the opt-in, float32 families);
+ * and C comes back as it is or narrowed on the device first.  The host
+ * link (lib/cl_link.c) moves the bytes.
+ *
+ * C reaches the caller's memory only after its panel's kernel finished,
+ * whole columns at a time: after a failure every column of C is either
+ * final or untouched. */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cl_engine.h"
+
+typedef g590_operand operand;
+
+static size_t round_up(int64_t x, size_t unit) { return ((size_t)x + unit - 1) / unit * unit; }
+
+/* How one job's operands reach the kernel and come back. */
+typedef struct route {
+  size_t host_bytes; /* element bytes in the caller's memory */
+  size_t ab_bytes;   /* element bytes of A and B on the device (the family's) */
+  size_t c_bytes;    /* element bytes of C on the device */
+  bool ab_to_half;   /* float32 A and B converted to binary16 while staged */
+  bool ab_widen;     /* A and B cross as binary16 into h[0], h[1] and are widened */
+  bool c_widen;      /* C crosses as binary16 into h[2], widened; narrowed back into h[2] */
+  size_t um, un, uk; /* padding units: whole tiles for padded families, else 1 */
+} route;
+
+static route route_for(const g590_job *job, const g590_plan *plan) {
+  const g590_family *f = plan->family;
+  route r = {.host_bytes = g590_type_bytes(job->type), .ab_bytes = (size_t)f->operand_bytes};
+  bool half_link = r.host_bytes == 2 || r.ab_bytes == 2 || plan->half_operands;
+  r.ab_to_half = r.host_bytes == 4 && half_link;
+  r.ab_widen = r.ab_bytes == 4 && half_link;
+  /* A binary16 family keeps binary16 C as binary16 (-DC_HALF=1);
+   * otherwise the kernel reads and writes float32 C. */
+  r.c_bytes = r.host_bytes == 2 && r.ab_bytes == 2 ? 2 : 4;
+  r.c_widen = r.host_bytes == 2 && r.c_bytes == 4;
+  r.um = f->padded ? plan->tile[0] : 1;
+  r.un = f->padded ? plan->tile[1] : 1;
+  r.uk = f->padded ? plan->tile[2] : 1;
+  return r;
+}
+
+/* The block rows x cols at `data` (as stored) and its device copy,
+ * padded to row_unit x col_unit. */
+static operand make_operand(const route *r, const void *data, int64_t rows, int64_t cols,
+                            int64_t ld, size_t row_unit, size_t col_unit, bool ab) {
+  operand x = {data, rows, cols, ld, r->host_bytes, ab && r->ab_to_half,
+               round_up(rows, row_unit), round_up(cols, col_unit)};
+  return x;
+}
+
+static size_t dev_elems(const operand *x) { return x->dev_rows * x->dev_cols; }
+static const char *at(const void *base, size_t offset) { return (const char *)base + offset; }
+
+/* The layout of one job: A, op(B) and C as stored and on the device, and
+ * the column panels (`width` columns each, a multiple of r.un, the last
+ * one narrower). */
+typedef struct layout {
+  route r;
+  operand a, b, c;
+  int64_t width, panels;
+} layout;
+
+/* Panel p's op(B) (as stored and its device copy) and C. */
+static void panel_at(const g590_job *job, const layout *L, int64_t p, operand *bp, operand *cp) {
+  const route *r = &L->r;
+  int64_t n0 = p * L->width, cols = job->n - n0 < L->width ? job->n - n0 : L->width;
+  size_t hb = r->host_bytes;
+  *bp = job->trans_b ? make_operand(r, at(job->b, (size_t)n0 * hb), cols, job->k, job->ldb, r->un,
+                                    r->uk, true)
+                     : make_operand(r, at(job->b, (size_t)(n0 * job->ldb) * hb), job->k, cols,
+                                    job->ldb, r->uk, r->un, true);
+  *cp = make_operand(r, at(job->c, (size_t)(n0 * job->ldc) * hb), job->m, cols, job->ldc, r->um,
+                     r->un, false);
+}
+
+/* The panel width in columns.  Panels hide all transfers but A's, the
+ * first op(B) panel's and the last C panel's behind kernels, but each
+ * panel's kernel ends on a partly filled wave of work-groups, and smaller
+ * panels mean smaller transfers: so only as many panels as cost no more
+ * waves than the whole C, counting two resident work-groups per compute
+ * unit, and at most MAX_PANELS on a GPU.  Binary16 links move half the
+ * bytes per column, so fewer panels hide them: on the H100 two panels
+ * beat eight for gemm590_hgemm (63.9-65.5 against 54.7-56.4 TFLOPS at
+ * n = 8192, 25.0-28.2 against 16.5-26.2 at 4096); float32 took up to four.
+ * A CPU device (run only when GEMM590_KERNEL forces a family: tests) hands
+ * work-groups to its threads one at a time, so it counts one slot and gets
+ * up to eight panels: that exercises the reuse of the two slots, which
+ * GPUs reach when the device's memory bounds the panels (memory_width).
+ * C below MIN_PANELLED_BYTES of float32 (or four link chunks, so that a
+ * small GEMM590_LINK_CHUNK lets tests reach panels) is one panel: too
+ * little to hide. */
+static int64_t panel_width(const g590_engine *e, const g590_plan *plan, const layout *L) {
+  enum { MIN_PANELLED_BYTES = 8 << 20, MAX_PANELS = 4, MAX_PANELS_HALF = 2, MAX_PANELS_CPU = 8 };
+  bool half_link = L->r.host_bytes == 2 || L->r.ab_to_half;
+  size_t max_panels = !e->info.is_gpu ? MAX_PANELS_CPU : half_link ? MAX_PANELS_HALF : MAX_PANELS;
+  size_t min_bytes = 4 * g590_config_get()->link_chunk_bytes;
+  if (min_bytes > MIN_PANELLED_BYTES) min_bytes = MIN_PANELLED_BYTES;
+  size_t cr = L->c.dev_rows, cc = L->c.dev_cols;
+  if (cr * cc * sizeof(float) < min_bytes) return (int64_t)cc;
+  size_t cu = e->info.compute_units ? e->info.compute_units : 1;
+  size_t slots = e->info.is_gpu ? 2 * cu : 1;
+  size_t rows = (cr + plan->tile[0] - 1) / plan->tile[0];
+  size_t cols = (cc + plan->tile[1] - 1) / plan->tile[1];
+  size_t waves = (rows * cols + slots - 1) / slots;
+  for (size_t p = max_panels; p > 1; p--) {
+    /* `full` panels of w tile columns, and one of `rest` if any. */
+    size_t w = (cols + p - 1) / p, full = cols / w, rest = cols % w;
+    size_t cost = full * ((rows * w + slots - 1) / slots) + (rows * rest + slots - 1) / slots;
+    if (w < cols && cost <= waves) return (int64_t)(w * plan->tile[1]);
+  }
+  return (int64_t)cc;
+}
+
+/* The widest panel (in columns, a multiple of r.un) the device's memory
+ * allows: A whole (and its binary16 scratch); per column of C, two slots
+ * of op(B) and C and the binary16 scratch of each that is widened; every
+ * buffer within the largest one; a tenth of the memory left to the driver
+ * and split K's workspace.  So op(B) and C may exceed the device's memory;
+ * A may not.  Below r.un when A does not fit. */
+static int64_t memory_width(const g590_engine *e, const layout *L) {
+  const route *r = &L->r;
+  double limit = (double)e->info.max_alloc;
+  double a_dev = (double)dev_elems(&L->a) * (double)r->ab_bytes;
+  double a_scratch = r->ab_widen ? (double)(L->a.rows * L->a.cols) * 2 : 0;
+  /* Per column of C: op(B)'s padded and stored depth, C's rows. */
+  double kp = (double)dev_elems(&L->b) / (double)L->c.dev_cols;
+  double k = (double)(L->b.rows * L->b.cols) / (double)L->c.cols;
+  double b_col = kp * (double)r->ab_bytes, c_col = (double)L->c.dev_rows * (double)r->c_bytes;
+  double scratch_col = (r->ab_widen ? k * 2 : 0) + (r->c_widen ? (double)L->c.rows * 2 : 0);
+  double room = 0.9 * (double)e->info.global_mem - a_dev - a_scratch;
+  if (a_dev > limit || room <= 0) return 0;
+  double cols = fmin(fmin(limit / b_col, limit / c_col), room / (2 * (b_col + c_col) + scratch_col));
+  return (int64_t)(cols / (double)r->un) * (int64_t)r->un;
+}
+
+/* Clears the padding around a padded operand's device copy: padded A and
+ * B must contribute zeros to every sum. */
+static bool zero_padding(g590_engine *e, cl_mem dst, const operand *x, size_t bytes, char *why,
+                         size_t why_len) {
+  if (x->dev_rows == (size_t)x->rows && x->dev_cols == (size_t)x->cols) return true;
+  const uint32_t zero = 0;
+  cl_int err = G590_CL("clEnqueueFillBuffer",
+                       clEnqueueFillBuffer(e->queue, dst, &zero, bytes, 0, dev_elems(x) * bytes, 0,
+                                           NULL, NULL));
+  return !g590_cl_failed(err, "clEnqueueFillBuffer", why, why_len);
+}
+
+/* Queues operand x into its device copy `dst` (elements of `bytes`): by
+ * the link straight into the copy's layout, or with `widen` as dense
+ * binary16 into `scratch` and widened on the device into the layout (the
+ * widening writes the padding's zeros; the in-order queue keeps `scratch`
+ * from being refilled before the widening read it).  `pad`: clear the
+ * padding first (A and B; C's padding is never copied back). */
+static bool send(g590_engine *e, const operand *x, size_t bytes, bool widen, cl_mem dst,
+                 cl_mem scratch, bool pad, bool *fits, char *why, size_t why_len) {
+  if (!widen)
+    return (!pad || zero_padding(e, dst, x, bytes, why, why_len)) &&
+           g590_link_upload(e, dst, x, fits, why, why_len);
+  operand dense = *x;
+  dense.dev_rows = (size_t)x->rows, dense.dev_cols = (size_t)x->cols;
+  return g590_link_upload(e, scratch, &dense, fits, why, why_len) &&
+         g590_convert_on_device(e, false, scratch, x->rows, dst, (int64_t)x->dev_rows, x->rows,
+                                x->cols, x->dev_rows, x->dev_cols, why, why_len);
+}
+
+/* Queues panel p's operands into slot s: op(B)'s panel, and C's when
+ * beta != 0 (otherwise C is never read, so it is not sent either). */
+static bool send_panel(g590_engine *e, const g590_job *job, const layout *L, int64_t p, int s,
+                       bool *fits, char *why, size_t why_len) {
+  const route *r = &L->r;
+  operand bp, cp;
+  panel_at(job, L, p, &bp, &cp);
+  bool ok = send(e, &bp, r->ab_bytes, r->ab_widen, e->b[s].mem, e->h[1].mem, true, fits, why,
+                 why_len);
+  if (ok && job->beta != 0)
+    ok = send(e, &cp, r->c_bytes, r->c_widen, e->c[s].mem, e->h[2].mem, false, NULL, why,
+              why_len);
+  return ok;
+}
+
+/* Copies panel p's C from slot s (or, narrowed, from h[2]) to the caller. */
+static bool receive_panel(g590_engine *e, const g590_job *job, const layout *L, int64_t p, int s,
+                          int64_t *cols_done, char *why, size_t why_len) {
+  operand bp, cp;
+  panel_at(job, L, p, &bp, &cp);
+  cl_mem src = e->c[s].mem;
+  if (L->r.c_widen) {
+    src = e->h[2].mem;
+    cp.dev_rows = (size_t)cp.rows, cp.dev_cols = (size_t)cp.cols;
+  }
+  return g590_link_download(e, src, &cp, (void *)cp.data, job->beta == 0, cols_done, why,
+                            why_len);
+}
+
+static bool marker(g590_engine *e, cl_uint n, const cl_event *wait, cl_event *ev, char *why,
+                   size_t why_len) {
+  cl_int err = G590_CL("clEnqueueMarkerWithWaitList",
+                       clEnqueueMarkerWithWaitList(e->queue, n, wait, ev));
+  return !g590_cl_failed(err, "clEnqueueMarkerWithWaitList", why, why_len);
+}
+
+static bool wait_event(cl_event ev, char *why, size_t why_len) {
+  cl_int err = G590_CL("clWaitForEvents", clWaitForEvents(1, &ev));
+  return !g590_cl_failed(err, "clWaitForEvents", why, why_len);
+}
+
+static void release(cl_event *ev) {
+  if (*ev) clReleaseEvent(*ev);
+  *ev = NULL;
+}
+
+/* Grows the device buffers for the layout: A, two slots of op(B) and C
+ * panels (one when there is one panel), and the binary16 scratch of what
+ * is widened. */
+static bool ensure_buffers(g590_engine *e, const g590_job *job, const layout *L, char *why,
+                           size_t why_len) {
+  const route *r = &L->r;
+  operand b0, c0;
+  panel_at(job, L, 0, &b0, &c0); /* the widest panel sizes the slots */
+  if (!g590_buffer_ensure(e, &e->a, dev_elems(&L->a) * r->ab_bytes, why, why_len)) return false;
+  for (int s = 0; s < (L->panels > 1 ? 2 : 1); s++)
+    if (!g590_buffer_ensure(e, &e->b[s], dev_elems(&b0) * r->ab_bytes, why, why_len) ||
+        !g590_buffer_ensure(e, &e->c[s], dev_elems(&c0) * r->c_bytes, why, why_len))
+      return false;
+  if (r->ab_widen &&
+      (!g590_buffer_ensure(e, &e->h[0], (size_t)(L->a.rows * L->a.cols) * 2, why, why_len) ||
+       !g590_buffer_ensure(e, &e->h[1], (size_t)(b0.rows * b0.cols) * 2, why, why_len)))
+    return false;
+  return !r->c_widen ||
+         g590_buffer_ensure(e, &e->h[2], (size_t)(c0.rows * c0.cols) * 2, why, why_len);
+}
+
+/* Runs the panels with the engine lock held.  For each panel p, on
+ * e->queue: op(B)'s panel (and C's) up into slot p % 2, then (narrowing
+ * C) the narrowing of panel p - 1's C into h[2] behind that panel's
+ * kernel, then a marker `ready`; panel p's kernel waits for `ready` on
+ * e->kernel_queue while the host waits for panel p - 1 (its kernel, or
+ * `ready` when narrowed) and copies its C out.  Narrowing before the next
+ * kernel starts keeps it from waiting for compute units that kernel holds.
+ * A slot is refilled only after the host copied out the C of the panel
+ * that used it.  *unfit: binary16 cannot hold some value of A or B. */
+static bool run_panels(g590_engine *e, const g590_job *job, const g590_plan *plan,
+                       const layout *L, cl_kernel kernel, int64_t *cols_done, bool *unfit,
+                       g590_phases *ph, char *why, size_t why_len) {
+  const route *r = &L->r;
+  bool fits = true;
+  double t = g590_now_ms();
+  bool ok = send(e, &L->a, r->ab_bytes, r->ab_widen, e->a.mem, e->h[0].mem, true, &fits, why,
+                 why_len);
+  ph->upload_ms += g590_now_ms() - t;
+  int kk = (int)(job->trans_a ? L->a.dev_rows : L->a.dev_cols);
+  cl_event done[2] = {NULL, NULL};
+  for (int64_t p = 0; ok && p <= L->panels; p++) {
+    int slot = (int)(p & 1), prev = !slot;
+    cl_event ready = NULL;
+    t = g590_now_ms();
+    if (p < L->panels) ok = send_panel(e, job, L, p, slot, &fits, why, why_len);
+    if (ok && p > 0 && r->c_widen) {
+      operand bp, cp;
+      panel_at(job, L, p - 1, &bp, &cp);
+      ok = marker(e, 1, &done[prev], NULL, why, why_len) &&
+           g590_convert_on_device(e, true, e->c[prev].mem, (int64_t)cp.dev_rows, e->h[2].mem,
+                                  cp.rows, cp.rows, cp.cols, 0, 0, why, why_len);
+    }
+    ok = ok && marker(e, 0, NULL, &ready, why, why_len);
+    if (ok) clFlush(e->queue);
+    ph->upload_ms += g590_now_ms() - t;
+    if (ok && p < L->panels) {
+      operand bp, cp;
+      panel_at(job, L, p, &bp, &cp);
+      g590_gemm_args g = {(int)L->c.dev_rows, (int)cp.dev_cols, kk, (float)job->alpha,
+                          (float)job->beta, e->a.mem, e->b[slot].mem, e->c[slot].mem,
+                          (int)L->a.dev_rows, (int)bp.dev_rows, (int)L->c.dev_rows};
+      ok = g590_gemm_enqueue(e, e->kernel_queue, kernel, plan, &g, ready, &done[slot], why,
+                             why_len);
+      if (ok) clFlush(e->kernel_queue);
+    }
+    if (ok && p > 0) {
+      int64_t got = 0;
+      t = g590_now_ms();
+      ok = wait_event(r->c_widen ? ready : done[prev], why, why_len);
+      ph->kernel_ms += g590_now_ms() - t;
+      t = g590_now_ms();
+      ok = ok && receive_panel(e, job, L, p - 1, prev, &got, why, why_len);
+      ph->download_ms += g590_now_ms() - t;
+      *cols_done = (p - 1) * L->width + got;
+    }
+    if (p > 0) release(&done[prev]);
+    release(&ready);
+  }
+  for (int s = 0; s < 2; s++) release(&done[s]);
+  *unfit = !fits;
+  if (!ok) {
+    /* Nothing queued may still touch host memory. */
+    clFinish(e->kernel_queue);
+    clFinish(e->queue);
+  }
+  return ok;
+}
+
+/* The layout of `job` for `plan`, or false with `why` when an operand
+ * does not fit the device. */
+static bool plan_layout(const g590_engine *e, const g590_job *job, const g590_plan *plan,
+                        layout *L, char *why, size_t why_len) {
+  route r = route_for(job, plan);
+  L->r = r;
+  L->a = job->trans_a ? make_operand(&r, job->a, job->k, job->m, job->lda, r.uk, r.um, true)
+                      : make_operand(&r, job->a, job->m, job->k, job->lda, r.um, r.uk, true);
+  L->b = job->trans_b ? make_operand(&r, job->b, job->n, job->k, job->ldb, r.un, r.uk, true)
+                      : make_operand(&r, job->b, job->k, job->n, job->ldb, r.uk, r.un, true);
+  L->c = make_operand(&r, job->c, job->m, job->n, job->ldc, r.um, r.un, false);
+  L->width = panel_width(e, plan, L);
+  int64_t fits = memory_width(e, L);
+  if (fits < (int64_t)r.un) {
+    snprintf(why, why_len, "operand larger than the device's memory or largest buffer");
+    return false;
+  }
+  if (L->width > fits) L->width = fits;
+  L->panels = (job->n + L->width - 1) / L->width;
+  /* Kernel indices and leading dimensions are 32-bit. */
+  if (L->c.dev_rows > INT_MAX || L->c.dev_cols > INT_MAX || L->a.dev_rows > INT_MAX ||
+      L->a.dev_cols > INT_MAX || L->b.dev_rows > INT_MAX || L->b.dev_cols > INT_MAX) {
+    snprintf(why, why_len, "operand larger than the device's memory or largest buffer");
+    return false;
+  }
+  return true;
+}
+
+g590_status g590_device_run(g590_engine *e, const g590_job *job, const g590_plan *plan,
+                            int64_t *cols_done, char *what, size_t what_len, char *why,
+                            size_t why_len) {
+  *cols_done = 0;
+  if (job->m > INT_MAX || job->n > INT_MAX || job->k > INT_MAX) {
+    snprintf(why, why_len, "dimension beyond 32-bit kernel indices");
+    return G590_NOT_HANDLED;
+  }
+  layout L;
+  if (!plan_layout(e, job, plan, &L, why, why_len)) return G590_NOT_HANDLED;
+  char params[192], options[320];
+  g590_plan_options(plan, params, sizeof params);
+  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d%s", params,
+           job->trans_a, job->trans_b, job->beta == 0, L.r.c_bytes == 2 ? " -DC_HALF=1" : "");
+  const char *origin = "";
+  bool unfit = false, ok = false;
+  g590_phases ph = {0, 0, 0};
+  double start = g590_now_ms();
+  pthread_mutex_lock(&e->lock);
+  e->link_copy_ms = 0;
+  cl_kernel kernel = g590_program_kernel(e, plan->family->name, options, &origin, why, why_len);
+  if (kernel && ensure_buffers(e, job, &L, why, why_len))
+    ok = run_panels(e, job, plan, &L, kernel, cols_done, &unfit, &ph, why, why_len);
+  double copy_ms = e->link_copy_ms;
+  pthread_mutex_unlock(&e->lock);
+  double total_ms = g590_now_ms() - start;
+  if (unfit && job->type == G590_F32 && job->fp16_ok) {
+    /* The opt-in never costs accuracy on data binary16 cannot hold: the
+     * call runs in float32 instead (on the device if the selector says so). */
+    g590_job fp32 = *job;
+    fp32.fp16_ok = false;
+    g590_plan plan32;
+    if (!g590_select(&fp32, &e->info, &plan32, why, why_len)) return G590_NOT_HANDLED;
+    g590_status st = g590_device_run(e, &fp32, &plan32, cols_done, what, what_len, why, why_len);
+    if (st == G590_HANDLED)
+      snprintf(what + strlen(what), what_len - strlen(what),
+               " fp16=\"inputs outside binary16: float32\"");
+    return st;
+  }
+  if (!ok) return G590_NOT_HANDLED;
+  bool f16 = job->type == G590_F16;
+  snprintf(what, what_len,
+           "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\"%s%s "
+           "panels=%lld ms=%.3f+%.3f+%.3f/%.3f staging_copy_ms=%.3f%s",
+           plan->family->name, params, plan->rule, origin, e->info.name,
+           f16 ? " c=binary16" : "", f16 && L.r.ab_widen ? " widened=device" : "",
+           (long long)L.panels, ph.upload_ms, ph.kernel_ms, ph.download_ms, total_ms, copy_ms,
+           !f16 && plan->half_operands ? " operands=binary16" : "");
+  return G590_HANDLED;
+}
+
+g590_status g590_device_job(const g590_job *job, int64_t *cols_done, char *what,
+                            size_t what_len, char *why, size_t why_len) {
+  *cols_done = 0;
+  g590_engine *e = g590_engine_get(why, why_len);
+  if (!e) return G590_NOT_HANDLED;
+  g590_plan plan;
+  if (!g590_select(job, &e->info, &plan, why, why_len)) return G590_NOT_HANDLED;
+  return g590_device_run(e, job, &plan, cols_done, what, what_len, why, why_len);
+}
