@@ -3,7 +3,7 @@
  *
  * The end-to-end path copies the caller's pageable operands into pinned
  * chunks (CL_MEM_ALLOC_HOST_PTR, mapped) with several host threads, and C
- * back out of them (lib/cl_link.c, lib/copy_pool.c).  This prints, for
+ * back out of them (lib/cl/link.c, lib/cl/copy_pool.c).  This prints, for
  * block sizes of 2, 8 and 32 MiB and 1 to 16 threads, the copy rate in
  * GB/s (bytes copied / seconds, median of 9 after a warm-up) of
  *   pageable -> pageable   plain memory, the host's own ceiling

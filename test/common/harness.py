@@ -103,7 +103,7 @@ def library_errors(stderr_lines):
 
 # ---- the device tests' C probe (test/device/probe.c) and its verbose log ----
 
-# One verbose line per SGEMM call (lib/dispatch.c).
+# One verbose line per SGEMM call (lib/core/dispatch.c).
 CALL_LINE = re.compile(r'^gemm590: \S+ layout=.* path=(\w+)(?: reason="([^"]*)")?')
 PROBE_LINE = re.compile(r'^probe: (\d+) calls, (\d+) host, (\d+) device$', re.M)
 
@@ -160,7 +160,7 @@ def finish_probe(popen, timeout=120):
     return Run(subprocess.CompletedProcess(popen.args, popen.returncode, stdout, stderr))
 
 
-# ---- the program cache's files (lib/cl_program.c) ----
+# ---- the program cache's files (lib/cl/program.c) ----
 
 # magic "G590BIN1", u32 key length, key, u64 binary length, u64 FNV-1a of
 # the binary, binary.

@@ -6,10 +6,10 @@
  * call in a forked child) and checks each failing call it lists against
  * the library's own decisions, linked in from the internal library:
  *   alpha = 0    the dispatcher computes C = beta * C itself and never
- *                calls the host BLAS (lib/dispatch.c): checked by running
+ *                calls the host BLAS (lib/core/dispatch.c): checked by running
  *                the call's normalised form through g590_run with A and
  *                B NULL, which only that path survives;
- *   otherwise    lib/host_guard.c must divert it (g590_host_guard_needed).
+ *   otherwise    lib/host/guard.c must divert it (g590_host_guard_needed).
  * Where OpenBLAS has no defect (another core type, a fixed release) the
  * list is empty and the test says the guard could go.  Exit 77 when the
  * defect program skips (no host BLAS, no mappings). */
@@ -109,7 +109,7 @@ int main(int argc, char **argv) {
          "(alpha = 0), %ld missed\n",
          cases, diverted, scaled, missed);
   if (cases == 0)
-    printf("the host BLAS has no such defect here: lib/host_guard.c could go once no "
+    printf("the host BLAS has no such defect here: lib/host/guard.c could go once no "
            "supported host BLAS has it\n");
   printf("%s\n", missed ? "FAIL" : "PASS");
   return missed ? 1 : 0;

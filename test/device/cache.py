@@ -19,7 +19,7 @@ CPU device.  Checked:
 4. several processes started at once on one empty directory all succeed
    and leave exactly one valid file, no temporary files.
 
-"Valid" is judged twice: by the format (lib/cl_program.c: magic
+"Valid" is judged twice: by the format (lib/cl/program.c: magic
 "G590BIN1", u32 key length, key, u64 binary length, u64 FNV-1a of the
 binary, binary) and by the next process loading it from disk.
 """

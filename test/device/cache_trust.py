@@ -1,4 +1,4 @@
-"""Trust on disk (lib/trusted_file.c): kernel binaries and decision tables
+"""Trust on disk (lib/core/trusted_file.c): kernel binaries and decision tables
 only from places no one but this user can write.
 
 usage: cache_trust.py PROBE

@@ -52,7 +52,7 @@ MAX_OCCURRENCES = 200  # far above any site's uses in `probe big`: a runaway gua
 
 def sites_in(lib_dir):
     sites = set()
-    for path in glob.glob(os.path.join(lib_dir, "*.c")):
+    for path in glob.glob(os.path.join(lib_dir, "**", "*.c"), recursive=True):
         with open(path, encoding="utf-8") as f:
             sites.update(SITE_CALL.findall(f.read()))
     return sorted(sites)

@@ -7,7 +7,7 @@
  *
  * The "wide" shapes have a small A (at most 64 x 56 padded: 14 KiB) and an
  * op(B) and C of up to 5000 columns (up to 1.3 MB each): the library must
- * cut them into column panels that fit (lib/cl_sgemm.c, memory_panels) and
+ * cut them into column panels that fit (lib/cl/pipeline.c, memory_panels) and
  * run every call on the device.  The "tall" shapes have an A of 320 x 304
  * (389 KiB) that fits no buffer: those calls must go to the host.  Every
  * call is checked against the float64 reference (NaN-poisoned C when

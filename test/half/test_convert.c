@@ -1,4 +1,4 @@
-/* The host binary16 conversions (lib/fp16.c, lib/fp16_f16c.c), portable
+/* The host binary16 conversions (lib/host/fp16.c, lib/host/fp16_f16c.c), portable
  * and F16C, against references computed here from bit fields and float64
  * arithmetic:
  *

@@ -2,7 +2,7 @@
  *
  * Run with GEMM590_KERNEL set to a float32 family, GEMM590_DEVICE=cpu, a
  * small GEMM590_LINK_CHUNK and GEMM590_VERBOSE=1: C of a few hundred
- * columns then spans several link chunks, so lib/cl_hgemm.c cuts it into
+ * columns then spans several link chunks, so lib/cl/pipeline.c cuts it into
  * column panels alternating between two device slots.  Every layout x
  * transA x transB in {N, T, C} x beta in {0, 0.5} once, with a random
  * shape (M 260..500, N 260..600: three 128-column tiles of C or more either

@@ -1,4 +1,4 @@
-/* The host path's blocking (lib/hgemm_host.c) with blocks far smaller than
+/* The host path's blocking (lib/host/hgemm.c) with blocks far smaller than
  * its default 1024, so that small calls cross every block edge: C blocks
  * of mb x nb, depth blocks of kb (beta applied on the first only, sums
  * carried in float32 across them), partial blocks at the ends, both

@@ -24,7 +24,7 @@ files, four C processes starting at once on an empty directory):
    odd rounds from the previous round's files damaged (truncated, bytes
    flipped, junk), which both processes must find unusable, rebuild and
    replace.  After each round: both processes right and on the device;
-   exactly 4 files, each well-formed (lib/cl_program.c's format: magic,
+   exactly 4 files, each well-formed (lib/cl/program.c's format: magic,
    key, length, FNV-1a of the binary), no temporary file left; and a third
    process loads all 4 programs from disk (program=disk), right, leaving
    the files as they were.

@@ -13,7 +13,7 @@
  *     through the pinned staging chunks, copied by the copy pool's worker
  *     thread, which then waits inside libgemm590 for the next copy;
  * then closes it.  dlclose must unload the library and give everything
- * back (lib/unload.c):
+ * back (lib/core/unload.c):
  *   - after every dlclose the library is no longer mapped, and the next
  *     dlopen starts afresh (the counters read zero before the cycle's calls);
  *   - every OpenCL buffer it created is released (cl_count.h: as many live
@@ -24,7 +24,7 @@
  *   - heap memory in use (mallinfo2) grows from cycle 2 on by at most
  *     HEAP_TOL_KIB over all cycles, 20 KiB a cycle: a leaked staging
  *     buffer, pinned chunk, operand or PoCL program costs far more.  What
- *     stays by design: one 32-byte block per load (lib/unload.c), and what
+ *     stays by design: one 32-byte block per load (lib/core/unload.c), and what
  *     PoCL keeps of each context and program build (5.6 KiB a cycle with
  *     GEMM590_CACHE_DIR=off, as registered; 1.8 KiB with the disk cache).  Resident memory is printed, not
  *     checked: PoCL maps a kernel library per program build and keeps it

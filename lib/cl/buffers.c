@@ -1,5 +1,5 @@
 /* Device buffers and host staging of the engine, shared by the SGEMM and
- * HGEMM device paths (declared in lib/cl_engine.h). */
+ * HGEMM device paths (declared in lib/cl/cl_engine.h). */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
 /* Argument checks with the reference BLAS parameter numbers: every entry
- * point turns its arguments into a job here (lib/g590.h). */
+ * point turns its arguments into a job here (lib/core/g590.h). */
 #include "g590.h"
 
 static int64_t max1(int64_t x) { return x > 1 ? x : 1; }

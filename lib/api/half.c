@@ -1,7 +1,7 @@
 /* gemm590_hgemm: GEMM on IEEE binary16 data, products and sums in float32,
  * one rounding to binary16 at the end.  A job of element type binary16
  * through the same front end and dispatcher as cblas_sgemm
- * (lib/api_cblas.c): netlib's argument numbers, a row-major call checked
+ * (lib/api/cblas.c): netlib's argument numbers, a row-major call checked
  * as the swapped column-major problem C^T = B^T A^T. */
 #include "gemm590.h"
 #include "g590.h"

@@ -53,7 +53,7 @@ typedef struct g590_engine {
   g590_buffer a;            /* device operands, grown as needed (under lock); */
   g590_buffer b[2], c[2];   /* B and C in two slots: column panels alternate */
   g590_buffer h[3];         /* binary16 A, B and C panels on their way to be widened */
-  g590_buffer split;        /* split-K partial products (lib/cl_launch.c) */
+  g590_buffer split;        /* split-K partial products (lib/cl/launch.c) */
   void *staging;            /* pageable host staging: half operands, small C read-backs */
   size_t staging_bytes;
   g590_pinned pinned[2];    /* double-buffered pinned chunks of the host link */
@@ -65,7 +65,7 @@ typedef struct g590_engine {
  * forked child). */
 g590_engine *g590_engine_get(char *why, size_t why_len);
 
-/* Teardown at unload (lib/unload.c): the engine's buffers, pinned chunks
+/* Teardown at unload (lib/core/unload.c): the engine's buffers, pinned chunks
  * and staging; its program cache; the copy pool's threads. */
 void g590_buffers_release(g590_engine *e);
 void g590_programs_release(g590_engine *e);
@@ -103,10 +103,10 @@ bool g590_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *wh
 typedef struct g590_phases {
   double upload_ms, kernel_ms, download_ms;
 } g590_phases;
-/* Milliseconds on the monotonic clock (lib/cl_link.c). */
+/* Milliseconds on the monotonic clock (lib/cl/link.c). */
 double g590_now_ms(void);
 
-/* ---- kernel launches (lib/cl_launch.c), under the engine lock ---- */
+/* ---- kernel launches (lib/cl/launch.c), under the engine lock ---- */
 /* The arguments every GEMM kernel takes: sizes as the kernel sees them
  * (padded for padded families), device operands and leading dimensions. */
 typedef struct g590_gemm_args {
@@ -124,7 +124,7 @@ bool g590_gemm_enqueue(g590_engine *e, cl_command_queue q, cl_kernel kernel,
                        const g590_plan *plan, const g590_gemm_args *g, cl_event wait,
                        cl_event *done, char *why, size_t why_len);
 
-/* ---- the host link (lib/cl_link.c), under the engine lock ---- */
+/* ---- the host link (lib/cl/link.c), under the engine lock ---- */
 /* Maps the two pinned chunks e->pinned once (GEMM590_LINK_CHUNK bytes
  * each); false when the device cannot give them. */
 bool g590_pinned_ensure(g590_engine *e, char *why, size_t why_len);
@@ -155,7 +155,7 @@ bool g590_convert_on_device(g590_engine *e, bool narrow, cl_mem src, int64_t src
                             int64_t dst_ld, int64_t rows, int64_t cols, size_t dst_rows,
                             size_t dst_cols, char *why, size_t why_len);
 
-/* ---- the device pipeline (lib/cl_pipeline.c) ---- */
+/* ---- the device pipeline (lib/cl/pipeline.c) ---- */
 /* Runs one job with a given plan (the device half of g590_device_job;
  * benchmarks and the tuner call it to time each family end to end). */
 g590_status g590_device_run(g590_engine *e, const g590_job *job, const g590_plan *plan,

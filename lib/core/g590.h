@@ -1,5 +1,5 @@
 /* Internal interfaces of libgemm590 (prefix g590_).  Nothing here is
- * exported: the version script (lib/exports.map) lists the public API. */
+ * exported: the version script (lib/api/exports.map) lists the public API. */
 #ifndef G590_H
 #define G590_H
 
@@ -60,7 +60,7 @@ static inline void g590_once(_Atomic bool *done, pthread_once_t *once, void (*in
   atomic_store_explicit(done, true, memory_order_release);
 }
 
-/* ---- configuration (lib/config.c), read once from GEMM590_* ---- */
+/* ---- configuration (lib/core/config.c), read once from GEMM590_* ---- */
 typedef struct g590_config {
   bool verbose;               /* GEMM590_VERBOSE */
   bool disable_device;        /* GEMM590_DISABLE_DEVICE */
@@ -88,19 +88,19 @@ static inline const g590_config *g590_config_get(void) {
   return &g590_config_values;
 }
 
-/* ---- unload (lib/unload.c): each part gives back what it holds ---- */
-void g590_config_release(void);    /* lib/config.c */
-void g590_counters_release(void);  /* lib/api_ext.c: the per-thread counters' exit key */
-void g590_host_release(void);      /* lib/fallback.c: the host BLAS handle */
-void g590_workspaces_release(void); /* lib/hgemm_host.c */
+/* ---- unload (lib/core/unload.c): each part gives back what it holds ---- */
+void g590_config_release(void);    /* lib/core/config.c */
+void g590_counters_release(void);  /* lib/api/counters.c: the per-thread counters' exit key */
+void g590_host_release(void);      /* lib/host/blas.c: the host BLAS handle */
+void g590_workspaces_release(void); /* lib/host/hgemm.c */
 void g590_device_release(void);    /* OpenCL objects, the copy pool, the user table */
-void g590_unload_arm(void);        /* lib/unload.c: at the first call, tells exit from dlclose */
+void g590_unload_arm(void);        /* lib/core/unload.c: at the first call, tells exit from dlclose */
 
-/* ---- math mode (lib/math_mode.c) ---- */
+/* ---- math mode (lib/api/math_mode.c) ---- */
 /* True when this thread's SGEMM calls may use binary16 operands. */
 bool g590_math_fp16(void);
 
-/* ---- argument checks (lib/args.c) ---- */
+/* ---- argument checks (lib/api/args.c) ---- */
 /* Checks a CBLAS-style GEMM (netlib numbering) and fills the normalised
  * shape and operands of *job: everything but op, type, fp16_ok, entry,
  * alpha, beta and c.  Returns 0 when valid, else the number to report with
@@ -110,27 +110,27 @@ int g590_cblas_job(g590_job *job, int layout, int transa, int transb, int64_t m,
                    int64_t k, const void *a, int64_t lda, const void *b, int64_t ldb, int64_t ldc,
                    bool *swapped);
 /* The same for a Fortran GEMM (reference numbering: 1 transa, 2 transb,
- * then as lib/args.c check_fortran). */
+ * then as lib/api/args.c check_fortran). */
 int g590_fortran_job(g590_job *job, char transa, char transb, int64_t m, int64_t n, int64_t k,
                      const void *a, int64_t lda, const void *b, int64_t ldb, int64_t ldc);
 
-/* The CBLAS-style front end of every element type (lib/api_cblas.c):
+/* The CBLAS-style front end of every element type (lib/api/cblas.c):
  * checks (reporting as `rout`), builds the job and runs it. */
 void g590_cblas_gemm(const char *entry, const char *rout, g590_type type, bool fp16_ok,
                      int layout, int transa, int transb, int64_t m, int64_t n, int64_t k,
                      double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
                      double beta, void *c, int64_t ldc);
 
-/* ---- error reporting (lib/xerbla.c) ---- */
+/* ---- error reporting (lib/api/xerbla.c) ---- */
 void g590_report_fortran(const char *srname6, int info);
 /* `info` is netlib's raw number: for row-major calls, that of the swapped
- * column-major problem (see lib/api_cblas.c). */
+ * column-major problem (see lib/api/cblas.c). */
 void g590_report_cblas(int info, const char *rout, bool row_major);
 /* The caller's parameter number for netlib's raw `info` (what the printed
  * message and the verbose line name). */
 int g590_cblas_caller_param(int info, bool row_major);
 
-/* ---- the path of one call (lib/dispatch.c) ---- */
+/* ---- the path of one call (lib/core/dispatch.c) ---- */
 /* Runs a checked, normalised job of any element type: quick returns,
  * device, host; one verbose line, counters. */
 void g590_run(const g590_job *job);
@@ -143,7 +143,7 @@ void g590_log_invalid(const char *entry, int info);
 void g590_log_call(const g590_job *job, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* ---- device path (lib/cl_pipeline.c; lib/device_none.c without OpenCL) ---- */
+/* ---- device path (lib/cl/pipeline.c; lib/cl/none.c without OpenCL) ---- */
 typedef enum { G590_HANDLED = 0, G590_NOT_HANDLED = 1 } g590_status;
 /* Tries the job on the OpenCL device.  On G590_HANDLED, `what`
  * describes the kernel that ran.  On G590_NOT_HANDLED, `why` says why (for
@@ -158,21 +158,21 @@ g590_status g590_device_job(const g590_job *job, int64_t *cols_done, char *what,
  * reason: the dispatcher's fast way to the host for small calls. */
 bool g590_device_declines(const g590_job *job);
 
-/* ---- host path (lib/fallback.c) ---- */
+/* ---- host path (lib/host/blas.c) ---- */
 /* The loaded object that defines `sym`, as its link map, or NULL (also
- * how lib/xerbla.c tells the main program's handlers from a library's). */
+ * how lib/api/xerbla.c tells the main program's handlers from a library's). */
 struct link_map;
 struct link_map *g590_symbol_owner(void *sym);
 /* Computes the call on the host BLAS (or the built-in loop if none can be
  * loaded, or on re-entry); `how` names which, for the verbose line. */
 void g590_host_sgemm(const g590_job *call, const char **how);
 /* The guard around the host BLAS's huge-leading-dimension defect
- * (lib/host_guard.c): true when `call` must not reach the host BLAS as it
+ * (lib/host/guard.c): true when `call` must not reach the host BLAS as it
  * is; g590_host_guarded then runs `host` on compact copies (or the
  * built-in loop when they cannot be allocated) and names that in `how`. */
 bool g590_host_guard_needed(const g590_job *call);
 void g590_host_guarded(const g590_job *call, void (*host)(const g590_job *), const char **how);
-/* The binary16 host path (lib/hgemm_host.c): blocks of A, B and C
+/* The binary16 host path (lib/host/hgemm.c): blocks of A, B and C
  * converted to float32, the host SGEMM on each, C converted back once.
  * `how` names the host BLAS and the conversion set (may be NULL). */
 void g590_hgemm_host(const g590_job *job, char *how, size_t how_len);
@@ -187,7 +187,7 @@ void g590_builtin_sgemm(const g590_job *call);
 /* C = beta * C over the m x n block (beta == 0 writes zeros, never reads). */
 void g590_scale_c(const g590_job *call);
 
-/* ---- counters (lib/api_ext.c) ---- */
+/* ---- counters (lib/api/counters.c) ---- */
 void g590_count(int path, double flops);
 
 #endif

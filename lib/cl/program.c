@@ -8,7 +8,7 @@
  * against other users: the directory and files are used only when no one
  * else can write them, and written through exclusive temporary files
  * renamed into place, so concurrent processes see either nothing or a
- * whole file (lib/trusted_file.c). */
+ * whole file (lib/core/trusted_file.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

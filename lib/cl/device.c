@@ -171,7 +171,7 @@ static void engine_init(void) {
             engine.info.vendor, engine.info.driver);
 }
 
-/* Unload (lib/unload.c): every OpenCL object the engine made, then the
+/* Unload (lib/core/unload.c): every OpenCL object the engine made, then the
  * copy pool and the user table.  A forked child's engine is the parent's:
  * its objects are not the child's to release. */
 void g590_device_release(void) {

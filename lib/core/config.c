@@ -5,7 +5,7 @@
 
 #include "g590.h"
 
-/* Written once by g590_config_read; g590_config_get (lib/g590.h) reads them. */
+/* Written once by g590_config_read; g590_config_get (lib/core/g590.h) reads them. */
 g590_config g590_config_values;
 _Atomic bool g590_config_ready;
 pthread_once_t g590_config_once = PTHREAD_ONCE_INIT;

@@ -7,7 +7,7 @@
  * are started on first use (up to GEMM590_LINK_THREADS - 1 of them) and
  * wait for shares of the next copy; the calling thread copies shares too.
  * Unloading the library stops and joins them first (g590_copy_pool_stop,
- * from lib/unload.c): no thread may be left in code that dlclose unmaps.
+ * from lib/core/unload.c): no thread may be left in code that dlclose unmaps.
  * After fork() the child has no workers, and never copies through the
  * pool: only the device path does, and a forked child never uses the
  * device. */

@@ -114,7 +114,7 @@ static void sums(uint64_t out[2][GEMM590_PATH_COUNT]) {
   for (thread_counts *t = listed; t; t = t->next) add_block(out, t);
 }
 
-/* Unload (lib/unload.c): no thread may run retire() once the code is
+/* Unload (lib/core/unload.c): no thread may run retire() once the code is
  * unmapped. */
 void g590_counters_release(void) {
   if (exit_key_ok) pthread_key_delete(exit_key);

@@ -10,7 +10,7 @@
  * binary16 families), or sent as binary16 into a scratch buffer and
  * widened on the device (binary16 data or the opt-in, float32 families);
  * and C comes back as it is or narrowed on the device first.  The host
- * link (lib/cl_link.c) moves the bytes.
+ * link (lib/cl/link.c) moves the bytes.
  *
  * C reaches the caller's memory only after its panel's kernel finished,
  * whole columns at a time: after a failure every column of C is either

@@ -172,7 +172,7 @@ void g590_host_sgemm(const g590_job *call, const char **how) {
     return;
   }
   /* Calls a known host BLAS defect would get wrong go through compact
-   * copies (lib/host_guard.c). */
+   * copies (lib/host/guard.c). */
   if (__builtin_expect(g590_host_guard_needed(call), 0)) {
     g590_host_guarded(call, host_call, how);
     return;

@@ -82,5 +82,5 @@ void g590_host_guarded(const g590_job *call, void (*host)(const g590_job *), con
   host(&compact);
   copy_block(call->c, call->ldc, c, call->m, call->m, call->n);
   free(buf);
-  *how = "compact copies (huge leading dimension, lib/host_guard.c)";
+  *how = "compact copies (huge leading dimension, lib/host/guard.c)";
 }

@@ -1,4 +1,4 @@
-/* Host-side IEEE binary16 <-> float32 conversion (lib/fp16.c, lib/fp16_f16c.c).
+/* Host-side IEEE binary16 <-> float32 conversion (lib/host/fp16.c, lib/host/fp16_f16c.c).
  *
  * Every conversion here is exact or rounds once to nearest even: float to
  * half overflows to +-Inf, keeps subnormals and signs, and turns NaN into a

@@ -1,5 +1,5 @@
 /* IEEE binary16 <-> float32 conversion on the host: the portable C set,
- * and the choice between it and the F16C set (lib/fp16_f16c.c).
+ * and the choice between it and the F16C set (lib/host/fp16_f16c.c).
  *
  * float -> half rounds to nearest even, overflows to +-Inf, keeps
  * subnormals; NaN becomes a quiet NaN of the same sign keeping the top 9
