@@ -34,12 +34,9 @@
 #include "kernel_sources.h"
 #include "bench_providers.h"
 #include "cli.h"
+#include "gemm590_bench.h"
 #include "timing.h"
 
-#define MAX_SHAPES 32
-#define MAX_VARIANTS 16
-
-typedef struct { const g590_family *family; char defines[160]; char label[64]; } variant;
 
 typedef int (*clblast_sgemm_fn)(int, int, int, size_t, size_t, size_t, float, cl_mem, size_t,
                                 size_t, cl_mem, size_t, size_t, float, cl_mem, size_t, size_t,
@@ -96,7 +93,7 @@ static bool run_resident(void *p) {
   resident_ctx *r = p;
   char why[192];
   pthread_mutex_lock(&r->e->lock);
-  bool ok = g590_gemm_enqueue(r->e, r->e->queue, r->kernel, r->plan, &r->args, NULL, NULL, why,
+  bool ok = g590_cl_gemm_enqueue(r->e, r->e->queue, r->kernel, r->plan, &r->args, NULL, NULL, why,
                               sizeof why);
   pthread_mutex_unlock(&r->e->lock);
   return ok;
@@ -107,7 +104,7 @@ static cl_mem device_random(g590_engine *e, size_t elems, int bytes, unsigned se
   fill_random(h, elems, seed);
   if (bytes == 2) {
     uint16_t *hh = (uint16_t *)h;
-    for (size_t i = 0; i < elems; i++) hh[i] = g590_float_to_half(h[i]);
+    for (size_t i = 0; i < elems; i++) hh[i] = g590_host_float_to_half(h[i]);
   }
   cl_int err;
   cl_mem m = clCreateBuffer(e->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
@@ -118,17 +115,17 @@ static cl_mem device_random(g590_engine *e, size_t elems, int bytes, unsigned se
 
 static double bench_resident(g590_engine *e, const variant *v, shape s, bool ta, bool tb) {
   g590_plan plan;
-  g590_plan_family(&plan, v->family, v->defines, "bench");
+  g590_plan_family(&plan, v->family, &v->params, "bench");
   size_t um = v->family->padded ? plan.tile[0] : 1, un = v->family->padded ? plan.tile[1] : 1;
   size_t uk = v->family->padded ? plan.tile[2] : 1;
   size_t m = round_up((size_t)s.m, um), n = round_up((size_t)s.n, un), k = round_up((size_t)s.k, uk);
   size_t lda = ta ? k : m, ldb = tb ? n : k;
-  char options[256], why[192];
+  char params[G590_OPTIONS_MAX], options[256], why[192];
   const char *origin;
-  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=1", v->defines, ta,
-           tb);
+  g590_plan_options(&plan, params, sizeof params);
+  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=1", params, ta, tb);
   pthread_mutex_lock(&e->lock);
-  cl_kernel kernel = g590_program_kernel(e, v->family->name, options, &origin, why, sizeof why);
+  cl_kernel kernel = g590_cl_program_kernel(e, v->family->name, options, &origin, why, sizeof why);
   pthread_mutex_unlock(&e->lock);
   if (!kernel) return -1;
   int eb = v->family->operand_bytes;
@@ -157,7 +154,7 @@ static bool run_e2e(void *p) {
   e2e_ctx *x = p;
   char what[256], why[192];
   int64_t cols_done;
-  return g590_device_run(x->e, &x->call, &x->plan, &cols_done, what, sizeof what, why,
+  return g590_cl_run(x->e, &x->call, &x->plan, &cols_done, what, sizeof what, why,
                          sizeof why) == G590_HANDLED;
 }
 
@@ -219,10 +216,12 @@ static void print_build_log(g590_engine *e, const variant *v, const char *extra,
                             bool tb) {
   const char *src = NULL;
   for (int i = 0; g590_kernel_sources[i].family; i++)
-    if (!strcmp(g590_kernel_sources[i].family, v->family->name)) src = g590_kernel_sources[i].source;
-  char options[512];
-  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=1 %s", v->defines,
-           ta, tb, extra);
+    if (!strcmp(g590_kernel_sources[i].family, v->family->source))
+      src = g590_kernel_sources[i].source;
+  char params[G590_OPTIONS_MAX], options[512];
+  g590_params_options(&v->params, params, sizeof params);
+  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=1 %s", params, ta,
+           tb, extra);
   cl_int err;
   cl_program p = clCreateProgramWithSource(e->context, 1, &src, NULL, &err);
   if (err != CL_SUCCESS) return;
@@ -340,7 +339,7 @@ static double check(const problem *p) { return max_rel_diff(p->C, p->ref, p->c_e
 static void bench_family(const problem *p, const variant *v) {
   double res = bench_resident(p->e, v, p->s, p->call.trans_a, p->call.trans_b);
   e2e_ctx x = {p->e, output_call(p), {0}};
-  g590_plan_family(&x.plan, v->family, v->defines, "bench");
+  g590_plan_family(&x.plan, v->family, &v->params, "bench");
   double e2e = time_runs(run_e2e, &x, false, p->e);
   report(p->t, v->label, p->s, res, e2e, e2e > 0 ? check(p) : NAN);
 }
@@ -387,148 +386,6 @@ static void bench_openblas(const problem *p, cblas_sgemm_fn fn) {
   host_ctx h = {fn, output_call(p)};
   double e2e = time_runs(run_cblas, &h, false, p->e);
   report(p->t, "openblas", p->s, -1.0, e2e, check(p));
-}
-
-/* ---- options ---- */
-#define DEFAULT_SIZES "256,512,1024,1280,2048,4096"
-#define DEFAULT_VARIANTS                                                                      \
-  "tile20_v3;tile24;fp16_mixed;regblock:-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8;"              \
-  "regblock:-DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=4;regblock:-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4"
-
-static const char help[] =
-    "usage: gemm590-bench [OPTION]...\n"
-    "SGEMM TFLOPS (2*M*N*K / median seconds / 1e12) of every libgemm590 kernel family\n"
-    "beside CLBlast, NVBLAS, cuBLAS and OpenBLAS, in one process on libgemm590's device\n"
-    "(GEMM590_DEVICE applies).  Columns: resident (operands already on the device), e2e\n"
-    "(from pageable host memory), err (largest difference to OpenBLAS over its largest\n"
-    "element).  Without a usable device (none, GEMM590_DISABLE_DEVICE=1 or\n"
-    "GEMM590_DEVICE=none) only the host rows run: cblas_sgemm(selector,host) and openblas.\n"
-    "\n"
-    "  --sizes LIST          square sizes, comma-separated, 1 to 65536\n"
-    "                        (default " DEFAULT_SIZES ")\n"
-    "  --shape MxNxK         one shape; repeat for more (with --sizes: both)\n"
-    "  --trans TT            transposes of A and B: NN (default), NT, TN or TT\n"
-    "  --variants SPEC       families, ';'-separated, each FAMILY or FAMILY:-DNAME=value...\n"
-    "                        (default: tile20_v3, tile24, fp16_mixed, and regblock with\n"
-    "                        128x128, 128x64 and 64x64 tiles)\n"
-    "  --no-host             leave out the openblas rows\n"
-    "  --csv FILE            write every row to FILE (device,m,n,k,trans,what,mode,\n"
-    "                        seconds,tflops,max_rel_err)\n"
-    "  --plot PNG            with --csv: draw the CSV into PNG with bench/plot.py, run by\n"
-    "                        the Python of --python; checked before the benchmark starts:\n"
-    "                        exit 1 when that Python lacks matplotlib\n"
-    "  --python PYTHON       the Python for --plot (default: $PYTHON, else python3 on PATH;\n"
-    "                        e.g. /usr/bin/python3 with Debian's python3-matplotlib)\n"
-    "  --build-log OPTION    print each variant's build log, built with OPTION\n"
-    "                        (e.g. -cl-nv-verbose for NVIDIA's register report)\n"
-    "  --nvblas LIB          NVBLAS rows from LIB (libnvblas.so.*); unless NVBLAS_CONFIG_FILE\n"
-    "                        is set, a config naming OpenBLAS and all GPUs is written\n"
-    "  --cublas CMD          cuBLAS rows from CMD run with one MxNxK:TT per shape\n"
-    "                        (e.g. \"python3 bench/cublas_ref.py\"), after the other rows\n"
-    "  --clblast-tuned DIR   CLBlast rows again with the fastest parameters of the\n"
-    "                        clblast_xgemm_*.json files of clblast_tuner_xgemm in DIR\n"
-    CLI_STANDARD_HELP
-    "Exit status: 0 done, 1 a failure (CSV, plot), 2 a bad command line.\n";
-
-enum { OPT_SHAPE = 0x200, OPT_TRANS, OPT_VARIANTS, OPT_NO_HOST, OPT_CSV, OPT_PLOT, OPT_PYTHON,
-       OPT_BUILD_LOG, OPT_NVBLAS, OPT_CUBLAS, OPT_CLBLAST_TUNED, OPT_SIZES };
-
-static const struct option long_options[] = {
-    {"sizes", required_argument, NULL, OPT_SIZES},
-    {"shape", required_argument, NULL, OPT_SHAPE},
-    {"trans", required_argument, NULL, OPT_TRANS},
-    {"variants", required_argument, NULL, OPT_VARIANTS},
-    {"no-host", no_argument, NULL, OPT_NO_HOST},
-    {"csv", required_argument, NULL, OPT_CSV},
-    {"plot", required_argument, NULL, OPT_PLOT},
-    {"python", required_argument, NULL, OPT_PYTHON},
-    {"build-log", required_argument, NULL, OPT_BUILD_LOG},
-    {"nvblas", required_argument, NULL, OPT_NVBLAS},
-    {"cublas", required_argument, NULL, OPT_CUBLAS},
-    {"clblast-tuned", required_argument, NULL, OPT_CLBLAST_TUNED},
-    CLI_STANDARD_OPTIONS};
-
-static const cli bench_cli = {"gemm590-bench", help, "h", long_options};
-
-typedef struct {
-  shape shapes[MAX_SHAPES];
-  int nshapes;
-  variant variants[MAX_VARIANTS];
-  int nvariants;
-  char trans[3];
-  bool ta, tb, host;
-  const char *csv, *build_log, *nvblas, *cublas, *clblast_tuned, *plot, *python;
-} options;
-
-static void add_shape(options *o, shape s) {
-  if (o->nshapes == MAX_SHAPES)
-    cli_fail(&bench_cli, "more than %d shapes (--sizes and --shape together)", MAX_SHAPES);
-  o->shapes[o->nshapes++] = s;
-}
-
-static void add_sizes(options *o, const char *list) {
-  long sizes[MAX_SHAPES];
-  int n = cli_long_list(&bench_cli, "--sizes", list, 1, 65536, sizes, MAX_SHAPES);
-  for (int i = 0; i < n; i++) add_shape(o, (shape){sizes[i], sizes[i], sizes[i]});
-}
-
-/* "family[:-Ddefines];...": an unknown family is a bad value, not a row
- * left out without a word. */
-static void parse_variants(options *o, const char *spec) {
-  char *copy = strdup(spec), *save = NULL;
-  o->nvariants = 0;
-  for (char *tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
-    variant *v = &o->variants[o->nvariants];
-    char *colon = strchr(tok, ':');
-    if (colon) *colon = '\0';
-    v->family = g590_family_find(tok);
-    if (!v->family) cli_fail(&bench_cli, "--variants: '%s' is not a kernel family", tok);
-    if (o->nvariants == MAX_VARIANTS)
-      cli_fail(&bench_cli, "--variants: more than %d variants", MAX_VARIANTS);
-    snprintf(v->defines, sizeof v->defines, "%s", colon ? colon + 1 : v->family->defaults);
-    if (colon) {
-      /* The tile in the label, for the rows of several regblock tiles. */
-      const char *p = strstr(colon + 1, "-DTM="), *q = strstr(colon + 1, "-DTN=");
-      snprintf(v->label, sizeof v->label, "%s%dx%d#%d", tok, p ? atoi(p + 5) : 0,
-               q ? atoi(q + 5) : 0, o->nvariants);
-    } else {
-      snprintf(v->label, sizeof v->label, "%s", tok);
-    }
-    o->nvariants++;
-  }
-  free(copy);
-}
-
-static void parse_options(int argc, char **argv, options *o) {
-  *o = (options){.trans = "NN", .host = true, .python = getenv("PYTHON")};
-  const char *variants = DEFAULT_VARIANTS;
-  long mnk[3];
-  for (int opt; (opt = cli_next(&bench_cli, argc, argv)) != -1;) {
-    switch (opt) {
-    case OPT_SIZES: add_sizes(o, optarg); break;
-    case OPT_SHAPE:
-      cli_shape(&bench_cli, "--shape", optarg, mnk, NULL);
-      add_shape(o, (shape){mnk[0], mnk[1], mnk[2]});
-      break;
-    case OPT_TRANS: cli_trans(&bench_cli, "--trans", optarg, o->trans); break;
-    case OPT_VARIANTS: variants = optarg; break;
-    case OPT_NO_HOST: o->host = false; break;
-    case OPT_CSV: o->csv = optarg; break;
-    case OPT_PLOT: o->plot = optarg; break;
-    case OPT_PYTHON: o->python = optarg; break;
-    case OPT_BUILD_LOG: o->build_log = optarg; break;
-    case OPT_NVBLAS: o->nvblas = optarg; break;
-    case OPT_CUBLAS: o->cublas = optarg; break;
-    case OPT_CLBLAST_TUNED: o->clblast_tuned = optarg; break;
-    }
-  }
-  if (optind < argc) cli_fail(&bench_cli, "unexpected argument '%s'", argv[optind]);
-  if (o->plot && !o->csv) cli_fail(&bench_cli, "--plot %s needs --csv FILE", o->plot);
-  if (!o->python || !o->python[0]) o->python = "python3";
-  o->ta = o->trans[0] == 'T';
-  o->tb = o->trans[1] == 'T';
-  parse_variants(o, variants);
-  if (!o->nshapes) add_sizes(o, DEFAULT_SIZES);
 }
 
 /* ---- the passes after the per-shape table ---- */
@@ -593,7 +450,7 @@ static g590_engine *bench_device(char *why, size_t why_len) {
     snprintf(why, why_len, "no device: GEMM590_DISABLE_DEVICE=1 or GEMM590_DEVICE=none");
     return NULL;
   }
-  return g590_engine_get(why, why_len);
+  return g590_cl_engine_get(why, why_len);
 }
 
 /* The rows of every shape: the device's (families, CLBlast) where there

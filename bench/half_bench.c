@@ -106,13 +106,13 @@ static void run_convert(void *p) {
 
 static void bench_conversions(void) {
   static const char *const names[3] = {"half->float", "float->half", "pack"};
-  const g590_fp16_ops *sets[2] = {&g590_fp16_portable, g590_fp16_f16c()};
+  const g590_fp16_ops *sets[2] = {&g590_host_fp16_portable, g590_host_fp16_f16c()};
   static const size_t lengths[2] = {1 << 20, 64 << 20};
   static const char *const where[2] = {"1024x1024 block", "64 Mi elements"};
   float *f = checked_malloc(lengths[1] * sizeof *f);
   uint16_t *h = checked_malloc(lengths[1] * sizeof *h);
   fill_random(f, lengths[1], 1);
-  g590_fp16_portable.to_half(h, f, lengths[1]);
+  g590_host_fp16_portable.to_half(h, f, lengths[1]);
   printf("conversion, 1 thread, GB/s (bytes read + written)   portable      f16c\n");
   for (int which = 0; which < 3; which++)
     for (int l = 0; l < 2; l++) {
@@ -129,7 +129,7 @@ static void bench_conversions(void) {
       printf("\n");
     }
   if (!sets[1]) printf("  (this CPU has no F16C)\n");
-  printf("library's choice: %s\n\n", g590_fp16()->name);
+  printf("library's choice: %s\n\n", g590_host_fp16()->name);
   free(f);
   free(h);
 }
@@ -170,7 +170,7 @@ static void run_hgemm_host(void *p) {
   g590_job job = host_shape(g);
   job.type = G590_F16, job.a = g->ah, job.b = g->bh, job.c = g->ch;
   char how[160];
-  g590_hgemm_host(&job, how, sizeof how);
+  g590_host_hgemm(&job, how, sizeof how);
 }
 
 static void run_host(void *p) {
@@ -209,8 +209,8 @@ static void bench_gemm(const long *sizes, int nsizes, bool with_host) {
     uint16_t *ch = checked_malloc(elems * sizeof *ch);
     fill_random(af, elems, 2);
     fill_random(bf, elems, 3);
-    g590_fp16()->to_half(ah, af, elems);
-    g590_fp16()->to_half(bh, bf, elems);
+    g590_host_fp16()->to_half(ah, af, elems);
+    g590_host_fp16()->to_half(bh, bf, elems);
     gemm_ctx g = {n, af, bf, cf, ah, bh, ch, GEMM590_MATH_FP16};
     const char *p_h, *p_f16, *p_f32;
     double t_h = time_library(run_hgemm, &g, &p_h);
@@ -220,7 +220,7 @@ static void bench_gemm(const long *sizes, int nsizes, bool with_host) {
     /* cf now holds the plain float32 result, ch the binary16 one. */
     double max_diff = 0, max_c = 0;
     for (size_t e = 0; e < elems; e++) {
-      double d = fabs((double)g590_half_to_float(ch[e]) - cf[e]);
+      double d = fabs((double)g590_host_half_to_float(ch[e]) - cf[e]);
       if (d > max_diff) max_diff = d;
       if (fabs(cf[e]) > max_c) max_c = fabs(cf[e]);
     }

@@ -7,7 +7,7 @@
 #   bench/table_ab.sh SHAPE_TIME A B ROUNDS SHAPE...
 #   e.g. bench/table_ab.sh build/bench/shape_time off h100.txt 3 4096x4096x4096:NN
 #
-# "off" is the rules of lib/select.c; a path is a table file
+# "off" is the rules of lib/core/select.c; a path is a table file
 # (tuning/train.py --emit-text).
 set -e
 tool=$1 a=$2 b=$3 rounds=$4

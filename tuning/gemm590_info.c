@@ -128,18 +128,18 @@ static const char *table_off_reason(world *w) {
     snprintf(b, n, "GEMM590_KERNEL=%s forces a kernel family on every call the device can take",
              cfg->kernel);
   else if (cfg->table && strcmp(cfg->table, "off") == 0)
-    snprintf(b, n, "GEMM590_TABLE=off: the rules of lib/select.c decide");
+    snprintf(b, n, "GEMM590_TABLE=off: the rules of lib/core/select.c decide");
   else if (cfg->min_device_flops_set)
-    snprintf(b, n, "GEMM590_MIN_DEVICE_FLOPS is set: the rules of lib/select.c decide");
+    snprintf(b, n, "GEMM590_MIN_DEVICE_FLOPS is set: the rules of lib/core/select.c decide");
   else if (!w->entry)
-    snprintf(b, n, "no entry matches this device: the rules of lib/select.c decide");
+    snprintf(b, n, "no entry matches this device: the rules of lib/core/select.c decide");
   else
     return NULL;
   return b;
 }
 
 static void print_device(world *w) {
-  w->e = g590_engine_get(w->engine_why, sizeof w->engine_why);
+  w->e = g590_cl_engine_get(w->engine_why, sizeof w->engine_why);
   if (!w->e) {
     printf("libgemm590's device: none (%s)\n", w->engine_why);
   } else {
@@ -187,7 +187,7 @@ typedef struct bounds {
 } bounds;
 
 /* The bounds of every node.  A child's index is always above its
- * parent's (lib/table.h), so one pass in index order narrows each parent's
+ * parent's (lib/core/table.h), so one pass in index order narrows each parent's
  * bounds into its children before they are read. */
 static bounds *node_bounds(const g590_table_entry *t) {
   bounds *b = calloc((size_t)t->n_nodes, sizeof *b);
@@ -253,7 +253,9 @@ static void leaf_words(const bounds *leaf, char *buf, size_t len) {
 }
 
 static void print_choice(const g590_table_choice *c) {
-  if (c->family) printf("%s %s", c->family, c->defines);
+  char options[G590_OPTIONS_MAX];
+  g590_params_options(&c->params, options, sizeof options);
+  if (c->family) printf("%s %s", c->family->name, options);
   else printf("host BLAS");
 }
 
@@ -335,10 +337,12 @@ static void explain_shape(const world *w, g590_job *call) {
   char why[192];
   if (!w->e || g590_config_get()->disable_device)
     printf("would run: host BLAS (%s)\n", w->off);
-  else if (g590_select(call, &w->e->info, &plan, why, sizeof why))
-    printf("would run: device, kernel %s params \"%s\" (%s)\n", plan.family->name, plan.defines,
+  else if (g590_select(call, &w->e->info, &plan, why, sizeof why)) {
+    char options[G590_OPTIONS_MAX];
+    g590_plan_options(&plan, options, sizeof options);
+    printf("would run: device, kernel %s params \"%s\" (%s)\n", plan.family->name, options,
            plan.rule);
-  else
+  } else
     printf("would run: host BLAS (%s)\n", why);
 }
 

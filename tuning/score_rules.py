@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Scores the rule-based selector (lib/select.c, what runs without a
+"""Scores the rule-based selector (lib/core/select.c, what runs without a
 table) on a gemm590-tune CSV, with train.py's time model, so that a
 trained table can be compared with what it would replace.
 

@@ -30,7 +30,7 @@ DEVICE = "AMD Radeon RX 590 GME (radeonsi, polaris10, ACO, DRM 3.61, 6.14.0-37-g
 VENDOR = "AMD"
 DRIVER = "Mesa Clover 25.0.7 (seed-rx590: the prototype's kernels)"
 # Our families with their default parameters, work-items and local bytes
-# (lib/select.c defaults, lib/table.c g590_plan_local_bytes).
+# (lib/core/select.c defaults, lib/core/table.c g590_plan_local_bytes).
 FAMILIES = {
     "tile20": ("tile20_v3", "-DWG=10 -DKS=20", 100, 3360),
     "tile24": ("tile24", "-DWG=12 -DKS=16", 144, 3200),

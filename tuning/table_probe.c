@@ -6,7 +6,7 @@
  *       (the generic GPU entry's within the portable limits), and that a
  *       device of its kind finds it; prints "ok" or the failures.
  *   table_probe select NAME VENDOR gpu|cpu M N K TA TB [REPEAT [UNITS]]
- *       prints "device <family> <defines> | <rule>" or "host | <why>",
+ *       prints "device <family> <options> | <rule>" or "host | <why>",
  *       REPEAT times (default 1), on a device of UNITS compute units
  *       (default 64; the rules' split K depends on it). */
 #include <limits.h>
@@ -26,7 +26,7 @@ static const char help[] =
     "\n"
     "  embedded              check every embedded table entry; print \"ok\", or the\n"
     "                        failures and exit 1\n"
-    "  select                print \"device <family> <defines> | <rule>\" or \"host | <why>\"\n"
+    "  select                print \"device <family> <options> | <rule>\" or \"host | <why>\"\n"
     "                        for the shape M N K (1 to 2147483647), transposes TA, TB\n"
     "                        (0 or 1), REPEAT times (1 to 1000000, default 1), on a\n"
     "                        device named NAME by VENDOR (type gpu or cpu) with UNITS\n"
@@ -59,7 +59,7 @@ static g590_device_info make_device(const char *name, const char *vendor, bool g
 static bool portable(const g590_plan *p) {
   size_t items = p->local[0] * p->local[1];
   return items <= 256 && items % 64 == 0 && g590_plan_local_bytes(p) <= 32768 &&
-         !strstr(p->defines, "-cl-") && !strstr(p->defines, "NO_REQD_WG");
+         !p->params.maxrregcount && !p->params.no_reqd_wg;
 }
 
 static void check_entry(const g590_table_entry *t) {
@@ -76,13 +76,19 @@ static void check_entry(const g590_table_entry *t) {
   for (int c = 0; c < t->n_choices; c++) {
     const g590_table_choice *ch = &t->choices[c];
     if (!ch->family) continue;
-    const g590_family *f = g590_family_find(ch->family);
-    if (!f || f->lowers_precision) {
-      fail(t, "unknown family or one that lowers precision");
+    if (ch->family->lowers_precision) {
+      fail(t, "a family that lowers precision");
       continue;
     }
+    /* What the table holds must be what a table file could say: the
+     * rendered options parse back to the same tunables. */
+    char options[G590_OPTIONS_MAX];
+    g590_params back;
+    g590_params_options(&ch->params, options, sizeof options);
+    if (g590_params_parse(ch->family, options, &back) || !g590_params_equal(&back, &ch->params))
+      fail(t, "parameters that do not parse back from their options");
     g590_plan plan;
-    g590_plan_family(&plan, f, ch->defines, "probe");
+    g590_plan_family(&plan, ch->family, &ch->params, "probe");
     if (t->match == G590_MATCH_TYPE && t->type == G590_TYPE_GPU && !portable(&plan))
       fail(t, "generic GPU entry with non-portable parameters");
   }
@@ -143,9 +149,11 @@ static int select_command(int argc, char **argv) {
   for (long r = 0; r < repeat; r++) {
     g590_plan plan;
     char why[192] = "";
-    if (g590_select(&call, &dev, &plan, why, sizeof why))
-      printf("device %s %s | %s\n", plan.family->name, plan.defines, plan.rule);
-    else
+    char options[G590_OPTIONS_MAX];
+    if (g590_select(&call, &dev, &plan, why, sizeof why)) {
+      g590_plan_options(&plan, options, sizeof options);
+      printf("device %s %s | %s\n", plan.family->name, options, plan.rule);
+    } else
       printf("host | %s\n", why);
   }
   return 0;

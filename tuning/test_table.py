@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tests of the decision-table lookup (lib/table.c) through table_probe.
+"""Tests of the decision-table lookup (lib/core/table.c) through table_probe.
 
 usage: test_table.py TABLE_PROBE SCRATCH_DIR
 

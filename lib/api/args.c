@@ -42,8 +42,8 @@ static char trans_letter(int t) { return t == NO_TRANS ? 'N' : t == TRANS ? 'T' 
  * (M <-> N, lda <-> ldb) with its global RowMajorStrg set; cblas_xerbla
  * translates back.  We report the same raw numbers to an application's
  * cblas_xerbla (the reference CBLAS tester checks exactly this), and
- * g590_report_cblas prints the caller's parameter number otherwise. */
-int g590_cblas_job(g590_job *job, int layout, int transa, int transb, int64_t m, int64_t n,
+ * g590_api_report_cblas prints the caller's parameter number otherwise. */
+int g590_api_cblas_job(g590_job *job, int layout, int transa, int transb, int64_t m, int64_t n,
                    int64_t k, const void *a, int64_t lda, const void *b, int64_t ldb, int64_t ldc,
                    bool *swapped) {
   static const int cblas_number[14] = {[3] = 4, [4] = 5, [5] = 6, [8] = 9, [10] = 11,
@@ -74,7 +74,7 @@ int g590_cblas_job(g590_job *job, int layout, int transa, int transb, int64_t m,
                                          job->lda, job->ldb, job->ldc)];
 }
 
-int g590_fortran_job(g590_job *job, char transa, char transb, int64_t m, int64_t n, int64_t k,
+int g590_api_fortran_job(g590_job *job, char transa, char transb, int64_t m, int64_t n, int64_t k,
                      const void *a, int64_t lda, const void *b, int64_t ldb, int64_t ldc) {
   int ta = parse_trans_char(transa), tb = parse_trans_char(transb);
   if (ta < 0) return 1;

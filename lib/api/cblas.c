@@ -6,17 +6,17 @@
 
 #define G590_API __attribute__((visibility("default")))
 
-void g590_cblas_gemm(const char *entry, const char *rout, g590_type type, bool fp16_ok,
+void g590_api_cblas_gemm(const char *entry, const char *rout, g590_type type, bool fp16_ok,
                      int layout, int transa, int transb, int64_t m, int64_t n, int64_t k,
                      double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
                      double beta, void *c, int64_t ldc) {
   g590_job job = {.op = G590_GEMM, .type = type, .fp16_ok = fp16_ok, .entry = entry,
                   .alpha = alpha, .beta = beta, .c = c};
   bool swapped;
-  int info = g590_cblas_job(&job, layout, transa, transb, m, n, k, a, lda, b, ldb, ldc, &swapped);
+  int info = g590_api_cblas_job(&job, layout, transa, transb, m, n, k, a, lda, b, ldb, ldc, &swapped);
   if (info) {
-    g590_log_invalid(entry, g590_cblas_caller_param(info, swapped));
-    g590_report_cblas(info, rout, swapped);
+    g590_log_invalid(entry, g590_api_cblas_caller_param(info, swapped));
+    g590_api_report_cblas(info, rout, swapped);
     return;
   }
   g590_run(&job);
@@ -25,7 +25,7 @@ void g590_cblas_gemm(const char *entry, const char *rout, g590_type type, bool f
 static void sgemm_cblas(const char *entry, int layout, int transa, int transb, int64_t m,
                         int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                         const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-  g590_cblas_gemm(entry, "cblas_sgemm", G590_F32, g590_math_fp16(), layout, transa, transb, m, n,
+  g590_api_cblas_gemm(entry, "cblas_sgemm", G590_F32, g590_api_math_fp16(), layout, transa, transb, m, n,
                   k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 

@@ -102,7 +102,7 @@ static bool list_mine(void) {
   return true;
 }
 
-void g590_count(int path, double flops) {
+void g590_api_count(int path, double flops) {
   if (__builtin_expect(!mine.listed, 0) && !list_mine()) return;
   add_relaxed(&mine.c.calls[path], 1);
   add_relaxed(&mine.c.mnk[path], flops < 0x1p63 ? (uint64_t)(flops / 2) : UINT64_MAX / 4);
@@ -116,7 +116,7 @@ static void sums(uint64_t out[2][GEMM590_PATH_COUNT]) {
 
 /* Unload (lib/core/unload.c): no thread may run retire() once the code is
  * unmapped. */
-void g590_counters_release(void) {
+void g590_api_counters_release(void) {
   if (exit_key_ok) pthread_key_delete(exit_key);
   exit_key_ok = false;
 }

@@ -10,12 +10,12 @@
 static void sgemm_fortran(const char *entry, const char *transa, const char *transb, int64_t m,
                           int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                           const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-  g590_job job = {.op = G590_GEMM, .type = G590_F32, .fp16_ok = g590_math_fp16(),
+  g590_job job = {.op = G590_GEMM, .type = G590_F32, .fp16_ok = g590_api_math_fp16(),
                   .entry = entry, .alpha = alpha, .beta = beta, .c = c};
-  int info = g590_fortran_job(&job, *transa, *transb, m, n, k, a, lda, b, ldb, ldc);
+  int info = g590_api_fortran_job(&job, *transa, *transb, m, n, k, a, lda, b, ldb, ldc);
   if (info) {
     g590_log_invalid(entry, info);
-    g590_report_fortran("SGEMM ", info);
+    g590_api_report_fortran("SGEMM ", info);
     return;
   }
   g590_run(&job);

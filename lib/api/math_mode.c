@@ -10,13 +10,13 @@
 /* -1: this thread follows the process default. */
 static G590_THREAD_LOCAL int thread_mode = -1;
 
-bool g590_math_fp16(void) {
+bool g590_api_math_fp16(void) {
   if (thread_mode >= 0) return thread_mode == GEMM590_MATH_FP16;
   return g590_config_get()->math_fp16;
 }
 
 G590_API enum gemm590_math gemm590_get_math_mode(void) {
-  return g590_math_fp16() ? GEMM590_MATH_FP16 : GEMM590_MATH_FP32;
+  return g590_api_math_fp16() ? GEMM590_MATH_FP16 : GEMM590_MATH_FP32;
 }
 
 G590_API enum gemm590_math gemm590_set_math_mode(enum gemm590_math mode) {

@@ -11,7 +11,7 @@ static void buffer_release(g590_buffer *buf) {
   buf->bytes = 0;
 }
 
-bool g590_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *why,
+bool g590_cl_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *why,
                         size_t why_len) {
   if (buf->mem && buf->bytes >= bytes) return true;
   buffer_release(buf);
@@ -24,7 +24,7 @@ bool g590_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *wh
   return true;
 }
 
-void g590_buffers_release(g590_engine *e) {
+void g590_cl_buffers_release(g590_engine *e) {
   buffer_release(&e->a);
   buffer_release(&e->split);
   for (int i = 0; i < 2; i++) buffer_release(&e->b[i]), buffer_release(&e->c[i]);
@@ -43,7 +43,7 @@ void g590_buffers_release(g590_engine *e) {
   e->staging_bytes = 0;
 }
 
-bool g590_staging(g590_engine *e, size_t bytes, char *why, size_t why_len) {
+bool g590_cl_staging(g590_engine *e, size_t bytes, char *why, size_t why_len) {
   if (e->staging_bytes >= bytes) return true;
   void *p = realloc(e->staging, bytes);
   if (!p) {

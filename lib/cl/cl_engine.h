@@ -63,13 +63,13 @@ typedef struct g590_engine {
 /* The engine, initialised on first use; NULL with `why` set when no device
  * can serve (no platform, GEMM590_DEVICE matched nothing, init failed,
  * forked child). */
-g590_engine *g590_engine_get(char *why, size_t why_len);
+g590_engine *g590_cl_engine_get(char *why, size_t why_len);
 
 /* Teardown at unload (lib/core/unload.c): the engine's buffers, pinned chunks
  * and staging; its program cache; the copy pool's threads. */
-void g590_buffers_release(g590_engine *e);
-void g590_programs_release(g590_engine *e);
-void g590_copy_pool_stop(void);
+void g590_cl_buffers_release(g590_engine *e);
+void g590_cl_programs_release(g590_engine *e);
+void g590_cl_copy_pool_stop(void);
 
 /* Checks an OpenCL result: on failure logs "<call>: <error name>" when
  * verbose, writes "error: <call> <error name>" to why, returns true. */
@@ -78,24 +78,24 @@ const char *g590_cl_error_name(cl_int err);
 
 /* Fault injection (GEMM590_FAULT=<OpenCL function name>): true when the
  * named call site must fail instead of calling OpenCL. */
-bool g590_fault(const char *call);
+bool g590_cl_fault(const char *call);
 
 /* Runs `expr` unless a fault is injected for `name`, yielding its cl_int. */
-#define G590_CL(name, expr) (g590_fault(name) ? CL_OUT_OF_RESOURCES : (expr))
+#define G590_CL(name, expr) (g590_cl_fault(name) ? CL_OUT_OF_RESOURCES : (expr))
 /* The same for the calls that return an object and their error through
  * `err`: a fault yields NULL with `err` set to `code`. */
 #define G590_CL_OBJECT(name, err, code, expr) \
-  (g590_fault(name) ? ((err) = (code), NULL) : (expr))
+  (g590_cl_fault(name) ? ((err) = (code), NULL) : (expr))
 
 /* The kernel for (family, options), built or loaded from the caches.
  * `origin` says where it came from ("memory", "disk", "built").
  * Requires the engine lock. */
-cl_kernel g590_program_kernel(g590_engine *e, const char *family, const char *options,
+cl_kernel g590_cl_program_kernel(g590_engine *e, const char *family, const char *options,
                               const char **origin, char *why, size_t why_len);
 /* Grows e->staging to at least `bytes` (under the lock). */
-bool g590_staging(g590_engine *e, size_t bytes, char *why, size_t why_len);
+bool g590_cl_staging(g590_engine *e, size_t bytes, char *why, size_t why_len);
 /* Grows a device buffer to at least `bytes` (contents not kept). */
-bool g590_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *why,
+bool g590_cl_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *why,
                         size_t why_len);
 
 /* Host time of one device call, for the verbose line: uploading (and
@@ -104,7 +104,7 @@ typedef struct g590_phases {
   double upload_ms, kernel_ms, download_ms;
 } g590_phases;
 /* Milliseconds on the monotonic clock (lib/cl/link.c). */
-double g590_now_ms(void);
+double g590_cl_now_ms(void);
 
 /* ---- kernel launches (lib/cl/launch.c), under the engine lock ---- */
 /* The arguments every GEMM kernel takes: sizes as the kernel sees them
@@ -120,45 +120,45 @@ typedef struct g590_gemm_args {
  * plan with plan->splits > 1 runs split K: the slices into e->split, then
  * kernels/splitk_sum.cl into C.  *done (may be NULL) is the last kernel's
  * event. */
-bool g590_gemm_enqueue(g590_engine *e, cl_command_queue q, cl_kernel kernel,
+bool g590_cl_gemm_enqueue(g590_engine *e, cl_command_queue q, cl_kernel kernel,
                        const g590_plan *plan, const g590_gemm_args *g, cl_event wait,
                        cl_event *done, char *why, size_t why_len);
 
 /* ---- the host link (lib/cl/link.c), under the engine lock ---- */
 /* Maps the two pinned chunks e->pinned once (GEMM590_LINK_CHUNK bytes
  * each); false when the device cannot give them. */
-bool g590_pinned_ensure(g590_engine *e, char *why, size_t why_len);
+bool g590_cl_pinned_ensure(g590_engine *e, char *why, size_t why_len);
 /* Queues the copy of operand x into `dst` (laid out dev_rows x dev_cols).
  * The caller's memory may be read until the queue finishes.  With
  * x->to_half, *fits is false (and false returned) when some value does
- * not fit binary16 (see g590_pack_half); fits may be NULL otherwise. */
-bool g590_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, bool *fits,
+ * not fit binary16 (see g590_host_pack_half); fits may be NULL otherwise. */
+bool g590_cl_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, bool *fits,
                       char *why, size_t why_len);
 /* Copies the c.rows x c.cols block of `src` (laid out as c's device copy)
  * into `dst` (leading dimension c.ld).  *cols_done counts leading columns
  * already final in dst; on failure the others are untouched, unless
  * `overwritable` (beta = 0: the host recomputes them without reading
  * them) lets it read straight into dst. */
-bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, void *dst,
+bool g590_cl_link_download(g590_engine *e, cl_mem src, const g590_operand *c, void *dst,
                         bool overwritable, int64_t *cols_done, char *why, size_t why_len);
 /* memcpy of `cols` columns of `row_bytes`, split across host threads when large. */
-void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
+void g590_cl_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
                        size_t row_bytes, int64_t cols);
 /* The same converting rows x cols floats to binary16 (pitches in bytes);
- * false when some value does not fit binary16 (see g590_pack_half). */
-bool g590_pack_half_columns(uint16_t *dst, size_t dst_pitch, const float *src, size_t src_pitch,
+ * false when some value does not fit binary16 (see g590_host_pack_half). */
+bool g590_cl_pack_half_columns(uint16_t *dst, size_t dst_pitch, const float *src, size_t src_pitch,
                             int64_t rows, int64_t cols);
 /* Queues a kernels/convert.cl launch (widen: dense binary16 rows x cols
  * into float32 dst_rows x dst_cols with zero padding; narrow: float32 into
  * binary16 rows x cols). */
-bool g590_convert_on_device(g590_engine *e, bool narrow, cl_mem src, int64_t src_ld, cl_mem dst,
+bool g590_cl_convert_on_device(g590_engine *e, bool narrow, cl_mem src, int64_t src_ld, cl_mem dst,
                             int64_t dst_ld, int64_t rows, int64_t cols, size_t dst_rows,
                             size_t dst_cols, char *why, size_t why_len);
 
 /* ---- the device pipeline (lib/cl/pipeline.c) ---- */
-/* Runs one job with a given plan (the device half of g590_device_job;
+/* Runs one job with a given plan (the device half of g590_cl_job;
  * benchmarks and the tuner call it to time each family end to end). */
-g590_status g590_device_run(g590_engine *e, const g590_job *job, const g590_plan *plan,
+g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *plan,
                             int64_t *cols_done, char *what, size_t what_len, char *why,
                             size_t why_len);
 

@@ -6,7 +6,7 @@
  * few megabytes cannot afford to create threads each time.  So workers
  * are started on first use (up to GEMM590_LINK_THREADS - 1 of them) and
  * wait for shares of the next copy; the calling thread copies shares too.
- * Unloading the library stops and joins them first (g590_copy_pool_stop,
+ * Unloading the library stops and joins them first (g590_cl_copy_pool_stop,
  * from lib/core/unload.c): no thread may be left in code that dlclose unmaps.
  * After fork() the child has no workers, and never copies through the
  * pool: only the device path does, and a forked child never uses the
@@ -48,7 +48,7 @@ static void copy_share_run(const copy_share *s) {
     char *dst = s->dst + (size_t)c * s->dst_pitch;
     const char *src = s->src + (size_t)c * s->src_pitch;
     if (s->to_half)
-      fits = g590_pack_half((uint16_t *)dst, (const float *)src, s->row_bytes / sizeof(float)) &&
+      fits = g590_host_pack_half((uint16_t *)dst, (const float *)src, s->row_bytes / sizeof(float)) &&
              fits;
     else
       memcpy(dst, src, s->row_bytes);
@@ -89,7 +89,7 @@ static void start_workers(int wanted) {
   }
 }
 
-void g590_copy_pool_stop(void) {
+void g590_cl_copy_pool_stop(void) {
   pthread_mutex_lock(&pool_lock);
   /* A forked child inherits the count, not the threads. */
   int n = workers_pid == getpid() ? workers : 0;
@@ -135,12 +135,12 @@ static void run_columns(void *dst, size_t dst_pitch, const void *src, size_t src
   pthread_mutex_unlock(&caller_lock);
 }
 
-void g590_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
+void g590_cl_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
                        size_t row_bytes, int64_t cols) {
   run_columns(dst, dst_pitch, src, src_pitch, row_bytes, cols, false);
 }
 
-bool g590_pack_half_columns(uint16_t *dst, size_t dst_pitch, const float *src, size_t src_pitch,
+bool g590_cl_pack_half_columns(uint16_t *dst, size_t dst_pitch, const float *src, size_t src_pitch,
                             int64_t rows, int64_t cols) {
   /* One conversion at a time: callers hold the engine lock. */
   all_fit = true;

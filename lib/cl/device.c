@@ -174,14 +174,14 @@ static void engine_init(void) {
 /* Unload (lib/core/unload.c): every OpenCL object the engine made, then the
  * copy pool and the user table.  A forked child's engine is the parent's:
  * its objects are not the child's to release. */
-void g590_device_release(void) {
+void g590_cl_release(void) {
   if (engine_ready && !forked_child) {
     g590_engine *e = &engine;
     pthread_mutex_lock(&e->lock);
     clFinish(e->kernel_queue);
     clFinish(e->queue);
-    g590_programs_release(e);
-    g590_buffers_release(e);
+    g590_cl_programs_release(e);
+    g590_cl_buffers_release(e);
     clReleaseCommandQueue(e->kernel_queue);
     clReleaseCommandQueue(e->queue);
     clReleaseContext(e->context);
@@ -190,18 +190,18 @@ void g590_device_release(void) {
     engine_ready = false;
     pthread_mutex_unlock(&e->lock);
   }
-  g590_copy_pool_stop();
+  g590_cl_copy_pool_stop();
   g590_table_release();
 }
 
-bool g590_device_declines(const g590_job *call) {
+bool g590_cl_declines(const g590_job *call) {
   if (forked_child) return true;
   g590_once(&engine_inited, &engine_once, engine_init);
   return !engine_ready ||
          (double)call->m * (double)call->n * (double)call->k < engine.floor_mnk;
 }
 
-g590_engine *g590_engine_get(char *why, size_t why_len) {
+g590_engine *g590_cl_engine_get(char *why, size_t why_len) {
   if (forked_child) {
     snprintf(why, why_len, "forked child: the device belongs to the parent process");
     return NULL;

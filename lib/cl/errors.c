@@ -42,7 +42,7 @@ static _Thread_local bool injected;
 
 /* GEMM590_FAULT=<call> fails every call of that site; <call>@<n> only the
  * n-th (counting from 1), to inject a failure in the middle of a call. */
-bool g590_fault(const char *call) {
+bool g590_cl_fault(const char *call) {
   static _Atomic long hits;
   const char *fault = g590_config_get()->fault;
   if (!fault) return false;

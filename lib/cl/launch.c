@@ -53,7 +53,7 @@ static size_t usable_splits(const g590_plan *plan, const g590_gemm_args *g, size
   return s;
 }
 
-bool g590_gemm_enqueue(g590_engine *e, cl_command_queue q, cl_kernel kernel,
+bool g590_cl_gemm_enqueue(g590_engine *e, cl_command_queue q, cl_kernel kernel,
                        const g590_plan *plan, const g590_gemm_args *g, cl_event wait,
                        cl_event *done, char *why, size_t why_len) {
   size_t groups[2] = {((size_t)g->m + plan->tile[0] - 1) / plan->tile[0],
@@ -68,11 +68,11 @@ bool g590_gemm_enqueue(g590_engine *e, cl_command_queue q, cl_kernel kernel,
            enqueue(q, kernel, 2, global, local, wait, done, why, why_len);
 
   const char *origin;
-  cl_kernel sum = g590_program_kernel(e, "splitk_sum",
+  cl_kernel sum = g590_cl_program_kernel(e, "splitk_sum",
                                       g->beta == 0.0f ? "-DBETA_ZERO=1" : "-DBETA_ZERO=0",
                                       &origin, why, why_len);
   if (!sum ||
-      !g590_buffer_ensure(e, &e->split, splits * slice * sizeof(float), why, why_len) ||
+      !g590_cl_buffer_ensure(e, &e->split, splits * slice * sizeof(float), why, why_len) ||
       !set_gemm_args(kernel, g, &e->split.mem, why, why_len))
     return false;
   global[2] = splits;

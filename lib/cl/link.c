@@ -30,7 +30,7 @@ enum { MIN_PINNED = 2 << 20, MIN_CHUNK = 2 << 20 };
  * wider host pitches are packed on the host instead. */
 #define MAX_HOST_PITCH ((size_t)1 << 31)
 
-bool g590_pinned_ensure(g590_engine *e, char *why, size_t why_len) {
+bool g590_cl_pinned_ensure(g590_engine *e, char *why, size_t why_len) {
   for (int i = 0; i < 2; i++) {
     g590_pinned *p = &e->pinned[i];
     if (p->host) continue;
@@ -53,7 +53,7 @@ bool g590_pinned_ensure(g590_engine *e, char *why, size_t why_len) {
   return true;
 }
 
-double g590_now_ms(void) {
+double g590_cl_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
@@ -68,15 +68,15 @@ static size_t link_bytes(const g590_operand *x) { return x->to_half ? 2 : x->hos
  * e->link_copy_ms (the verbose line shows it). */
 static bool stage_columns(g590_engine *e, void *dst, size_t pitch, const g590_operand *x,
                           int64_t c0, int64_t n) {
-  double t = g590_now_ms();
+  double t = g590_cl_now_ms();
   size_t ld_bytes = (size_t)x->ld * x->host_bytes;
   const char *src = (const char *)x->data + (size_t)c0 * ld_bytes;
   bool fits = true;
   if (x->to_half)
-    fits = g590_pack_half_columns(dst, pitch, (const float *)src, ld_bytes, x->rows, n);
+    fits = g590_cl_pack_half_columns(dst, pitch, (const float *)src, ld_bytes, x->rows, n);
   else
-    g590_copy_columns(dst, pitch, src, ld_bytes, (size_t)x->rows * x->host_bytes, n);
-  e->link_copy_ms += g590_now_ms() - t;
+    g590_cl_copy_columns(dst, pitch, src, ld_bytes, (size_t)x->rows * x->host_bytes, n);
+  e->link_copy_ms += g590_cl_now_ms() - t;
   return fits;
 }
 
@@ -125,21 +125,21 @@ static int64_t chunk_columns(size_t row_bytes, int64_t cols, bool converted) {
   return (int64_t)(chunk / row_bytes);
 }
 
-bool g590_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, bool *fits, char *why,
+bool g590_cl_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, bool *fits, char *why,
                       size_t why_len) {
   size_t row_bytes = (size_t)x->rows * link_bytes(x);
   size_t ld_bytes = (size_t)x->ld * x->host_bytes;
   bool ok = true, all_fit = true;
   const char *call;
   int64_t per_chunk = chunk_columns(row_bytes, x->cols, x->to_half);
-  if (per_chunk == 0 || !g590_pinned_ensure(e, why, why_len)) {
+  if (per_chunk == 0 || !g590_cl_pinned_ensure(e, why, why_len)) {
     if (!x->to_half && ld_bytes < MAX_HOST_PITCH) {
       cl_int err = write_columns(e, dst, x, 0, x->cols, x->data, ld_bytes, CL_FALSE, NULL, &call);
       return !g590_cl_failed(err, call, why, why_len);
     }
     /* Stage every column first (converted, or a pitch too wide for the
      * driver).  Blocking, since the next operand reuses the staging. */
-    if (!g590_staging(e, row_bytes * (size_t)x->cols, why, why_len)) return false;
+    if (!g590_cl_staging(e, row_bytes * (size_t)x->cols, why, why_len)) return false;
     all_fit = stage_columns(e, e->staging, row_bytes, x, 0, x->cols);
     if (all_fit) {
       cl_int err = write_columns(e, dst, x, 0, x->cols, e->staging, row_bytes, CL_TRUE, NULL,
@@ -184,20 +184,20 @@ static cl_int read_columns(g590_engine *e, cl_mem src, const g590_operand *c, in
 /* Copies n staged columns (dense, row_bytes each) out to column c0 of dst. */
 static void unstage_columns(g590_engine *e, void *dst, const g590_operand *c, int64_t c0,
                             int64_t n, const void *staged) {
-  double t = g590_now_ms();
+  double t = g590_cl_now_ms();
   size_t row_bytes = (size_t)c->rows * c->host_bytes, ld_bytes = (size_t)c->ld * c->host_bytes;
-  g590_copy_columns((char *)dst + (size_t)c0 * ld_bytes, ld_bytes, staged, row_bytes, row_bytes,
+  g590_cl_copy_columns((char *)dst + (size_t)c0 * ld_bytes, ld_bytes, staged, row_bytes, row_bytes,
                     n);
-  e->link_copy_ms += g590_now_ms() - t;
+  e->link_copy_ms += g590_cl_now_ms() - t;
 }
 
-bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, void *dst,
+bool g590_cl_link_download(g590_engine *e, cl_mem src, const g590_operand *c, void *dst,
                         bool overwritable, int64_t *cols_done, char *why, size_t why_len) {
   size_t row_bytes = (size_t)c->rows * c->host_bytes;
   int64_t per_chunk = chunk_columns(row_bytes, c->cols, false);
   const char *call;
   *cols_done = 0;
-  if (per_chunk == 0 || !g590_pinned_ensure(e, why, why_len)) {
+  if (per_chunk == 0 || !g590_cl_pinned_ensure(e, why, why_len)) {
     /* Small.  With beta = 0 (nothing of C is read, so a half-written C is
      * simply recomputed after a failure) and C contiguous, straight into
      * the caller's memory; otherwise through host staging first, so that a
@@ -208,7 +208,7 @@ bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, void 
       *cols_done = c->cols;
       return true;
     }
-    if (!g590_staging(e, row_bytes * (size_t)c->cols, why, why_len)) return false;
+    if (!g590_cl_staging(e, row_bytes * (size_t)c->cols, why, why_len)) return false;
     cl_int err = read_columns(e, src, c, 0, c->cols, e->staging, CL_TRUE, NULL, &call);
     if (g590_cl_failed(err, call, why, why_len)) return false;
     unstage_columns(e, dst, c, 0, c->cols, e->staging);
@@ -240,11 +240,11 @@ bool g590_link_download(g590_engine *e, cl_mem src, const g590_operand *c, void 
   return ok;
 }
 
-bool g590_convert_on_device(g590_engine *e, bool narrow, cl_mem src, int64_t src_ld, cl_mem dst,
+bool g590_cl_convert_on_device(g590_engine *e, bool narrow, cl_mem src, int64_t src_ld, cl_mem dst,
                             int64_t dst_ld, int64_t rows, int64_t cols, size_t dst_rows,
                             size_t dst_cols, char *why, size_t why_len) {
   const char *origin;
-  cl_kernel k = g590_program_kernel(e, "convert", narrow ? "-DNARROW=1" : "-DNARROW=0", &origin,
+  cl_kernel k = g590_cl_program_kernel(e, "convert", narrow ? "-DNARROW=1" : "-DNARROW=0", &origin,
                                     why, why_len);
   if (!k) return false;
   int sld = (int)src_ld, dld = (int)dst_ld, r = (int)rows, c = (int)cols;

@@ -3,7 +3,7 @@
 
 #include "g590.h"
 
-g590_status g590_device_job(const g590_job *call, int64_t *cols_done, char *what,
+g590_status g590_cl_job(const g590_job *call, int64_t *cols_done, char *what,
                             size_t what_len, char *why, size_t why_len) {
   (void)call, (void)what, (void)what_len;
   *cols_done = 0;
@@ -11,9 +11,9 @@ g590_status g590_device_job(const g590_job *call, int64_t *cols_done, char *what
   return G590_NOT_HANDLED;
 }
 
-bool g590_device_declines(const g590_job *call) {
+bool g590_cl_declines(const g590_job *call) {
   (void)call;
   return true;
 }
 
-void g590_device_release(void) {}
+void g590_cl_release(void) {}

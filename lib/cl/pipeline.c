@@ -169,11 +169,11 @@ static bool send(g590_engine *e, const operand *x, size_t bytes, bool widen, cl_
                  cl_mem scratch, bool pad, bool *fits, char *why, size_t why_len) {
   if (!widen)
     return (!pad || zero_padding(e, dst, x, bytes, why, why_len)) &&
-           g590_link_upload(e, dst, x, fits, why, why_len);
+           g590_cl_link_upload(e, dst, x, fits, why, why_len);
   operand dense = *x;
   dense.dev_rows = (size_t)x->rows, dense.dev_cols = (size_t)x->cols;
-  return g590_link_upload(e, scratch, &dense, fits, why, why_len) &&
-         g590_convert_on_device(e, false, scratch, x->rows, dst, (int64_t)x->dev_rows, x->rows,
+  return g590_cl_link_upload(e, scratch, &dense, fits, why, why_len) &&
+         g590_cl_convert_on_device(e, false, scratch, x->rows, dst, (int64_t)x->dev_rows, x->rows,
                                 x->cols, x->dev_rows, x->dev_cols, why, why_len);
 }
 
@@ -202,7 +202,7 @@ static bool receive_panel(g590_engine *e, const g590_job *job, const layout *L, 
     src = e->h[2].mem;
     cp.dev_rows = (size_t)cp.rows, cp.dev_cols = (size_t)cp.cols;
   }
-  return g590_link_download(e, src, &cp, (void *)cp.data, job->beta == 0, cols_done, why,
+  return g590_cl_link_download(e, src, &cp, (void *)cp.data, job->beta == 0, cols_done, why,
                             why_len);
 }
 
@@ -231,17 +231,17 @@ static bool ensure_buffers(g590_engine *e, const g590_job *job, const layout *L,
   const route *r = &L->r;
   operand b0, c0;
   panel_at(job, L, 0, &b0, &c0); /* the widest panel sizes the slots */
-  if (!g590_buffer_ensure(e, &e->a, dev_elems(&L->a) * r->ab_bytes, why, why_len)) return false;
+  if (!g590_cl_buffer_ensure(e, &e->a, dev_elems(&L->a) * r->ab_bytes, why, why_len)) return false;
   for (int s = 0; s < (L->panels > 1 ? 2 : 1); s++)
-    if (!g590_buffer_ensure(e, &e->b[s], dev_elems(&b0) * r->ab_bytes, why, why_len) ||
-        !g590_buffer_ensure(e, &e->c[s], dev_elems(&c0) * r->c_bytes, why, why_len))
+    if (!g590_cl_buffer_ensure(e, &e->b[s], dev_elems(&b0) * r->ab_bytes, why, why_len) ||
+        !g590_cl_buffer_ensure(e, &e->c[s], dev_elems(&c0) * r->c_bytes, why, why_len))
       return false;
   if (r->ab_widen &&
-      (!g590_buffer_ensure(e, &e->h[0], (size_t)(L->a.rows * L->a.cols) * 2, why, why_len) ||
-       !g590_buffer_ensure(e, &e->h[1], (size_t)(b0.rows * b0.cols) * 2, why, why_len)))
+      (!g590_cl_buffer_ensure(e, &e->h[0], (size_t)(L->a.rows * L->a.cols) * 2, why, why_len) ||
+       !g590_cl_buffer_ensure(e, &e->h[1], (size_t)(b0.rows * b0.cols) * 2, why, why_len)))
     return false;
   return !r->c_widen ||
-         g590_buffer_ensure(e, &e->h[2], (size_t)(c0.rows * c0.cols) * 2, why, why_len);
+         g590_cl_buffer_ensure(e, &e->h[2], (size_t)(c0.rows * c0.cols) * 2, why, why_len);
 }
 
 /* Runs the panels with the engine lock held.  For each panel p, on
@@ -258,45 +258,45 @@ static bool run_panels(g590_engine *e, const g590_job *job, const g590_plan *pla
                        g590_phases *ph, char *why, size_t why_len) {
   const route *r = &L->r;
   bool fits = true;
-  double t = g590_now_ms();
+  double t = g590_cl_now_ms();
   bool ok = send(e, &L->a, r->ab_bytes, r->ab_widen, e->a.mem, e->h[0].mem, true, &fits, why,
                  why_len);
-  ph->upload_ms += g590_now_ms() - t;
+  ph->upload_ms += g590_cl_now_ms() - t;
   int kk = (int)(job->trans_a ? L->a.dev_rows : L->a.dev_cols);
   cl_event done[2] = {NULL, NULL};
   for (int64_t p = 0; ok && p <= L->panels; p++) {
     int slot = (int)(p & 1), prev = !slot;
     cl_event ready = NULL;
-    t = g590_now_ms();
+    t = g590_cl_now_ms();
     if (p < L->panels) ok = send_panel(e, job, L, p, slot, &fits, why, why_len);
     if (ok && p > 0 && r->c_widen) {
       operand bp, cp;
       panel_at(job, L, p - 1, &bp, &cp);
       ok = marker(e, 1, &done[prev], NULL, why, why_len) &&
-           g590_convert_on_device(e, true, e->c[prev].mem, (int64_t)cp.dev_rows, e->h[2].mem,
+           g590_cl_convert_on_device(e, true, e->c[prev].mem, (int64_t)cp.dev_rows, e->h[2].mem,
                                   cp.rows, cp.rows, cp.cols, 0, 0, why, why_len);
     }
     ok = ok && marker(e, 0, NULL, &ready, why, why_len);
     if (ok) clFlush(e->queue);
-    ph->upload_ms += g590_now_ms() - t;
+    ph->upload_ms += g590_cl_now_ms() - t;
     if (ok && p < L->panels) {
       operand bp, cp;
       panel_at(job, L, p, &bp, &cp);
       g590_gemm_args g = {(int)L->c.dev_rows, (int)cp.dev_cols, kk, (float)job->alpha,
                           (float)job->beta, e->a.mem, e->b[slot].mem, e->c[slot].mem,
                           (int)L->a.dev_rows, (int)bp.dev_rows, (int)L->c.dev_rows};
-      ok = g590_gemm_enqueue(e, e->kernel_queue, kernel, plan, &g, ready, &done[slot], why,
+      ok = g590_cl_gemm_enqueue(e, e->kernel_queue, kernel, plan, &g, ready, &done[slot], why,
                              why_len);
       if (ok) clFlush(e->kernel_queue);
     }
     if (ok && p > 0) {
       int64_t got = 0;
-      t = g590_now_ms();
+      t = g590_cl_now_ms();
       ok = wait_event(r->c_widen ? ready : done[prev], why, why_len);
-      ph->kernel_ms += g590_now_ms() - t;
-      t = g590_now_ms();
+      ph->kernel_ms += g590_cl_now_ms() - t;
+      t = g590_cl_now_ms();
       ok = ok && receive_panel(e, job, L, p - 1, prev, &got, why, why_len);
-      ph->download_ms += g590_now_ms() - t;
+      ph->download_ms += g590_cl_now_ms() - t;
       *cols_done = (p - 1) * L->width + got;
     }
     if (p > 0) release(&done[prev]);
@@ -340,7 +340,7 @@ static bool plan_layout(const g590_engine *e, const g590_job *job, const g590_pl
   return true;
 }
 
-g590_status g590_device_run(g590_engine *e, const g590_job *job, const g590_plan *plan,
+g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *plan,
                             int64_t *cols_done, char *what, size_t what_len, char *why,
                             size_t why_len) {
   *cols_done = 0;
@@ -357,15 +357,15 @@ g590_status g590_device_run(g590_engine *e, const g590_job *job, const g590_plan
   const char *origin = "";
   bool unfit = false, ok = false;
   g590_phases ph = {0, 0, 0};
-  double start = g590_now_ms();
+  double start = g590_cl_now_ms();
   pthread_mutex_lock(&e->lock);
   e->link_copy_ms = 0;
-  cl_kernel kernel = g590_program_kernel(e, plan->family->name, options, &origin, why, why_len);
+  cl_kernel kernel = g590_cl_program_kernel(e, plan->family->name, options, &origin, why, why_len);
   if (kernel && ensure_buffers(e, job, &L, why, why_len))
     ok = run_panels(e, job, plan, &L, kernel, cols_done, &unfit, &ph, why, why_len);
   double copy_ms = e->link_copy_ms;
   pthread_mutex_unlock(&e->lock);
-  double total_ms = g590_now_ms() - start;
+  double total_ms = g590_cl_now_ms() - start;
   if (unfit && job->type == G590_F32 && job->fp16_ok) {
     /* The opt-in never costs accuracy on data binary16 cannot hold: the
      * call runs in float32 instead (on the device if the selector says so). */
@@ -373,7 +373,7 @@ g590_status g590_device_run(g590_engine *e, const g590_job *job, const g590_plan
     fp32.fp16_ok = false;
     g590_plan plan32;
     if (!g590_select(&fp32, &e->info, &plan32, why, why_len)) return G590_NOT_HANDLED;
-    g590_status st = g590_device_run(e, &fp32, &plan32, cols_done, what, what_len, why, why_len);
+    g590_status st = g590_cl_run(e, &fp32, &plan32, cols_done, what, what_len, why, why_len);
     if (st == G590_HANDLED)
       snprintf(what + strlen(what), what_len - strlen(what),
                " fp16=\"inputs outside binary16: float32\"");
@@ -391,12 +391,12 @@ g590_status g590_device_run(g590_engine *e, const g590_job *job, const g590_plan
   return G590_HANDLED;
 }
 
-g590_status g590_device_job(const g590_job *job, int64_t *cols_done, char *what,
+g590_status g590_cl_job(const g590_job *job, int64_t *cols_done, char *what,
                             size_t what_len, char *why, size_t why_len) {
   *cols_done = 0;
-  g590_engine *e = g590_engine_get(why, why_len);
+  g590_engine *e = g590_cl_engine_get(why, why_len);
   if (!e) return G590_NOT_HANDLED;
   g590_plan plan;
   if (!g590_select(job, &e->info, &plan, why, why_len)) return G590_NOT_HANDLED;
-  return g590_device_run(e, job, &plan, cols_done, what, what_len, why, why_len);
+  return g590_cl_run(e, job, &plan, cols_done, what, what_len, why, why_len);
 }

@@ -194,7 +194,7 @@ out:
   return program;
 }
 
-void g590_programs_release(g590_engine *e) {
+void g590_cl_programs_release(g590_engine *e) {
   while (e->programs) {
     g590_program *p = e->programs;
     e->programs = p->next;
@@ -205,7 +205,7 @@ void g590_programs_release(g590_engine *e) {
   }
 }
 
-cl_kernel g590_program_kernel(g590_engine *e, const char *family, const char *options,
+cl_kernel g590_cl_program_kernel(g590_engine *e, const char *family, const char *options,
                               const char **origin, char *why, size_t why_len) {
   char key[512];
   snprintf(key, sizeof key, "%s %s", family, options);

@@ -37,7 +37,7 @@ g590_job g590_job_columns_from(const g590_job *job, int64_t n0) {
  * verbose line (NULL: nobody reads it, so nothing is formatted). */
 static void host_run(const g590_job *job, char *how, size_t how_len) {
   if (job->type == G590_F16) {
-    g590_hgemm_host(job, how, how_len);
+    g590_host_hgemm(job, how, how_len);
     return;
   }
   const char *name = "";
@@ -56,8 +56,8 @@ void g590_run(const g590_job *job) {
   }
   if (job->alpha == 0 || job->k == 0) {
     /* The reference never reads A or B here: C = beta * C. */
-    if (job->type == G590_F16) g590_hscale_c(job);
-    else g590_scale_c(job);
+    if (job->type == G590_F16) g590_host_hscale_c(job);
+    else g590_host_scale_c(job);
     if (verbose) g590_log_call(job, "path=host reason=\"alpha=0 or K=0: C=beta*C\"");
     return;
   }
@@ -66,9 +66,9 @@ void g590_run(const g590_job *job) {
   /* Most calls in numpy loops and LAPACK panels are small: they go
    * straight to the host, with no selector run and no reason formatted
    * (a verbose line needs the reason, so verbose calls take the long way). */
-  if (!verbose && (cfg->disable_device || g590_device_declines(job))) {
+  if (!verbose && (cfg->disable_device || g590_cl_declines(job))) {
     host_run(job, NULL, 0);
-    g590_count(GEMM590_PATH_HOST, flops);
+    g590_api_count(GEMM590_PATH_HOST, flops);
     return;
   }
   char what[512], why[192], how[160];
@@ -76,9 +76,9 @@ void g590_run(const g590_job *job) {
   int64_t cols_done = 0;
   if (cfg->disable_device) {
     snprintf(why, sizeof why, "device disabled");
-  } else if (g590_device_job(job, &cols_done, what, sizeof what, why, sizeof why) ==
+  } else if (g590_cl_job(job, &cols_done, what, sizeof what, why, sizeof why) ==
              G590_HANDLED) {
-    g590_count(GEMM590_PATH_DEVICE, flops);
+    g590_api_count(GEMM590_PATH_DEVICE, flops);
     if (verbose) g590_log_call(job, "path=device %s", what);
     return;
   }
@@ -86,7 +86,7 @@ void g590_run(const g590_job *job) {
    * columns are independent, so the host computes only the rest. */
   g590_job rest = g590_job_columns_from(job, cols_done);
   host_run(&rest, how, sizeof how);
-  g590_count(GEMM590_PATH_HOST, flops);
+  g590_api_count(GEMM590_PATH_HOST, flops);
   if (verbose && cols_done)
     g590_log_call(job, "path=host reason=\"%s\" host=%s device_columns=%lld", why, how,
                   (long long)cols_done);

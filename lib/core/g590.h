@@ -90,45 +90,45 @@ static inline const g590_config *g590_config_get(void) {
 
 /* ---- unload (lib/core/unload.c): each part gives back what it holds ---- */
 void g590_config_release(void);    /* lib/core/config.c */
-void g590_counters_release(void);  /* lib/api/counters.c: the per-thread counters' exit key */
+void g590_api_counters_release(void);  /* lib/api/counters.c: the per-thread counters' exit key */
 void g590_host_release(void);      /* lib/host/blas.c: the host BLAS handle */
-void g590_workspaces_release(void); /* lib/host/hgemm.c */
-void g590_device_release(void);    /* OpenCL objects, the copy pool, the user table */
+void g590_host_workspaces_release(void); /* lib/host/hgemm.c */
+void g590_cl_release(void);    /* OpenCL objects, the copy pool, the user table */
 void g590_unload_arm(void);        /* lib/core/unload.c: at the first call, tells exit from dlclose */
 
 /* ---- math mode (lib/api/math_mode.c) ---- */
 /* True when this thread's SGEMM calls may use binary16 operands. */
-bool g590_math_fp16(void);
+bool g590_api_math_fp16(void);
 
 /* ---- argument checks (lib/api/args.c) ---- */
 /* Checks a CBLAS-style GEMM (netlib numbering) and fills the normalised
  * shape and operands of *job: everything but op, type, fp16_ok, entry,
  * alpha, beta and c.  Returns 0 when valid, else the number to report with
- * g590_report_cblas.  *swapped is set for row-major calls: the caller's B
+ * g590_api_report_cblas.  *swapped is set for row-major calls: the caller's B
  * is then the normalised A and its A the normalised B (C^T = B^T A^T). */
-int g590_cblas_job(g590_job *job, int layout, int transa, int transb, int64_t m, int64_t n,
+int g590_api_cblas_job(g590_job *job, int layout, int transa, int transb, int64_t m, int64_t n,
                    int64_t k, const void *a, int64_t lda, const void *b, int64_t ldb, int64_t ldc,
                    bool *swapped);
 /* The same for a Fortran GEMM (reference numbering: 1 transa, 2 transb,
  * then as lib/api/args.c check_fortran). */
-int g590_fortran_job(g590_job *job, char transa, char transb, int64_t m, int64_t n, int64_t k,
+int g590_api_fortran_job(g590_job *job, char transa, char transb, int64_t m, int64_t n, int64_t k,
                      const void *a, int64_t lda, const void *b, int64_t ldb, int64_t ldc);
 
 /* The CBLAS-style front end of every element type (lib/api/cblas.c):
  * checks (reporting as `rout`), builds the job and runs it. */
-void g590_cblas_gemm(const char *entry, const char *rout, g590_type type, bool fp16_ok,
+void g590_api_cblas_gemm(const char *entry, const char *rout, g590_type type, bool fp16_ok,
                      int layout, int transa, int transb, int64_t m, int64_t n, int64_t k,
                      double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
                      double beta, void *c, int64_t ldc);
 
 /* ---- error reporting (lib/api/xerbla.c) ---- */
-void g590_report_fortran(const char *srname6, int info);
+void g590_api_report_fortran(const char *srname6, int info);
 /* `info` is netlib's raw number: for row-major calls, that of the swapped
  * column-major problem (see lib/api/cblas.c). */
-void g590_report_cblas(int info, const char *rout, bool row_major);
+void g590_api_report_cblas(int info, const char *rout, bool row_major);
 /* The caller's parameter number for netlib's raw `info` (what the printed
  * message and the verbose line name). */
-int g590_cblas_caller_param(int info, bool row_major);
+int g590_api_cblas_caller_param(int info, bool row_major);
 
 /* ---- the path of one call (lib/core/dispatch.c) ---- */
 /* Runs a checked, normalised job of any element type: quick returns,
@@ -149,20 +149,20 @@ typedef enum { G590_HANDLED = 0, G590_NOT_HANDLED = 1 } g590_status;
  * describes the kernel that ran.  On G590_NOT_HANDLED, `why` says why (for
  * the verbose line); the first *cols_done columns of C are then already
  * final (a failure while copying C back) and the others untouched. */
-g590_status g590_device_job(const g590_job *job, int64_t *cols_done, char *what,
+g590_status g590_cl_job(const g590_job *job, int64_t *cols_done, char *what,
                             size_t what_len, char *why, size_t why_len);
 
 /* True when the device path would certainly not take the job (no
  * device, a forked child, or a product below the smallest one the
  * selector ever sends to this device), decided without formatting a
  * reason: the dispatcher's fast way to the host for small calls. */
-bool g590_device_declines(const g590_job *job);
+bool g590_cl_declines(const g590_job *job);
 
 /* ---- host path (lib/host/blas.c) ---- */
 /* The loaded object that defines `sym`, as its link map, or NULL (also
  * how lib/api/xerbla.c tells the main program's handlers from a library's). */
 struct link_map;
-struct link_map *g590_symbol_owner(void *sym);
+struct link_map *g590_host_symbol_owner(void *sym);
 /* Computes the call on the host BLAS (or the built-in loop if none can be
  * loaded, or on re-entry); `how` names which, for the verbose line. */
 void g590_host_sgemm(const g590_job *call, const char **how);
@@ -175,19 +175,19 @@ void g590_host_guarded(const g590_job *call, void (*host)(const g590_job *), con
 /* The binary16 host path (lib/host/hgemm.c): blocks of A, B and C
  * converted to float32, the host SGEMM on each, C converted back once.
  * `how` names the host BLAS and the conversion set (may be NULL). */
-void g590_hgemm_host(const g590_job *job, char *how, size_t how_len);
+void g590_host_hgemm(const g590_job *job, char *how, size_t how_len);
 /* The same with explicit block sizes (rows x depth of A, depth x columns of
  * B, rows x columns of C): tests reach every block edge with small calls. */
-void g590_hgemm_host_blocked(const g590_job *job, int64_t mb, int64_t nb, int64_t kb,
+void g590_host_hgemm_blocked(const g590_job *job, int64_t mb, int64_t nb, int64_t kb,
                              char *how, size_t how_len);
 /* C = beta * C for binary16 C, rounded once (beta == 0 writes zeros). */
-void g590_hscale_c(const g590_job *job);
+void g590_host_hscale_c(const g590_job *job);
 /* The built-in loop: slow, correct, 64-bit indices. */
-void g590_builtin_sgemm(const g590_job *call);
+void g590_host_builtin_sgemm(const g590_job *call);
 /* C = beta * C over the m x n block (beta == 0 writes zeros, never reads). */
-void g590_scale_c(const g590_job *call);
+void g590_host_scale_c(const g590_job *call);
 
 /* ---- counters (lib/api/counters.c) ---- */
-void g590_count(int path, double flops);
+void g590_api_count(int path, double flops);
 
 #endif

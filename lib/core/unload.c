@@ -50,9 +50,9 @@ __attribute__((destructor)) static void unload(void) {
   /* Never armed: no call was made, so nothing was taken.  Marked: the
    * process is exiting. */
   if (!exit_marker || sem_trywait(exit_marker) == 0) return;
-  g590_device_release();
-  g590_workspaces_release();
-  g590_counters_release();
+  g590_cl_release();
+  g590_host_workspaces_release();
+  g590_api_counters_release();
   g590_host_release();
   g590_config_release();
 }

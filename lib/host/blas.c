@@ -60,7 +60,7 @@ static _Atomic bool host_loaded; /* host_once has run (g590_once) */
  * or cblas_sgemm back (through our interposed symbol) must not loop. */
 static G590_THREAD_LOCAL int host_depth;
 
-struct link_map *g590_symbol_owner(void *sym) {
+struct link_map *g590_host_symbol_owner(void *sym) {
   Dl_info info;
   struct link_map *owner = NULL;
   return dladdr1(sym, &info, (void **)&owner, RTLD_DL_LINKMAP) ? owner : NULL;
@@ -69,11 +69,11 @@ struct link_map *g590_symbol_owner(void *sym) {
 /* Takes `handle` as the host BLAS if the object `self_map` names defines
  * an SGEMM spelling itself (not through a dependency, never libgemm590). */
 static bool take(void *handle, struct link_map *self_map, const char *label) {
-  struct link_map *ours = g590_symbol_owner((void *)take);
+  struct link_map *ours = g590_host_symbol_owner((void *)take);
   for (size_t i = 0; i < sizeof spellings / sizeof *spellings; i++) {
     void *sym = dlsym(handle, spellings[i].name);
     if (!sym) continue;
-    struct link_map *owner = g590_symbol_owner(sym);
+    struct link_map *owner = g590_host_symbol_owner(sym);
     if (!owner || owner == ours || (self_map && owner != self_map)) continue;
     if (spellings[i].int64) host64 = (sgemm64_fn)sym;
     else host32 = (sgemm32_fn)sym;
@@ -168,7 +168,7 @@ void g590_host_sgemm(const g590_job *call, const char **how) {
   bool have = host32 || host64;
   if (!have || host_depth > 0 || (!host64 && !fits_int(call))) {
     *how = !have ? "builtin" : host_depth > 0 ? "builtin(re-entered)" : "builtin(64-bit)";
-    g590_builtin_sgemm(call);
+    g590_host_builtin_sgemm(call);
     return;
   }
   /* Calls a known host BLAS defect would get wrong go through compact
@@ -181,7 +181,7 @@ void g590_host_sgemm(const g590_job *call, const char **how) {
   host_call(call);
 }
 
-void g590_scale_c(const g590_job *call) {
+void g590_host_scale_c(const g590_job *call) {
   float *c = call->c, beta = (float)call->beta;
   for (int64_t j = 0; j < call->n; j++) {
     float *cj = c + j * call->ldc;
@@ -194,7 +194,7 @@ void g590_scale_c(const g590_job *call) {
 
 /* Dot-product form, one C element at a time: slow but exact in its
  * contract (beta = 0 never reads C) and safe for any 64-bit size. */
-void g590_builtin_sgemm(const g590_job *call) {
+void g590_host_builtin_sgemm(const g590_job *call) {
   const float *a = call->a, *b = call->b;
   float *c = call->c, alpha = (float)call->alpha, beta = (float)call->beta;
   int64_t sa_i = call->trans_a ? call->lda : 1, sa_l = call->trans_a ? 1 : call->lda;

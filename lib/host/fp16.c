@@ -12,7 +12,7 @@
 
 #include "fp16.h"
 
-uint16_t g590_float_to_half(float f) {
+uint16_t g590_host_float_to_half(float f) {
   uint32_t x;
   memcpy(&x, &f, sizeof x);
   uint32_t sign = (x >> 16) & 0x8000u;
@@ -39,7 +39,7 @@ uint16_t g590_float_to_half(float f) {
   return (uint16_t)(sign | h);
 }
 
-float g590_half_to_float(uint16_t h) {
+float g590_host_half_to_float(uint16_t h) {
   uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
   uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu, x;
   if (exp == 0x1f) {
@@ -60,11 +60,11 @@ float g590_half_to_float(uint16_t h) {
 }
 
 static void to_float_portable(float *dst, const uint16_t *src, size_t n) {
-  for (size_t i = 0; i < n; i++) dst[i] = g590_half_to_float(src[i]);
+  for (size_t i = 0; i < n; i++) dst[i] = g590_host_half_to_float(src[i]);
 }
 
 static void to_half_portable(uint16_t *dst, const float *src, size_t n) {
-  for (size_t i = 0; i < n; i++) dst[i] = g590_float_to_half(src[i]);
+  for (size_t i = 0; i < n; i++) dst[i] = g590_host_float_to_half(src[i]);
 }
 
 static bool pack_portable(uint16_t *dst, const float *src, size_t n) {
@@ -75,29 +75,29 @@ static bool pack_portable(uint16_t *dst, const float *src, size_t n) {
      * must neither overflow nor flush to zero. */
     if (a > 65504.0f && a < INFINITY) fits = false;
     if (a > 0.0f && a < 0x1p-24f) fits = false;
-    dst[i] = g590_float_to_half(src[i]);
+    dst[i] = g590_host_float_to_half(src[i]);
   }
   return fits;
 }
 
-const g590_fp16_ops g590_fp16_portable = {"portable", to_float_portable, to_half_portable,
+const g590_fp16_ops g590_host_fp16_portable = {"portable", to_float_portable, to_half_portable,
                                           pack_portable};
 
-/* Chosen once per process: g590_pack_half runs per column, and on a
+/* Chosen once per process: g590_host_pack_half runs per column, and on a
  * virtual machine every CPUID traps to the hypervisor. */
 static const g590_fp16_ops *chosen;
 static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
 
 static void choose(void) {
-  const g590_fp16_ops *f16c = g590_fp16_f16c();
-  chosen = f16c ? f16c : &g590_fp16_portable;
+  const g590_fp16_ops *f16c = g590_host_fp16_f16c();
+  chosen = f16c ? f16c : &g590_host_fp16_portable;
 }
 
-const g590_fp16_ops *g590_fp16(void) {
+const g590_fp16_ops *g590_host_fp16(void) {
   pthread_once(&chosen_once, choose);
   return chosen;
 }
 
-bool g590_pack_half(uint16_t *dst, const float *src, size_t n) {
-  return g590_fp16()->pack(dst, src, n);
+bool g590_host_pack_half(uint16_t *dst, const float *src, size_t n) {
+  return g590_host_fp16()->pack(dst, src, n);
 }

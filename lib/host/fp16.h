@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 /* One value, portable C. */
-uint16_t g590_float_to_half(float f);
-float g590_half_to_float(uint16_t h);
+uint16_t g590_host_float_to_half(float f);
+float g590_host_half_to_float(uint16_t h);
 
 /* Array conversions, one implementation.  The portable and the F16C set
  * give bit-identical results (test/half checks it), so which one runs
@@ -27,13 +27,13 @@ typedef struct g590_fp16_ops {
   bool (*pack)(uint16_t *dst, const float *src, size_t n);
 } g590_fp16_ops;
 
-extern const g590_fp16_ops g590_fp16_portable;
+extern const g590_fp16_ops g590_host_fp16_portable;
 /* The F16C set, or NULL when this CPU (or this build's target) lacks F16C. */
-const g590_fp16_ops *g590_fp16_f16c(void);
+const g590_fp16_ops *g590_host_fp16_f16c(void);
 /* The fastest set this CPU runs: F16C where present, else portable. */
-const g590_fp16_ops *g590_fp16(void);
+const g590_fp16_ops *g590_host_fp16(void);
 
-/* g590_fp16()->pack: the conversion pass of the SGEMM math-mode opt-in. */
-bool g590_pack_half(uint16_t *dst, const float *src, size_t n);
+/* g590_host_fp16()->pack: the conversion pass of the SGEMM math-mode opt-in. */
+bool g590_host_pack_half(uint16_t *dst, const float *src, size_t n);
 
 #endif

@@ -92,10 +92,10 @@ static bool cpu_has_f16c(void) {
   return (xcr0_lo & 6u) == 6u;
 }
 
-const g590_fp16_ops *g590_fp16_f16c(void) { return cpu_has_f16c() ? &f16c_ops : NULL; }
+const g590_fp16_ops *g590_host_fp16_f16c(void) { return cpu_has_f16c() ? &f16c_ops : NULL; }
 
 #else
 
-const g590_fp16_ops *g590_fp16_f16c(void) { return NULL; }
+const g590_fp16_ops *g590_host_fp16_f16c(void) { return NULL; }
 
 #endif

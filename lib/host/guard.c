@@ -68,7 +68,7 @@ void g590_host_guarded(const g590_job *call, void (*host)(const g590_job *), con
   if (!buf) {
     /* Never the defective path: the built-in loop indexes in 64 bits. */
     *how = "builtin(guard: no memory for compact copies)";
-    g590_builtin_sgemm(call);
+    g590_host_builtin_sgemm(call);
     return;
   }
   float *a = buf, *b = a + na, *c = b + nb;

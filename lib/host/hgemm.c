@@ -54,7 +54,7 @@ static void workspace_free(void *p) {
 
 /* Unload: no thread may run workspace_free once the code is unmapped, so
  * the key goes first, then every thread's workspace. */
-void g590_workspaces_release(void) {
+void g590_host_workspaces_release(void) {
   if (workspace_key_ok) pthread_key_delete(workspace_key);
   workspace_key_ok = false;
   pthread_mutex_lock(&workspace_lock);
@@ -107,11 +107,11 @@ static void block_to_half(const g590_fp16_ops *cv, uint16_t *dst, int64_t ld, co
   for (int64_t j = 0; j < cols; j++) cv->to_half(dst + j * ld, src + j * rows, (size_t)rows);
 }
 
-void g590_hgemm_host_blocked(const g590_job *s, int64_t mb, int64_t nb, int64_t kb,
+void g590_host_hgemm_blocked(const g590_job *s, int64_t mb, int64_t nb, int64_t kb,
                              char *how, size_t how_len) {
   const uint16_t *a = s->a, *b = s->b;
   uint16_t *c = s->c;
-  const g590_fp16_ops *cv = g590_fp16();
+  const g590_fp16_ops *cv = g590_host_fp16();
   mb = min64(mb, s->m), nb = min64(nb, s->n), kb = min64(kb, s->k);
   float small[3][SMALL_BLOCK * SMALL_BLOCK];
   float *af = workspace_get((size_t)(mb * kb + kb * nb + mb * nb)), *bf, *cf;
@@ -153,16 +153,16 @@ void g590_hgemm_host_blocked(const g590_job *s, int64_t mb, int64_t nb, int64_t 
   if (how) snprintf(how, how_len, "%s convert=%s%s", blas, cv->name, heap ? "" : " blocks=small");
 }
 
-void g590_hgemm_host(const g590_job *job, char *how, size_t how_len) {
-  g590_hgemm_host_blocked(job, BLOCK, BLOCK, BLOCK, how, how_len);
+void g590_host_hgemm(const g590_job *job, char *how, size_t how_len) {
+  g590_host_hgemm_blocked(job, BLOCK, BLOCK, BLOCK, how, how_len);
 }
 
-void g590_hscale_c(const g590_job *s) {
+void g590_host_hscale_c(const g590_job *s) {
   uint16_t *c = s->c;
   float beta = (float)s->beta;
   for (int64_t j = 0; j < s->n; j++) {
     uint16_t *cj = c + j * s->ldc;
     for (int64_t i = 0; i < s->m; i++)
-      cj[i] = beta == 0.0f ? 0 : g590_float_to_half(beta * g590_half_to_float(cj[i]));
+      cj[i] = beta == 0.0f ? 0 : g590_host_float_to_half(beta * g590_host_half_to_float(cj[i]));
   }
 }

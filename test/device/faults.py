@@ -4,7 +4,7 @@
 usage: faults.py PROBE LIB_SOURCE_DIR FAMILY...
 
 The sites are read from the library's sources (every G590_CL("..."),
-G590_CL_OBJECT("...") and g590_fault("...")), so a new site is tested as soon
+G590_CL_OBJECT("...") and g590_cl_fault("...")), so a new site is tested as soon
 as it exists, and one that no family reaches fails this test.  Every run is a fresh process of
 the probe (probe.c: checks every result itself) with the family forced on
 the CPU device and GEMM590_LINK_CHUNK=64 KiB, so that the probe's large
@@ -44,7 +44,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from harness import CALL_LINE, Checks, gemm590_env, run_probe  # noqa: E402
 
-SITE_CALL = re.compile(r'\b(?:G590_CL|G590_CL_OBJECT|g590_fault)\("(\w+)"')
+SITE_CALL = re.compile(r'\b(?:G590_CL|G590_CL_OBJECT|g590_cl_fault)\("(\w+)"')
 STILL_ON_DEVICE = {"clCreateProgramWithBinary", "clGetProgramInfo", "clEnqueueMapBuffer"}
 CHUNK = 65536
 MAX_OCCURRENCES = 200  # far above any site's uses in `probe big`: a runaway guard

@@ -87,7 +87,7 @@ static void check_to_float(const g590_fp16_ops *ops) {
     uint32_t want = ref_to_float((uint16_t)h), got = bits_of(f[h]);
     if (got != want)
       FAIL("%s to_float FAIL: 0x%04x -> 0x%08x, want 0x%08x\n", ops->name, h, got, want);
-    if (g590_half_to_float((uint16_t)h) != f[h] && !half_is_nan((uint16_t)h))
+    if (g590_host_half_to_float((uint16_t)h) != f[h] && !half_is_nan((uint16_t)h))
       FAIL("scalar half_to_float FAIL: 0x%04x\n", h);
     bool ok = half_is_nan((uint16_t)h) ? half_is_nan(back[h]) && (back[h] & 0x8000) == (h & 0x8000)
                                        : back[h] == h;
@@ -172,9 +172,9 @@ static void compare_batch(const g590_fp16_ops *ops, const float *in, size_t n) {
     if (got[i] != want)
       FAIL("%s to_half FAIL: 0x%08x -> 0x%04x, want 0x%04x\n", ops->name, bits_of(in[i]),
            got[i], want);
-    if (g590_float_to_half(in[i]) != want)
+    if (g590_host_float_to_half(in[i]) != want)
       FAIL("scalar float_to_half FAIL: 0x%08x -> 0x%04x, want 0x%04x\n", bits_of(in[i]),
-           g590_float_to_half(in[i]), want);
+           g590_host_float_to_half(in[i]), want);
   }
 }
 
@@ -225,7 +225,7 @@ static void check_agree(const g590_fp16_ops *f16c, uint64_t stride) {
   for (uint64_t x = 0; x < (1ull << 32);) {
     size_t n = 0;
     for (; n < BATCH && x < (1ull << 32); x += stride) in[n++] = float_of((uint32_t)x);
-    g590_fp16_portable.to_half(a, in, n);
+    g590_host_fp16_portable.to_half(a, in, n);
     f16c->to_half(b, in, n);
     for (size_t i = 0; i < n; i++)
       if (a[i] != b[i])
@@ -291,17 +291,17 @@ static void check_set(const g590_fp16_ops *ops) {
 
 int main(int argc, char **argv) {
   bool exhaustive = argc > 1 && strcmp(argv[1], "--exhaustive") == 0;
-  check_set(&g590_fp16_portable);
-  const g590_fp16_ops *f16c = g590_fp16_f16c();
+  check_set(&g590_host_fp16_portable);
+  const g590_fp16_ops *f16c = g590_host_fp16_f16c();
   if (f16c) {
     check_set(f16c);
     check_agree(f16c, exhaustive ? 1 : 7);
   } else {
     printf("f16c: this CPU has no F16C; only the portable set was checked\n");
   }
-  /* The library's choice (and so g590_pack_half) is F16C wherever it exists. */
-  if (g590_fp16() != (f16c ? f16c : &g590_fp16_portable))
-    FAIL("g590_fp16() chose %s\n", g590_fp16()->name);
-  printf("g590_fp16(): %s; %ld failures\n", g590_fp16()->name, failures);
+  /* The library's choice (and so g590_host_pack_half) is F16C wherever it exists. */
+  if (g590_host_fp16() != (f16c ? f16c : &g590_host_fp16_portable))
+    FAIL("g590_host_fp16() chose %s\n", g590_host_fp16()->name);
+  printf("g590_host_fp16(): %s; %ld failures\n", g590_host_fp16()->name, failures);
   return failures ? 1 : 0;
 }

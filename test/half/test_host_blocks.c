@@ -3,7 +3,7 @@
  * of mb x nb, depth blocks of kb (beta applied on the first only, sums
  * carried in float32 across them), partial blocks at the ends, both
  * transposes.  Same checks and bound as test_hgemm (test/common/check.h).
- * Links the internal library: g590_hgemm_host_blocked is not exported. */
+ * Links the internal library: g590_host_hgemm_blocked is not exported. */
 #include <stdio.h>
 
 #include "check.h"
@@ -18,7 +18,7 @@ static void run_blocked(const check_gemm *g) {
                   .n = g->n, .k = g->k, .alpha = g->alpha, .beta = g->beta, .a = g->a16,
                   .lda = g->lda, .b = g->b16, .ldb = g->ldb, .c = g->c16, .ldc = g->ldc};
   char how[160];
-  g590_hgemm_host_blocked(&job, mb, nb, kb, how, sizeof how);
+  g590_host_hgemm_blocked(&job, mb, nb, kb, how, sizeof how);
 }
 
 int main(void) {

@@ -1,9 +1,9 @@
-/* libFuzzer target over the decision-table file parser (lib/table.c).
+/* libFuzzer target over the decision-table file parser (lib/core/table.c).
  *
  * A table file decides which kernel, with which compiler options, runs on
  * the caller's data, and it comes from disk: whatever its bytes, the
  * parser must reject it with an error or accept a table every later use
- * can rely on.  The parser is static, so this file includes lib/table.c
+ * can rely on.  The parser is static, so this file includes lib/core/table.c
  * (the library's other units come from its internal static library, which
  * then never needs its own table.o).
  *
@@ -16,10 +16,12 @@
  *     nodes whose children come after them and lie inside the entry, each
  *     node the child of at most one parent, leaves naming one of the
  *     entry's choices, and choices that are the host or a known family
- *     that keeps float32 precision with options of letters, digits and
- *     " _=-.,";  then each entry is walked for shapes drawn from the input
- *     and from the edges (0, 1, INT64_MAX), must end on a leaf, and every
- *     leaf's conditions are described (g590_table_describe);
+ *     that keeps float32 precision with typed parameters that render to
+ *     options of letters, digits and " _=-.," and parse back to the same
+ *     parameters (and give a plan with whole tiles);  then each entry is
+ *     walked for shapes drawn from the input and from the edges (0, 1,
+ *     INT64_MAX), must end on a leaf, and every leaf's conditions are
+ *     described (g590_table_describe);
  *   - either way g590_table_release() frees everything: leaks are checked
  *     after every input.
  *
@@ -52,14 +54,25 @@ static bool only(const char *s, const char *extra) {
 
 static void check_choice(const g590_table_choice *c, int e, int i) {
   if (!c->family) {
-    if (c->defines) fail("host choice with options", e, i);
+    static const g590_params none;
+    if (!g590_params_equal(&c->params, &none)) fail("host choice with parameters", e, i);
     return;
   }
-  const g590_family *f = g590_family_find(c->family);
-  if (!f || f->lowers_precision) fail("unknown or precision-lowering family", e, i);
-  if (!c->defines || !*c->defines || strlen(c->defines) >= sizeof(((g590_plan *)0)->defines) ||
-      !only(c->defines, " _=-.,"))
-    fail("missing, long or unsafe options", e, i);
+  bool known = false;
+  for (int f = 0; g590_families[f]; f++) known = known || g590_families[f] == c->family;
+  if (!known || c->family->lowers_precision) fail("unknown or precision-lowering family", e, i);
+  /* The options that reach the compiler: rendered from the typed
+   * parameters, which they must give back. */
+  char options[G590_OPTIONS_MAX + 1];
+  g590_params_options(&c->params, options, sizeof options);
+  g590_params back;
+  if (!*options || strlen(options) >= G590_OPTIONS_MAX || !only(options, " _=-.,") ||
+      g590_params_parse(c->family, options, &back) || !g590_params_equal(&back, &c->params))
+    fail("missing, long, unsafe or unfaithful options", e, i);
+  g590_plan plan;
+  g590_plan_family(&plan, c->family, &c->params, "fuzz");
+  if (plan.splits < 1 || !plan.tile[0] || !plan.tile[1] || !plan.tile[2])
+    fail("empty tile or no K slice", e, i);
 }
 
 static void check_structure(const g590_table_entry *t, int e) {

@@ -3,7 +3,7 @@
  *
  * Tables are trained offline (tuning/train.py) from the tuner's
  * measurements (tuning/gemm590-tune) and compiled in
- * (lib/tables_generated.c).  A user table file, written by
+ * (lib/core/tables_generated.c).  A user table file, written by
  * `train.py --emit-text`, is read from GEMM590_TABLE or
  * <cache dir>/table.txt and consulted before the embedded tables.
  *
@@ -54,11 +54,9 @@ typedef struct g590_table_node {
   int16_t choice;
 } g590_table_node;
 
-/* family NULL: the host BLAS. */
-typedef struct g590_table_choice {
-  const char *family;
-  const char *defines;
-} g590_table_choice;
+/* A leaf's choice: a family with its tunables, or (family NULL) the
+ * host BLAS. */
+typedef g590_choice g590_table_choice;
 
 typedef struct g590_table_entry {
   const char *id;          /* short name for logs, e.g. "h100", "generic-gpu" */
@@ -74,7 +72,7 @@ typedef struct g590_table_entry {
   int n_nodes;
 } g590_table_entry;
 
-/* The embedded tables (lib/tables_generated.c). */
+/* The embedded tables (lib/core/tables_generated.c). */
 extern const g590_table_entry g590_embedded_tables[];
 extern const int g590_embedded_table_count;
 
@@ -112,7 +110,7 @@ int g590_table_select(const g590_job *call, const g590_device_info *dev, g590_pl
 
 /* The smallest M*N*K (half the flops) for which entry `t` runs a kernel
  * on `dev`; INFINITY when it never does.  *rules_decide is set when some
- * of its device leaves would defer to the rules (lib/select.c). */
+ * of its device leaves would defer to the rules (lib/core/select.c). */
 double g590_table_device_floor(const g590_table_entry *t, const g590_device_info *dev,
                                bool *rules_decide);
 

@@ -2,8 +2,8 @@
  * walk down its tree, and the user table file.
  *
  * The user file is read once, on the first lookup.  Anything wrong with
- * it (unreadable line, unknown family, child index out of order, no entry
- * for this device) gives one warning on stderr and the embedded tables:
+ * it (unreadable line, unknown family or parameters, child index out of
+ * order, no entry for this device) gives one warning on stderr and the embedded tables:
  * a bad file must never cost more than its own benefit. */
 #include <ctype.h>
 #include <fcntl.h>
@@ -90,10 +90,6 @@ static pthread_once_t user_once = PTHREAD_ONCE_INIT;
 static atomic_flag foreign_warned = ATOMIC_FLAG_INIT;
 
 static void free_entry(g590_table_entry *t) {
-  for (int i = 0; i < t->n_choices; i++) {
-    free((char *)t->choices[i].family);
-    free((char *)t->choices[i].defines);
-  }
   free((char *)t->id);
   free((char *)t->key);
   free((void *)t->choices);
@@ -115,34 +111,35 @@ static char *dup_string(const char *s) {
   return d;
 }
 
-/* Characters allowed in an entry id, and in kernel build options: the
- * options reach the OpenCL compiler, so nothing that could start another
- * argument or quote. */
+/* Characters allowed in an entry id: nothing that could garble a log
+ * line. */
 static bool all_chars(const char *s, const char *extra) {
   for (; *s; s++)
     if (!isalnum((unsigned char)*s) && !strchr(extra, *s)) return false;
   return true;
 }
 
-/* Parses one "choice" line's rest into c; NULL on success, else the error. */
+/* Parses one "choice" line's rest into c; NULL on success, else the
+ * error.  The tunables are parsed here, once: a leaf then costs no text
+ * on any call. */
 static const char *parse_choice(char *rest, g590_table_choice *c) {
-  char *family = rest, *defines = strchr(rest, ' ');
-  if (defines) *defines++ = '\0';
+  char *family = rest, *options = strchr(rest, ' ');
+  if (options) *options++ = '\0';
   if (strcmp(family, "host") == 0) {
-    if (defines && *defines) return "host takes no parameters";
-    c->family = NULL;
-    c->defines = NULL;
+    if (options && *options) return "host takes no parameters";
+    *c = (g590_table_choice){NULL, {0}};
     return NULL;
   }
   const g590_family *f = g590_family_find(family);
   if (!f) return "unknown kernel family";
   if (f->lowers_precision) return "family lowers precision (never chosen for SGEMM)";
-  if (!defines || !*defines || strlen(defines) >= sizeof(((g590_plan *)0)->defines) ||
-      !all_chars(defines, " _=-.,"))
-    return "bad or missing parameters";
-  c->family = dup_string(f->name);
-  c->defines = dup_string(defines);
-  return c->family && c->defines ? NULL : "out of memory";
+  if (!options) return "missing parameters";
+  const char *err = g590_params_parse(f, options, &c->params);
+  if (err) return err;
+  static const g590_params none;
+  if (g590_params_equal(&c->params, &none)) return "missing parameters";
+  c->family = f;
+  return NULL;
 }
 
 static const char *parse_node(const char *rest, g590_table_node *node, int index) {
@@ -448,18 +445,17 @@ static double bounds_min_mnk(const bounds *b) {
 
 /* Depth-first over the tree from `node`, narrowing `b`: the smallest M*N*K
  * of a leaf that runs a kernel.  A device leaf whose plan the selector
- * would reject (unknown family, beyond the device's limits) lets the rules
- * decide there, which *rules_decide reports. */
+ * would reject (beyond the device's limits) lets the rules decide there,
+ * which *rules_decide reports. */
 static double device_floor_from(const g590_table_entry *t, int node, const bounds *b,
                                 const g590_device_info *dev, bool *rules_decide) {
   const g590_table_node *n = &t->nodes[node];
   if (n->feature == G590_FEATURE_LEAF) {
     const g590_table_choice *c = &t->choices[n->choice];
     if (!c->family) return INFINITY;
-    const g590_family *f = g590_family_find(c->family);
     g590_plan plan;
-    if (f) g590_plan_family(&plan, f, c->defines, "");
-    if (!f || !g590_plan_fits(&plan, dev)) *rules_decide = true;
+    g590_plan_family(&plan, c->family, &c->params, "");
+    if (!g590_plan_fits(&plan, dev)) *rules_decide = true;
     return bounds_min_mnk(b);
   }
   bounds left = *b, right = *b;
@@ -506,9 +502,7 @@ int g590_table_select(const g590_job *call, const g590_device_info *dev, g590_pl
     snprintf(why, why_len, "%s: host", rule);
     return 0;
   }
-  const g590_family *f = g590_family_find(c->family);
-  if (!f) return -1;
-  g590_plan_family(plan, f, c->defines, rule);
+  g590_plan_family(plan, c->family, &c->params, rule);
   if (!g590_plan_fits(plan, dev)) return -1;
   return 1;
 }

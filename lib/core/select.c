@@ -1,5 +1,5 @@
 /* The selector: GEMM590_KERNEL forces a family; then the decision table
- * (lib/table.c) decides where it has an entry for the device.  Otherwise
+ * (lib/core/table.c) decides where it has an entry for the device.  Otherwise
  * rules: GPUs run regblock above a size threshold, with the largest tile
  * that still gives every compute unit work, and CPU OpenCL devices defer
  * to the host BLAS, which is faster on the same cores. */
@@ -12,8 +12,26 @@
 #include "table.h"
 
 /* regblock's 128x128 tile as NVIDIA's compiler runs it fastest. */
-#define NVIDIA_FAST_TILE \
-  "-DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128"
+static const g590_params nvidia_fast_tile = {
+    .tm = 128, .tn = 128, .ks = 8, .wm = 8, .wn = 8, .no_reqd_wg = 1, .maxrregcount = 128};
+static const g590_params regblock_64x128 = {.tm = 64, .tn = 128, .ks = 16, .wm = 4, .wn = 8};
+static const g590_params regblock_64x64 = {.tm = 64, .tn = 64, .ks = 8, .wm = 4, .wn = 4};
+static const g590_params tensor_128x256 = {
+    .tm = 128, .tn = 256, .ks = 16, .warps_m = 2, .warps_n = 4};
+static const g590_params tensor_64x128 = {
+    .tm = 64, .tn = 128, .ks = 32, .warps_m = 2, .warps_n = 2};
+
+/* GEMM590_KERNEL, parsed once: the forced family and its tunables, or
+ * why it names none. */
+static g590_choice forced;
+static const char *forced_error;
+static _Atomic bool forced_ready;
+static pthread_once_t forced_once = PTHREAD_ONCE_INIT;
+
+static void forced_parse(void) {
+  const char *kernel = g590_config_get()->kernel;
+  if (kernel) forced_error = g590_choice_parse(kernel, ':', &forced);
+}
 
 /* Slices of K (1, 2 or 4) for `tiles` tiles on `cu` compute units that
  * each run two groups at once.  A launch takes whole waves of 2 * cu
@@ -34,7 +52,7 @@ static int split_k(const g590_job *call, double tiles, double cu) {
   return best;
 }
 
-/* The float32 choice: the decision table for this device (lib/table.c)
+/* The float32 choice: the decision table for this device (lib/core/table.c)
  * first, the rules below for devices no entry matches. */
 static bool select_fp32(const g590_job *call, const g590_device_info *dev, g590_plan *plan,
                         char *why, size_t why_len) {
@@ -61,9 +79,9 @@ static bool select_fp32(const g590_job *call, const g590_device_info *dev, g590_
   double tiles_128 = (double)((call->m + 127) / 128) * (double)((call->n + 127) / 128);
   int splits = split_k(call, tiles_128, cu);
   if (nvidia && (tiles_128 >= cu || splits > 1)) {
-    char defines[128];
-    snprintf(defines, sizeof defines, "%s -DSPLITK=%d", NVIDIA_FAST_TILE, splits);
-    g590_plan_family(plan, &g590_regblock, splits > 1 ? defines : NVIDIA_FAST_TILE,
+    g590_params fast = nvidia_fast_tile;
+    if (splits > 1) fast.splitk = splits;
+    g590_plan_family(plan, &g590_regblock, &fast,
                      splits > 1 ? "regblock 128x128, split K: too few tiles for whole waves"
                                 : "regblock 128x128: enough tiles for every compute unit");
   } else if (tiles_128 >= cu) {
@@ -73,10 +91,10 @@ static bool select_fp32(const g590_job *call, const g590_device_info *dev, g590_
     /* Measured on the H100 before split K, at n = 1024 (64 large tiles for
      * 132 SMs): 30.8 TFLOPS, vs 29.5 for 128x64 tiles, 24.5 for 64x64 and
      * 17.0 for 128x128. */
-    g590_plan_family(plan, &g590_regblock, "-DTM=64 -DTN=128 -DKS=16 -DWM=4 -DWN=8",
+    g590_plan_family(plan, &g590_regblock, &regblock_64x128,
                      "regblock 64x128: fewer 128x128 tiles than compute units");
   else
-    g590_plan_family(plan, &g590_regblock, "-DTM=64 -DTN=64 -DKS=8 -DWM=4 -DWN=4",
+    g590_plan_family(plan, &g590_regblock, &regblock_64x64,
                      "regblock 64x64: small product");
   return true;
 }
@@ -95,13 +113,13 @@ static void select_tensor(const g590_job *call, const g590_device_info *dev, g59
   double wide = (double)((call->m + 127) / 128) * (double)((call->n + 255) / 256);
   double tiles_128 = (double)((call->m + 127) / 128) * (double)((call->n + 127) / 128);
   if (wide >= 4 * cu)
-    g590_plan_family(plan, &g590_tensor_f16, "-DTM=128 -DTN=256 -DKS=16 -DWARPS_M=2 -DWARPS_N=4",
+    g590_plan_family(plan, &g590_tensor_f16, &tensor_128x256,
                      "tensor_f16 128x256: binary16 operands on tensor cores");
   else if (tiles_128 >= cu)
     g590_plan_family(plan, &g590_tensor_f16, NULL,
                      "tensor_f16 128x128: binary16 operands on tensor cores");
   else
-    g590_plan_family(plan, &g590_tensor_f16, "-DTM=64 -DTN=128 -DKS=32 -DWARPS_M=2 -DWARPS_N=2",
+    g590_plan_family(plan, &g590_tensor_f16, &tensor_64x128,
                      "tensor_f16 64x128: binary16 operands on tensor cores");
 }
 
@@ -110,18 +128,17 @@ bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *p
   const g590_config *cfg = g590_config_get();
   if (cfg->kernel) {
     /* "family" or "family:-Dname=value ...": the family's defaults, or
-     * the given tunables (a build failure sends the call to the host). */
-    char name[32];
-    const char *colon = strchr(cfg->kernel, ':');
-    size_t len = colon ? (size_t)(colon - cfg->kernel) : strlen(cfg->kernel);
-    snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1),
-             cfg->kernel);
-    const g590_family *f = g590_family_find(name);
-    if (!f) {
-      snprintf(why, why_len, "GEMM590_KERNEL=%s is not a kernel family", cfg->kernel);
+     * the given tunables.  Text the parser refuses, like a kernel that
+     * fails to build, sends every call to the host. */
+    g590_once(&forced_ready, &forced_once, forced_parse);
+    if (forced_error) {
+      if (!forced.family)
+        snprintf(why, why_len, "GEMM590_KERNEL=%s is not a kernel family", cfg->kernel);
+      else
+        snprintf(why, why_len, "GEMM590_KERNEL=%s: %s", cfg->kernel, forced_error);
       return false;
     }
-    g590_plan_family(plan, f, colon ? colon + 1 : NULL, "forced by GEMM590_KERNEL");
+    g590_plan_family(plan, forced.family, &forced.params, "forced by GEMM590_KERNEL");
   } else if (!select_fp32(call, dev, plan, why, why_len)) {
     return false;
   } else if (call->fp16_ok && dev->tensor_cores) {
