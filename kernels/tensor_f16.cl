@@ -8,7 +8,7 @@
  * with cvt.rn.f16x2.f32 on their way into local memory, which is exact for
  * such values.  NVIDIA's OpenCL has no cl_khr_fp16 and no tensor-core
  * built-ins, but its compiler takes inline PTX; other compilers never see
- * this family (lib/select.c offers it only on NVIDIA devices of compute
+ * this family (lib/core/select.c offers it only on NVIDIA devices of compute
  * capability 8 or more).
  *
  * A TM x TN tile of C per work-group of WARPS_M x WARPS_N warps, each warp
