@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""cuBLAS SGEMM reference numbers through PyTorch (on the GPU machine).
+"""cuBLAS SGEMM (or DGEMM) reference numbers through PyTorch (on the GPU machine).
 
 TF32 is off, so this is true float32 SGEMM.  Resident: operands already on
 the GPU, median of CUDA-event timings.  End to end: from pageable numpy
 arrays (copy in, matmul, copy out), median wall time.
-Usage: cublas_ref.py [SHAPE...]   SHAPE: n (square NN) or MxNxK[:TT] with
+Usage: cublas_ref.py [--float64] [SHAPE...]   SHAPE: n (square NN) or MxNxK[:TT] with
 TT in NN, NT, TN, TT (column-major op(A) op(B), as gemm590-bench --trans)
 (default 256 512 1024 1280 2048 4096 8192)
+--float64: DGEMM (float64 operands; the rows are named cublas-dgemm).
 Prints CSV: what,m,n,k,trans,mode,seconds,tflops
 """
 import sys
@@ -17,6 +18,7 @@ import torch
 
 torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
+DTYPE = torch.float32
 
 
 def median(xs):
@@ -32,7 +34,7 @@ def operands(m, n, k, trans):
     column-major caller.
     """
     def rnd(r, c):
-        return torch.rand(r, c, device="cuda") * 2 - 1
+        return torch.rand(r, c, device="cuda", dtype=DTYPE) * 2 - 1
     x = rnd(n, k) if trans[1] == "N" else rnd(k, n).t()
     y = rnd(k, m) if trans[0] == "N" else rnd(m, k).t()
     return x, y
@@ -40,7 +42,7 @@ def operands(m, n, k, trans):
 
 def resident(m, n, k, trans):
     x, y = operands(m, n, k, trans)
-    c = torch.empty(n, m, device="cuda")
+    c = torch.empty(n, m, device="cuda", dtype=DTYPE)
     for _ in range(3):
         torch.mm(x, y, out=c)
     torch.cuda.synchronize()
@@ -59,8 +61,9 @@ def resident(m, n, k, trans):
 
 def end_to_end(n):
     rng = np.random.default_rng(1)
-    a = rng.uniform(-1, 1, (n, n)).astype(np.float32)
-    b = rng.uniform(-1, 1, (n, n)).astype(np.float32)
+    dtype = np.float64 if DTYPE == torch.float64 else np.float32
+    a = rng.uniform(-1, 1, (n, n)).astype(dtype)
+    b = rng.uniform(-1, 1, (n, n)).astype(dtype)
     times = []
     for i in range(6):
         t0 = time.perf_counter()
@@ -70,7 +73,12 @@ def end_to_end(n):
 
 
 def main():
-    shapes = sys.argv[1:] or ["256", "512", "1024", "1280", "2048", "4096", "8192"]
+    global DTYPE
+    args = sys.argv[1:]
+    what = "cublas"
+    if args[:1] == ["--float64"]:
+        DTYPE, what, args = torch.float64, "cublas-dgemm", args[1:]
+    shapes = args or ["256", "512", "1024", "1280", "2048", "4096", "8192"]
     print("what,m,n,k,trans,mode,seconds,tflops")
     for spec in shapes:
         dims, _, trans = spec.partition(":")
@@ -78,11 +86,12 @@ def main():
         m, n, k = [int(x) for x in dims.split("x")] if "x" in dims else [int(dims)] * 3
         flops = 2.0 * m * n * k
         s = resident(m, n, k, trans)
-        print("cublas,%d,%d,%d,%s,resident,%.6e,%.3f" % (m, n, k, trans, s, flops / s / 1e12),
+        print("%s,%d,%d,%d,%s,resident,%.6e,%.3f" % (what, m, n, k, trans, s, flops / s / 1e12),
               flush=True)
         if m == n == k and trans == "NN":
             s = end_to_end(n)
-            print("cublas,%d,%d,%d,NN,e2e,%.6e,%.3f" % (n, n, n, s, flops / s / 1e12), flush=True)
+            print("%s,%d,%d,%d,NN,e2e,%.6e,%.3f" % (what, n, n, n, s, flops / s / 1e12),
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -178,7 +178,7 @@ static void run_host(void *p) {
   g590_job call = host_shape(g);
   call.a = g->af, call.b = g->bf, call.c = g->cf;
   const char *how;
-  g590_host_sgemm(&call, &how);
+  g590_host_blas(&call, &how);
 }
 
 /* Times one library entry; *path: where its calls ran ("dev", "host",

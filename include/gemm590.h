@@ -1,7 +1,8 @@
 /* libgemm590 public API.
  *
- * cblas_sgemm and sgemm_ are drop-in replacements for the BLAS routines of
- * the same names.  Everything else here is the libgemm590 extension API,
+ * cblas_sgemm, cblas_dgemm, cblas_ssyrk, cblas_dsyrk and their Fortran
+ * forms (sgemm_, dgemm_, ssyrk_, dsyrk_) are drop-in replacements for the
+ * BLAS routines of the same names.  Everything else here is the libgemm590 extension API,
  * prefixed gemm590_.
  *
  * This header can be included before, after or instead of a CBLAS header
@@ -29,6 +30,7 @@ enum CBLAS_TRANSPOSE {
   CblasConjTrans = 113,
   CblasConjNoTrans = 114
 };
+enum CBLAS_UPLO { CblasUpper = 121, CblasLower = 122 };
 #define GEMM590_OWN_CBLAS_ENUMS 1
 #endif
 
@@ -47,11 +49,36 @@ void sgemm_(const char *transa, const char *transb, const int *m, const int *n, 
             const float *alpha, const float *a, const int *lda, const float *b, const int *ldb,
             const float *beta, float *c, const int *ldc, size_t transa_len, size_t transb_len);
 
+/* C = alpha * op(A) * op(B) + beta * C in float64, as the reference CBLAS. */
+void cblas_dgemm(const enum CBLAS_ORDER layout, const enum CBLAS_TRANSPOSE transa,
+                 const enum CBLAS_TRANSPOSE transb, const int m, const int n, const int k,
+                 const double alpha, const double *a, const int lda, const double *b,
+                 const int ldb, const double beta, double *c, const int ldc);
+void dgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
+            const double *alpha, const double *a, const int *lda, const double *b,
+            const int *ldb, const double *beta, double *c, const int *ldc, size_t transa_len,
+            size_t transb_len);
+
+/* C = alpha * op(A) * op(A)^T + beta * C on the `uplo` triangle of C (the
+ * other triangle is never written), as the reference CBLAS. */
+void cblas_ssyrk(const enum CBLAS_ORDER layout, const enum CBLAS_UPLO uplo,
+                 const enum CBLAS_TRANSPOSE trans, const int n, const int k, const float alpha,
+                 const float *a, const int lda, const float beta, float *c, const int ldc);
+void cblas_dsyrk(const enum CBLAS_ORDER layout, const enum CBLAS_UPLO uplo,
+                 const enum CBLAS_TRANSPOSE trans, const int n, const int k, const double alpha,
+                 const double *a, const int lda, const double beta, double *c, const int ldc);
+void ssyrk_(const char *uplo, const char *trans, const int *n, const int *k, const float *alpha,
+            const float *a, const int *lda, const float *beta, float *c, const int *ldc,
+            size_t uplo_len, size_t trans_len);
+void dsyrk_(const char *uplo, const char *trans, const int *n, const int *k, const double *alpha,
+            const double *a, const int *lda, const double *beta, double *c, const int *ldc,
+            size_t uplo_len, size_t trans_len);
+
 /* Which path computed a call. */
 enum gemm590_path { GEMM590_PATH_HOST = 0, GEMM590_PATH_DEVICE = 1, GEMM590_PATH_COUNT = 2 };
 
 /* Counters since load (or the last reset), per path; flops are 2*M*N*K
- * per call.  Calls that return early count under neither path: invalid
+ * per call (N*(N+1)*K for syrk).  Calls that return early count under neither path: invalid
  * arguments, quick returns, and alpha = 0 or K = 0 (C = beta*C, done on
  * the host without a multiplication).  A call the device started but the
  * host finished counts once, under the host. */

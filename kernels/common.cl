@@ -4,7 +4,10 @@
  * The host normalises row-major calls to this form before launching.
  * Compile-time switches (part of the program-cache key):
  *   TRANS_A, TRANS_B  op(X) = X^T when 1
- *   BETA_ZERO         C is written without being read (NaN in C must vanish) */
+ *   BETA_ZERO         C is written without being read (NaN in C must vanish)
+ *   REAL_DOUBLE       real_t is double (float64 jobs; families that serve them)
+ *   SYRK_UPPER, SYRK_LOWER  syrk: only the tiles that meet that triangle of C
+ *                     are computed; the others exit at once (regblock) */
 #ifndef TRANS_A
 #define TRANS_A 0
 #endif
@@ -13,6 +16,22 @@
 #endif
 #ifndef BETA_ZERO
 #define BETA_ZERO 0
+#endif
+
+#ifndef SYRK_UPPER
+#define SYRK_UPPER 0
+#endif
+#ifndef SYRK_LOWER
+#define SYRK_LOWER 0
+#endif
+
+#if REAL_DOUBLE
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+typedef double real_t;
+typedef double4 real4_t;
+#else
+typedef float real_t;
+typedef float4 real4_t;
 #endif
 
 /* Offsets of op(A)(i, l) and op(B)(l, j), in 64 bits: lda * K may pass 2^31. */

@@ -25,7 +25,10 @@
  * Each item's WM rows are RM = WM/4 float4 blocks, TM/RM apart, and its WN
  * columns RN = WN/4 blocks of 4, TN/RN apart: neighbouring items read
  * neighbouring float4s of local memory (no bank conflicts), and global
- * stores of C are float4-wide and coalesced. */
+ * stores of C are float4-wide and coalesced.
+ *
+ * real_t and real4_t (kernels/common.cl) are float and float4, or double
+ * and double4 when built with -DREAL_DOUBLE=1 for float64 jobs. */
 #ifndef TM
 #define TM 128
 #endif
@@ -59,7 +62,7 @@
 #error "regblock: WM, WN, KS must be multiples of 4 dividing TM, TN"
 #endif
 
-/* The v-th float4 of a K step's A tile: where it starts in global memory
+/* The v-th real4_t of a K step's A tile: where it starts in global memory
  * (in float4s, at step 0) and where it goes in local memory (in floats).
  * Consecutive v walk the direction that is contiguous in memory. */
 size_t a_global(int v, int i0, int lda) {
@@ -93,23 +96,23 @@ int b_local(int v) {
 #endif
 }
 
-/* Stores a float4 of A into the local tile laid out [l][i]: as it is when
+/* Stores a real4_t of A into the local tile laid out [l][i]: as it is when
  * A's columns are contiguous, transposed (4 scalars, LDA_S apart) when not. */
-void write_a(__local float *As, int at, float4 x) {
+void write_a(__local real_t *As, int at, real4_t x) {
 #if TRANS_A
   As[at] = x.x;
   As[at + LDA_S] = x.y;
   As[at + 2 * LDA_S] = x.z;
   As[at + 3 * LDA_S] = x.w;
 #else
-  *(__local float4 *)(As + at) = x;
+  *(__local real4_t *)(As + at) = x;
 #endif
 }
 
 /* The local B tile is laid out [l][j]: op(B) transposed when B is not. */
-void write_b(__local float *Bs, int at, float4 x) {
+void write_b(__local real_t *Bs, int at, real4_t x) {
 #if TRANS_B
-  *(__local float4 *)(Bs + at) = x;
+  *(__local real4_t *)(Bs + at) = x;
 #else
   Bs[at] = x.x;
   Bs[at + LDB_S] = x.y;
@@ -119,7 +122,7 @@ void write_b(__local float *Bs, int at, float4 x) {
 }
 
 #define MAC_COLUMN(c, bv)                                           \
-  for (int rb = 0; rb < RM; rb++) acc[c][rb] = mad(a[rb], (float4)(bv), acc[c][rb]);
+  for (int rb = 0; rb < RM; rb++) acc[c][rb] = mad(a[rb], (real4_t)(bv), acc[c][rb]);
 
 /* NO_REQD_WG drops the work-group size attribute: NVIDIA's compiler then
  * honours -cl-nv-maxrregcount, which it ignores when the size is given. */
@@ -128,40 +131,43 @@ __kernel void
 #else
 __kernel __attribute__((reqd_work_group_size(NT, 1, 1))) void
 #endif
-gemm590_regblock(const int M, const int N, const int K, const float alpha,
-                 __global const float *A, const int lda, __global const float *B, const int ldb,
-                 const float beta, __global float *C, const int ldc) {
-  /* float4-aligned: accessed as float4 below. */
-  __local float4 As4[2][KS * LDA_S / 4];
-  __local float4 Bs4[2][KS * LDB_S / 4];
-  __local float(*As)[KS * LDA_S] = (__local float(*)[KS * LDA_S])As4;
-  __local float(*Bs)[KS * LDB_S] = (__local float(*)[KS * LDB_S])Bs4;
+gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
+                 __global const real_t *A, const int lda, __global const real_t *B, const int ldb,
+                 const real_t beta, __global real_t *C, const int ldc) {
+  /* real4_t-aligned: accessed as real4_t below. */
+  __local real4_t As4[2][KS * LDA_S / 4];
+  __local real4_t Bs4[2][KS * LDB_S / 4];
+  __local real_t(*As)[KS * LDA_S] = (__local real_t(*)[KS * LDA_S])As4;
+  __local real_t(*Bs)[KS * LDB_S] = (__local real_t(*)[KS * LDB_S])Bs4;
   const int tid = get_local_id(0);
   const int tx = tid % DX, ty = tid / DX;
   const int i0 = get_group_id(0) * TM, j0 = get_group_id(1) * TN;
+  /* syrk: a tile wholly outside the triangle is never read back; the
+   * whole group leaves before its first barrier. */
+  if ((SYRK_UPPER && i0 >= j0 + TN) || (SYRK_LOWER && i0 + TM <= j0)) return;
   /* The host pads K to a multiple of KS * slices. */
   const int slices = get_num_groups(2), z = get_group_id(2);
   const int steps = K / KS / slices;
-  float4 acc[WN][RM];
+  real4_t acc[WN][RM];
   for (int c = 0; c < WN; c++)
-    for (int rb = 0; rb < RM; rb++) acc[c][rb] = (float4)(0.0f);
+    for (int rb = 0; rb < RM; rb++) acc[c][rb] = (real4_t)(0);
 
   /* Per item: global sources (advanced by one K step each iteration) and
    * local destinations of its share of the tiles, computed once. */
-  __global const float4 *pa[A_PER_ITEM], *pb[B_PER_ITEM];
+  __global const real4_t *pa[A_PER_ITEM], *pb[B_PER_ITEM];
   int la[A_PER_ITEM], lb[B_PER_ITEM];
   const size_t a_step = TRANS_A ? KS / 4 : (size_t)KS * (size_t)lda / 4;
   const size_t b_step = TRANS_B ? (size_t)KS * (size_t)ldb / 4 : KS / 4;
-  float4 ra[A_PER_ITEM], rb_[B_PER_ITEM];
+  real4_t ra[A_PER_ITEM], rb_[B_PER_ITEM];
   for (int p = 0; p < A_PER_ITEM; p++) {
     int v = tid + p * NT;
-    pa[p] = (__global const float4 *)A + a_global(v < A_VECS ? v : 0, i0, lda) +
+    pa[p] = (__global const real4_t *)A + a_global(v < A_VECS ? v : 0, i0, lda) +
             (size_t)z * (size_t)steps * a_step;
     la[p] = a_local(v < A_VECS ? v : 0);
   }
   for (int p = 0; p < B_PER_ITEM; p++) {
     int v = tid + p * NT;
-    pb[p] = (__global const float4 *)B + b_global(v < B_VECS ? v : 0, j0, ldb) +
+    pb[p] = (__global const real4_t *)B + b_global(v < B_VECS ? v : 0, j0, ldb) +
             (size_t)z * (size_t)steps * b_step;
     lb[p] = b_local(v < B_VECS ? v : 0);
   }
@@ -186,14 +192,14 @@ gemm590_regblock(const int M, const int N, const int K, const float alpha,
         if (tid + p * NT < B_VECS) rb_[p] = *pb[p];
       }
     }
-    __local const float4 *as = (__local const float4 *)As[cur];
-    __local const float4 *bs = (__local const float4 *)Bs[cur];
+    __local const real4_t *as = (__local const real4_t *)As[cur];
+    __local const real4_t *bs = (__local const real4_t *)Bs[cur];
 #pragma unroll
     for (int l = 0; l < KS; l++) {
-      float4 a[RM];
+      real4_t a[RM];
       for (int rb = 0; rb < RM; rb++) a[rb] = as[(l * LDA_S + rb * (TM / RM)) / 4 + tx];
       for (int cb = 0; cb < RN; cb++) {
-        float4 b = bs[(l * LDB_S + cb * (TN / RN)) / 4 + ty];
+        real4_t b = bs[(l * LDB_S + cb * (TN / RN)) / 4 + ty];
         MAC_COLUMN(cb * 4 + 0, b.x)
         MAC_COLUMN(cb * 4 + 1, b.y)
         MAC_COLUMN(cb * 4 + 2, b.z)
@@ -217,8 +223,8 @@ gemm590_regblock(const int M, const int N, const int K, const float alpha,
     for (int c = 0; c < 4; c++) {
       size_t col = (size_t)(j0 + cb * (TN / RN) + ty * 4 + c) * (size_t)ldc;
       for (int rb = 0; rb < RM; rb++) {
-        __global float4 *dst = (__global float4 *)(C + col + i0 + rb * (TM / RM) + tx * 4);
-        float4 r = acc[cb * 4 + c][rb];
+        __global real4_t *dst = (__global real4_t *)(C + col + i0 + rb * (TM / RM) + tx * 4);
+        real4_t r = acc[cb * 4 + c][rb];
 #if BETA_ZERO
         *dst = partial ? r : alpha * r;
 #else

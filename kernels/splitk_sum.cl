@@ -5,11 +5,11 @@
  * per float4 of C:  C = alpha * (W_0 + ... + W_{slices-1}) + beta * C,
  * C not read when BETA_ZERO.  Rows of C are padded to whole tiles, so
  * float4 accesses need no bounds checks. */
-__kernel void gemm590_splitk_sum(__global const float4 *W, const int slices, const int slice_vecs,
-                                 const int ld4, const float alpha, const float beta,
-                                 __global float4 *C) {
+__kernel void gemm590_splitk_sum(__global const real4_t *W, const int slices, const int slice_vecs,
+                                 const int ld4, const real_t alpha, const real_t beta,
+                                 __global real4_t *C) {
   const size_t i = get_global_id(0) + get_global_id(1) * (size_t)ld4;
-  float4 s = W[i];
+  real4_t s = W[i];
   for (int z = 1; z < slices; z++) s += W[i + (size_t)z * (size_t)slice_vecs];
 #if BETA_ZERO
   C[i] = alpha * s;

@@ -49,6 +49,12 @@ SPECS = {
         "bad": [(["--sizes", "abc"], ["--sizes", "abc"]), (["--sizes", "0"], ["--sizes", "0"]),
                 (["--sizes"], ["--sizes"])],
     },
+    "level3-bench": {
+        "options": ["--sizes", "--routines", "--repeats", "--host-blas", "--nvblas", "--no-host",
+                    "--help", "--version"],
+        "bad": [(["--sizes", "12x"], ["--sizes", "12x"]), (["--repeats", "0"], ["--repeats", "0"]),
+                (["extra"], ["extra"])],
+    },
     "sgemm_vs_openblas": {
         "options": ["N", "--help", "--version"],
         "bad": [(["abc"], ["abc"]), (["64", "-5"], ["-5"]), (["0"], ["'0'"])],

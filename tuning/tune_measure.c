@@ -95,7 +95,7 @@ static bool run_e2e(void *p, int count) {
 
 static bool run_host(void *p, int count) {
   const char *how;
-  for (int i = 0; i < count; i++) g590_host_sgemm(p, &how);
+  for (int i = 0; i < count; i++) g590_host_blas(p, &how);
   return true;
 }
 
@@ -157,7 +157,7 @@ static double time_resident(tuner *t, const g590_plan *plan, const shape *s, dou
   if (a && b && c && clFinish(e->queue) == CL_SUCCESS) {
     resident_ctx r = {e, kernel, plan,
                       {(int)m, (int)n, (int)k, 1.0f, 0.0f, a, b, c, (int)(s->ta ? k : m),
-                       (int)(s->tb ? n : k), (int)m}};
+                       (int)(s->tb ? n : k), (int)m, false}};
     secs = time_median(run_resident, &r, t->repeats, give_up);
   }
   if (a) clReleaseMemObject(a);
@@ -199,7 +199,7 @@ static void operands_make(operands *o, const shape *s) {
                         .trans_a = s->ta, .trans_b = s->tb, .m = s->m, .n = s->n, .k = s->k,
                         .alpha = 1.0f, .beta = 0.0f, .a = o->a, .lda = s->ta ? s->k : s->m,
                         .b = o->b, .ldb = s->tb ? s->n : s->k, .c = o->ref, .ldc = s->m};
-  g590_host_sgemm(&o->call, &o->host_how);
+  g590_host_blas(&o->call, &o->host_how);
   o->call.c = o->c;
 }
 

@@ -91,3 +91,64 @@ int g590_api_fortran_job(g590_job *job, char transa, char transb, int64_t m, int
   job->ldc = ldc;
   return check_fortran(ta, tb, m, n, k, lda, ldb, ldc);
 }
+
+/* The syrk job of op(A) (n x k): C = alpha * op(A) op(A)^T + beta * C on
+ * one triangle, as a gemm with B = A (lib/core/g590.h). */
+static void syrk_fill(g590_job *job, bool upper, bool trans, int64_t n, int64_t k,
+                      const void *a, int64_t lda, int64_t ldc) {
+  job->upper = upper;
+  job->trans_a = trans;
+  job->trans_b = !trans;
+  job->user_m = job->user_n = job->m = job->n = n;
+  job->k = k;
+  job->a = job->b = a;
+  job->lda = job->ldb = lda;
+  job->ldc = ldc;
+}
+
+/* Same order as the reference SSYRK: 1 uplo, 2 trans, 3 n, 4 k, 7 lda, 10 ldc. */
+static int check_syrk(bool trans, int64_t n, int64_t k, int64_t lda, int64_t ldc) {
+  if (n < 0) return 3;
+  if (k < 0) return 4;
+  if (lda < max1(trans ? k : n)) return 7;
+  if (ldc < max1(n)) return 10;
+  return 0;
+}
+
+static int parse_uplo_char(char u) {
+  if (u == 'U' || u == 'u') return 1;
+  if (u == 'L' || u == 'l') return 0;
+  return -1;
+}
+
+int g590_api_fortran_syrk_job(g590_job *job, char uplo, char trans, int64_t n, int64_t k,
+                              const void *a, int64_t lda, int64_t ldc) {
+  int up = parse_uplo_char(uplo), t = parse_trans_char(trans);
+  if (up < 0) return 1;
+  if (t < 0) return 2;
+  job->layout = 'C';
+  job->user_uplo = up ? 'U' : 'L';
+  job->user_ta = (char)(t ? (trans == 'c' || trans == 'C' ? 'C' : 'T') : 'N');
+  syrk_fill(job, up, t, n, k, a, lda, ldc);
+  return check_syrk(t, n, k, lda, ldc);
+}
+
+enum { UPPER = 121, LOWER = 122 };
+
+/* Netlib CBLAS numbering: the Fortran number + 1 (layout first), no swap
+ * for row-major calls.  Row-major C is column-major C^T: the other
+ * triangle, and op(A) stored transposed, so uplo and trans both flip. */
+int g590_api_cblas_syrk_job(g590_job *job, int layout, int uplo, int trans, int64_t n,
+                            int64_t k, const void *a, int64_t lda, int64_t ldc) {
+  int t = parse_cblas_trans(trans);
+  bool row = layout == ROW_MAJOR;
+  if (layout != ROW_MAJOR && layout != COL_MAJOR) return 1;
+  if (uplo != UPPER && uplo != LOWER) return 2;
+  if (t < 0) return 3;
+  job->layout = row ? 'R' : 'C';
+  job->user_uplo = uplo == UPPER ? 'U' : 'L';
+  job->user_ta = trans_letter(trans);
+  syrk_fill(job, (uplo == UPPER) != row, t != row, n, k, a, lda, ldc);
+  int info = check_syrk(job->trans_a, n, k, lda, ldc);
+  return info ? info + 1 : 0;
+}

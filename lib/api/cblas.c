@@ -1,19 +1,21 @@
-/* CBLAS entry points: cblas_sgemm and the 64-bit-integer and prefixed
- * spellings that pip wheels of numpy/scipy import from their bundled
- * OpenBLAS (numpy 2.x: scipy_cblas_sgemm64_; scipy: scipy_cblas_sgemm). */
+/* CBLAS entry points: cblas_sgemm, cblas_dgemm, cblas_ssyrk, cblas_dsyrk,
+ * each with the spellings pip wheels of numpy/scipy import from their
+ * bundled OpenBLAS: scipy_cblas_X (scipy-openblas32), cblas_X64_ and
+ * scipy_cblas_X64_ (64-bit integers; numpy 2.x uses the latter). */
 #include "gemm590.h"
 #include "g590.h"
 
 #define G590_API __attribute__((visibility("default")))
 
 void g590_api_cblas_gemm(const char *entry, const char *rout, g590_type type, bool fp16_ok,
-                     int layout, int transa, int transb, int64_t m, int64_t n, int64_t k,
-                     double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
-                     double beta, void *c, int64_t ldc) {
+                         int layout, int transa, int transb, int64_t m, int64_t n, int64_t k,
+                         double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
+                         double beta, void *c, int64_t ldc) {
   g590_job job = {.op = G590_GEMM, .type = type, .fp16_ok = fp16_ok, .entry = entry,
                   .alpha = alpha, .beta = beta, .c = c};
   bool swapped;
-  int info = g590_api_cblas_job(&job, layout, transa, transb, m, n, k, a, lda, b, ldb, ldc, &swapped);
+  int info =
+      g590_api_cblas_job(&job, layout, transa, transb, m, n, k, a, lda, b, ldb, ldc, &swapped);
   if (info) {
     g590_log_invalid(entry, g590_api_cblas_caller_param(info, swapped));
     g590_api_report_cblas(info, rout, swapped);
@@ -22,40 +24,65 @@ void g590_api_cblas_gemm(const char *entry, const char *rout, g590_type type, bo
   g590_run(&job);
 }
 
-static void sgemm_cblas(const char *entry, int layout, int transa, int transb, int64_t m,
-                        int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
-                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-  g590_api_cblas_gemm(entry, "cblas_sgemm", G590_F32, g590_api_math_fp16(), layout, transa, transb, m, n,
-                  k, alpha, a, lda, b, ldb, beta, c, ldc);
+static void cblas_syrk(const char *entry, const char *rout, g590_type type, int layout, int uplo,
+                       int trans, int64_t n, int64_t k, double alpha, const void *a, int64_t lda,
+                       double beta, void *c, int64_t ldc) {
+  /* float32 syrk follows the thread's math mode as sgemm does. */
+  g590_job job = {.op = G590_SYRK, .type = type,
+                  .fp16_ok = type == G590_F32 && g590_api_math_fp16(), .entry = entry,
+                  .alpha = alpha, .beta = beta, .c = c};
+  int info = g590_api_cblas_syrk_job(&job, layout, uplo, trans, n, k, a, lda, ldc);
+  if (info) {
+    /* No parameter swap for row-major syrk (netlib's cblas_xerbla). */
+    g590_log_invalid(entry, info);
+    g590_api_report_cblas(info, rout, false);
+    return;
+  }
+  g590_run(&job);
 }
 
-G590_API void cblas_sgemm(const enum CBLAS_ORDER layout, const enum CBLAS_TRANSPOSE transa,
-                          const enum CBLAS_TRANSPOSE transb, const int m, const int n,
-                          const int k, const float alpha, const float *a, const int lda,
-                          const float *b, const int ldb, const float beta, float *c,
-                          const int ldc) {
-  sgemm_cblas("cblas_sgemm", (int)layout, (int)transa, (int)transb, m, n, k, alpha, a, lda, b,
-              ldb, beta, c, ldc);
-}
+/* One spelling of a CBLAS gemm: ORDER and TRANS are the enum types for the
+ * standard name (declared in gemm590.h), int for the wheels' names; INT is
+ * the integer type of the sizes. */
+#define CBLAS_GEMM_(name, rout, T, type, fp16, ORDER, TRANS, INT)                                 \
+  G590_API void name(const ORDER layout, const TRANS transa, const TRANS transb, const INT m,    \
+                     const INT n, const INT k, const T alpha, const T *a, const INT lda,         \
+                     const T *b, const INT ldb, const T beta, T *c, const INT ldc) {             \
+    g590_api_cblas_gemm(#name, rout, type, fp16, (int)layout, (int)transa, (int)transb, m, n, k, \
+                        alpha, a, lda, b, ldb, beta, c, ldc);                                    \
+  }
 
-G590_API void scipy_cblas_sgemm(int layout, int transa, int transb, int m, int n, int k,
-                                float alpha, const float *a, int lda, const float *b, int ldb,
-                                float beta, float *c, int ldc) {
-  sgemm_cblas("scipy_cblas_sgemm", layout, transa, transb, m, n, k, alpha, a, lda, b, ldb,
-              beta, c, ldc);
-}
+#define CBLAS_SYRK_(name, rout, T, type, ORDER, UPLO, TRANS, INT)                                 \
+  G590_API void name(const ORDER layout, const UPLO uplo, const TRANS trans, const INT n,        \
+                     const INT k, const T alpha, const T *a, const INT lda, const T beta, T *c,  \
+                     const INT ldc) {                                                            \
+    cblas_syrk(#name, rout, type, (int)layout, (int)uplo, (int)trans, n, k, alpha, a, lda, beta, \
+               c, ldc);                                                                          \
+  }
 
-G590_API void cblas_sgemm64_(int layout, int transa, int transb, int64_t m, int64_t n,
-                             int64_t k, float alpha, const float *a, int64_t lda,
-                             const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-  sgemm_cblas("cblas_sgemm64_", layout, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c,
-              ldc);
-}
+#define ENUMS enum CBLAS_ORDER, enum CBLAS_TRANSPOSE
+#define SGEMM_ARGS "cblas_sgemm", float, G590_F32, g590_api_math_fp16()
+/* Expands the grouped arguments (SGEMM_ARGS, ENUMS) before CBLAS_GEMM_ counts them. */
+#define CBLAS_GEMM(...) CBLAS_GEMM_(__VA_ARGS__)
+CBLAS_GEMM(cblas_sgemm, SGEMM_ARGS, ENUMS, int)
+CBLAS_GEMM(scipy_cblas_sgemm, SGEMM_ARGS, int, int, int)
+CBLAS_GEMM(cblas_sgemm64_, SGEMM_ARGS, int, int, int64_t)
+CBLAS_GEMM(scipy_cblas_sgemm64_, SGEMM_ARGS, int, int, int64_t)
 
-G590_API void scipy_cblas_sgemm64_(int layout, int transa, int transb, int64_t m, int64_t n,
-                                   int64_t k, float alpha, const float *a, int64_t lda,
-                                   const float *b, int64_t ldb, float beta, float *c,
-                                   int64_t ldc) {
-  sgemm_cblas("scipy_cblas_sgemm64_", layout, transa, transb, m, n, k, alpha, a, lda, b, ldb,
-              beta, c, ldc);
-}
+#define DGEMM_ARGS "cblas_dgemm", double, G590_F64, false
+CBLAS_GEMM(cblas_dgemm, DGEMM_ARGS, ENUMS, int)
+CBLAS_GEMM(scipy_cblas_dgemm, DGEMM_ARGS, int, int, int)
+CBLAS_GEMM(cblas_dgemm64_, DGEMM_ARGS, int, int, int64_t)
+CBLAS_GEMM(scipy_cblas_dgemm64_, DGEMM_ARGS, int, int, int64_t)
+
+#define SYRK_ENUMS enum CBLAS_ORDER, enum CBLAS_UPLO, enum CBLAS_TRANSPOSE
+/* Expands the grouped arguments (SGEMM_ARGS, ENUMS) before CBLAS_SYRK_ counts them. */
+#define CBLAS_SYRK(...) CBLAS_SYRK_(__VA_ARGS__)
+CBLAS_SYRK(cblas_ssyrk, "cblas_ssyrk", float, G590_F32, SYRK_ENUMS, int)
+CBLAS_SYRK(scipy_cblas_ssyrk, "cblas_ssyrk", float, G590_F32, int, int, int, int)
+CBLAS_SYRK(cblas_ssyrk64_, "cblas_ssyrk", float, G590_F32, int, int, int, int64_t)
+CBLAS_SYRK(scipy_cblas_ssyrk64_, "cblas_ssyrk", float, G590_F32, int, int, int, int64_t)
+CBLAS_SYRK(cblas_dsyrk, "cblas_dsyrk", double, G590_F64, SYRK_ENUMS, int)
+CBLAS_SYRK(scipy_cblas_dsyrk, "cblas_dsyrk", double, G590_F64, int, int, int, int)
+CBLAS_SYRK(cblas_dsyrk64_, "cblas_dsyrk", double, G590_F64, int, int, int, int64_t)
+CBLAS_SYRK(scipy_cblas_dsyrk64_, "cblas_dsyrk", double, G590_F64, int, int, int, int64_t)

@@ -1,59 +1,80 @@
 /* Fortran entry points (gfortran convention: arguments by reference, the
- * two hidden string lengths last): sgemm_ and the spellings pip wheels
- * import (scipy: scipy_sgemm_; 64-bit-integer builds: sgemm_64_,
- * scipy_sgemm_64_). */
+ * hidden string lengths last): sgemm_, dgemm_, ssyrk_, dsyrk_, each with
+ * the spellings pip wheels import: scipy_X_ (scipy-openblas32), X_64_ and
+ * scipy_X_64_ (64-bit integers). */
 #include "gemm590.h"
 #include "g590.h"
 
 #define G590_API __attribute__((visibility("default")))
 
-static void sgemm_fortran(const char *entry, const char *transa, const char *transb, int64_t m,
-                          int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
-                          const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-  g590_job job = {.op = G590_GEMM, .type = G590_F32, .fp16_ok = g590_api_math_fp16(),
-                  .entry = entry, .alpha = alpha, .beta = beta, .c = c};
-  int info = g590_api_fortran_job(&job, *transa, *transb, m, n, k, a, lda, b, ldb, ldc);
+static void gemm_fortran(const char *entry, const char *srname, g590_type type, bool fp16_ok,
+                         char transa, char transb, int64_t m, int64_t n, int64_t k,
+                         double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
+                         double beta, void *c, int64_t ldc) {
+  g590_job job = {.op = G590_GEMM, .type = type, .fp16_ok = fp16_ok, .entry = entry,
+                  .alpha = alpha, .beta = beta, .c = c};
+  int info = g590_api_fortran_job(&job, transa, transb, m, n, k, a, lda, b, ldb, ldc);
   if (info) {
     g590_log_invalid(entry, info);
-    g590_api_report_fortran("SGEMM ", info);
+    g590_api_report_fortran(srname, info);
     return;
   }
   g590_run(&job);
 }
 
-G590_API void sgemm_(const char *transa, const char *transb, const int *m, const int *n,
-                     const int *k, const float *alpha, const float *a, const int *lda,
-                     const float *b, const int *ldb, const float *beta, float *c, const int *ldc,
-                     size_t transa_len, size_t transb_len) {
-  (void)transa_len, (void)transb_len;
-  sgemm_fortran("sgemm_", transa, transb, *m, *n, *k, *alpha, a, *lda, b, *ldb, *beta, c, *ldc);
+static void syrk_fortran(const char *entry, const char *srname, g590_type type, char uplo,
+                         char trans, int64_t n, int64_t k, double alpha, const void *a,
+                         int64_t lda, double beta, void *c, int64_t ldc) {
+  g590_job job = {.op = G590_SYRK, .type = type,
+                  .fp16_ok = type == G590_F32 && g590_api_math_fp16(), .entry = entry,
+                  .alpha = alpha, .beta = beta, .c = c};
+  int info = g590_api_fortran_syrk_job(&job, uplo, trans, n, k, a, lda, ldc);
+  if (info) {
+    g590_log_invalid(entry, info);
+    g590_api_report_fortran(srname, info);
+    return;
+  }
+  g590_run(&job);
 }
 
-G590_API void scipy_sgemm_(const char *transa, const char *transb, const int *m, const int *n,
-                           const int *k, const float *alpha, const float *a, const int *lda,
-                           const float *b, const int *ldb, const float *beta, float *c,
-                           const int *ldc, size_t transa_len, size_t transb_len) {
-  (void)transa_len, (void)transb_len;
-  sgemm_fortran("scipy_sgemm_", transa, transb, *m, *n, *k, *alpha, a, *lda, b, *ldb, *beta, c,
-                *ldc);
-}
+/* One spelling of a Fortran gemm or syrk; INT is the integer type. */
+#define FORTRAN_GEMM_(name, srname, T, type, fp16, INT)                                         \
+  G590_API void name(const char *transa, const char *transb, const INT *m, const INT *n,       \
+                     const INT *k, const T *alpha, const T *a, const INT *lda, const T *b,     \
+                     const INT *ldb, const T *beta, T *c, const INT *ldc, size_t transa_len,   \
+                     size_t transb_len) {                                                      \
+    (void)transa_len, (void)transb_len;                                                        \
+    gemm_fortran(#name, srname, type, fp16, *transa, *transb, *m, *n, *k, *alpha, a, *lda, b,  \
+                 *ldb, *beta, c, *ldc);                                                        \
+  }
 
-G590_API void sgemm_64_(const char *transa, const char *transb, const int64_t *m,
-                        const int64_t *n, const int64_t *k, const float *alpha, const float *a,
-                        const int64_t *lda, const float *b, const int64_t *ldb,
-                        const float *beta, float *c, const int64_t *ldc, size_t transa_len,
-                        size_t transb_len) {
-  (void)transa_len, (void)transb_len;
-  sgemm_fortran("sgemm_64_", transa, transb, *m, *n, *k, *alpha, a, *lda, b, *ldb, *beta, c,
-                *ldc);
-}
+#define FORTRAN_SYRK(name, srname, T, type, INT)                                               \
+  G590_API void name(const char *uplo, const char *trans, const INT *n, const INT *k,          \
+                     const T *alpha, const T *a, const INT *lda, const T *beta, T *c,          \
+                     const INT *ldc, size_t uplo_len, size_t trans_len) {                      \
+    (void)uplo_len, (void)trans_len;                                                           \
+    syrk_fortran(#name, srname, type, *uplo, *trans, *n, *k, *alpha, a, *lda, *beta, c, *ldc); \
+  }
 
-G590_API void scipy_sgemm_64_(const char *transa, const char *transb, const int64_t *m,
-                              const int64_t *n, const int64_t *k, const float *alpha,
-                              const float *a, const int64_t *lda, const float *b,
-                              const int64_t *ldb, const float *beta, float *c,
-                              const int64_t *ldc, size_t transa_len, size_t transb_len) {
-  (void)transa_len, (void)transb_len;
-  sgemm_fortran("scipy_sgemm_64_", transa, transb, *m, *n, *k, *alpha, a, *lda, b, *ldb, *beta,
-                c, *ldc);
-}
+#define SGEMM_ARGS "SGEMM ", float, G590_F32, g590_api_math_fp16()
+/* Expands the grouped arguments (SGEMM_ARGS, ENUMS) before FORTRAN_GEMM_ counts them. */
+#define FORTRAN_GEMM(...) FORTRAN_GEMM_(__VA_ARGS__)
+FORTRAN_GEMM(sgemm_, SGEMM_ARGS, int)
+FORTRAN_GEMM(scipy_sgemm_, SGEMM_ARGS, int)
+FORTRAN_GEMM(sgemm_64_, SGEMM_ARGS, int64_t)
+FORTRAN_GEMM(scipy_sgemm_64_, SGEMM_ARGS, int64_t)
+
+#define DGEMM_ARGS "DGEMM ", double, G590_F64, false
+FORTRAN_GEMM(dgemm_, DGEMM_ARGS, int)
+FORTRAN_GEMM(scipy_dgemm_, DGEMM_ARGS, int)
+FORTRAN_GEMM(dgemm_64_, DGEMM_ARGS, int64_t)
+FORTRAN_GEMM(scipy_dgemm_64_, DGEMM_ARGS, int64_t)
+
+FORTRAN_SYRK(ssyrk_, "SSYRK ", float, G590_F32, int)
+FORTRAN_SYRK(scipy_ssyrk_, "SSYRK ", float, G590_F32, int)
+FORTRAN_SYRK(ssyrk_64_, "SSYRK ", float, G590_F32, int64_t)
+FORTRAN_SYRK(scipy_ssyrk_64_, "SSYRK ", float, G590_F32, int64_t)
+FORTRAN_SYRK(dsyrk_, "DSYRK ", double, G590_F64, int)
+FORTRAN_SYRK(scipy_dsyrk_, "DSYRK ", double, G590_F64, int)
+FORTRAN_SYRK(dsyrk_64_, "DSYRK ", double, G590_F64, int64_t)
+FORTRAN_SYRK(scipy_dsyrk_64_, "DSYRK ", double, G590_F64, int64_t)

@@ -38,6 +38,10 @@ typedef struct g590_operand {
   size_t host_bytes;
   bool to_half;
   size_t dev_rows, dev_cols;
+  /* A syrk's C on its way back: only the rows g590_job_rows names for
+   * column col0 + j reach the caller (0: every row). */
+  char triangle;          /* 0, 'U' or 'L' */
+  int64_t col0;
 } g590_operand;
 
 typedef struct g590_engine {
@@ -111,9 +115,10 @@ double g590_cl_now_ms(void);
  * (padded for padded families), device operands and leading dimensions. */
 typedef struct g590_gemm_args {
   int m, n, k;
-  float alpha, beta;
+  double alpha, beta;     /* passed as the kernel's real_t: float, or double when f64 */
   cl_mem a, b, c;
   int lda, ldb, ldc;
+  bool f64;               /* a float64 job (plan->f64) */
 } g590_gemm_args;
 /* Sets the arguments of `kernel` (built from plan's family and defines)
  * and queues it on `q` over the m x n C, after `wait` (may be NULL).  A

@@ -67,6 +67,9 @@ static void read_info(cl_device_id d, g590_device_info *info) {
   uint64_t cap = g590_config_get()->max_buffer;
   info->max_alloc = cap && cap < alloc ? cap : alloc;
   info->global_mem = cap && cap * 4 < global ? cap * 4 : global;
+  cl_device_fp_config fp64 = 0;
+  clGetDeviceInfo(d, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL);
+  info->fp64 = fp64 != 0;
   /* cl_nv_device_attribute_query: mma.sync m16n8k16 needs sm_80. */
   cl_uint major = 0;
   if (contains_nocase(info->vendor, "NVIDIA") &&

@@ -24,13 +24,29 @@ static bool set_args(cl_kernel k, const void *const *values, const size_t *sizes
   return true;
 }
 
+/* alpha and beta as the kernel's real_t. */
+typedef struct scalars {
+  float f[2];
+  double d[2];
+  size_t bytes;
+} scalars;
+
+static scalars kernel_scalars(const g590_gemm_args *g) {
+  scalars s = {{(float)g->alpha, (float)g->beta}, {g->alpha, g->beta}, g->f64 ? 8 : 4};
+  return s;
+}
+static const void *scalar_at(const scalars *s, int i) {
+  return s->bytes == 8 ? (const void *)&s->d[i] : (const void *)&s->f[i];
+}
+
 static bool set_gemm_args(cl_kernel k, const g590_gemm_args *g, const cl_mem *c, char *why,
                           size_t why_len) {
-  const void *values[] = {&g->m, &g->n, &g->k, &g->alpha, &g->a, &g->lda,
-                          &g->b, &g->ldb, &g->beta, c,     &g->ldc};
-  const size_t sizes[] = {sizeof(int),    sizeof(int), sizeof(int),   sizeof(float),
+  scalars s = kernel_scalars(g);
+  const void *values[] = {&g->m,  &g->n,   &g->k,              scalar_at(&s, 0), &g->a, &g->lda,
+                          &g->b,  &g->ldb, scalar_at(&s, 1),    c,               &g->ldc};
+  const size_t sizes[] = {sizeof(int),    sizeof(int), sizeof(int),   s.bytes,
                           sizeof(cl_mem), sizeof(int), sizeof(cl_mem), sizeof(int),
-                          sizeof(float),  sizeof(cl_mem), sizeof(int)};
+                          s.bytes,        sizeof(cl_mem), sizeof(int)};
   return set_args(k, values, sizes, 11, why, why_len);
 }
 
@@ -48,7 +64,7 @@ static bool enqueue(cl_command_queue q, cl_kernel k, cl_uint dims, const size_t 
 static size_t usable_splits(const g590_plan *plan, const g590_gemm_args *g, size_t slice) {
   size_t s = plan->splits > 1 ? (size_t)plan->splits : 1;
   if (s == 1 || !plan->family->padded || g->ldc % 4 || plan->tile[0] % 4 ||
-      s * slice * sizeof(float) > MAX_SPLIT_BYTES || s * slice / 4 > INT_MAX)
+      s * slice * (g->f64 ? 8 : 4) > MAX_SPLIT_BYTES || s * slice / 4 > INT_MAX)
     return 1;
   return s;
 }
@@ -68,11 +84,13 @@ bool g590_cl_gemm_enqueue(g590_engine *e, cl_command_queue q, cl_kernel kernel,
            enqueue(q, kernel, 2, global, local, wait, done, why, why_len);
 
   const char *origin;
-  cl_kernel sum = g590_cl_program_kernel(e, "splitk_sum",
-                                      g->beta == 0.0f ? "-DBETA_ZERO=1" : "-DBETA_ZERO=0",
-                                      &origin, why, why_len);
+  char options[64];
+  snprintf(options, sizeof options, "-DBETA_ZERO=%d%s", g->beta == 0.0,
+           g->f64 ? " -DREAL_DOUBLE=1" : "");
+  cl_kernel sum = g590_cl_program_kernel(e, "splitk_sum", options, &origin, why, why_len);
+  scalars s = kernel_scalars(g);
   if (!sum ||
-      !g590_cl_buffer_ensure(e, &e->split, splits * slice * sizeof(float), why, why_len) ||
+      !g590_cl_buffer_ensure(e, &e->split, splits * slice * s.bytes, why, why_len) ||
       !set_gemm_args(kernel, g, &e->split.mem, why, why_len))
     return false;
   global[2] = splits;
@@ -80,9 +98,9 @@ bool g590_cl_gemm_enqueue(g590_engine *e, cl_command_queue q, cl_kernel kernel,
 
   int slices = (int)splits, slice_vecs = (int)(slice / 4), ld4 = g->ldc / 4;
   const void *values[] = {&e->split.mem, &slices, &slice_vecs, &ld4,
-                          &g->alpha,     &g->beta, &g->c};
-  const size_t sizes[] = {sizeof(cl_mem), sizeof(int),   sizeof(int),   sizeof(int),
-                          sizeof(float),  sizeof(float), sizeof(cl_mem)};
+                          scalar_at(&s, 0), scalar_at(&s, 1), &g->c};
+  const size_t sizes[] = {sizeof(cl_mem), sizeof(int), sizeof(int),   sizeof(int),
+                          s.bytes,        s.bytes,     sizeof(cl_mem)};
   /* Rows of C up to the padded m (a multiple of the tile, so of 4). */
   size_t sum_global[2] = {groups[0] * plan->tile[0] / 4, groups[1] * plan->tile[1]};
   return set_args(sum, values, sizes, 7, why, why_len) &&

@@ -186,8 +186,21 @@ static void unstage_columns(g590_engine *e, void *dst, const g590_operand *c, in
                             int64_t n, const void *staged) {
   double t = g590_cl_now_ms();
   size_t row_bytes = (size_t)c->rows * c->host_bytes, ld_bytes = (size_t)c->ld * c->host_bytes;
-  g590_cl_copy_columns((char *)dst + (size_t)c0 * ld_bytes, ld_bytes, staged, row_bytes, row_bytes,
-                    n);
+  if (c->triangle) {
+    /* A syrk's C: the other triangle of the caller's C is never written. */
+    g590_job tri = {.op = G590_SYRK, .upper = c->triangle == 'U', .m = c->rows};
+    for (int64_t j = c0; j < c0 + n; j++) {
+      int64_t i0, i1;
+      g590_job_rows(&tri, c->col0 + j, &i0, &i1);
+      if (i1 > i0)
+        memcpy((char *)dst + (size_t)j * ld_bytes + (size_t)i0 * c->host_bytes,
+               (const char *)staged + (size_t)(j - c0) * row_bytes + (size_t)i0 * c->host_bytes,
+               (size_t)(i1 - i0) * c->host_bytes);
+    }
+  } else {
+    g590_cl_copy_columns((char *)dst + (size_t)c0 * ld_bytes, ld_bytes, staged, row_bytes,
+                         row_bytes, n);
+  }
   e->link_copy_ms += g590_cl_now_ms() - t;
 }
 
@@ -202,7 +215,7 @@ bool g590_cl_link_download(g590_engine *e, cl_mem src, const g590_operand *c, vo
      * simply recomputed after a failure) and C contiguous, straight into
      * the caller's memory; otherwise through host staging first, so that a
      * failure leaves the caller's C untouched. */
-    if (overwritable && c->ld == c->rows) {
+    if (overwritable && c->ld == c->rows && !c->triangle) {
       cl_int err = read_columns(e, src, c, 0, c->cols, dst, CL_TRUE, NULL, &call);
       if (g590_cl_failed(err, call, why, why_len)) return false;
       *cols_done = c->cols;

@@ -40,6 +40,14 @@ typedef struct route {
 static route route_for(const g590_job *job, const g590_plan *plan) {
   const g590_family *f = plan->family;
   route r = {.host_bytes = g590_type_bytes(job->type), .ab_bytes = (size_t)f->operand_bytes};
+  r.um = f->padded ? plan->tile[0] : 1;
+  r.un = f->padded ? plan->tile[1] : 1;
+  r.uk = f->padded ? plan->tile[2] : 1;
+  if (plan->f64) {
+    /* float64: copied as it is, computed in double. */
+    r.ab_bytes = r.c_bytes = 8;
+    return r;
+  }
   bool half_link = r.host_bytes == 2 || r.ab_bytes == 2 || plan->half_operands;
   r.ab_to_half = r.host_bytes == 4 && half_link;
   r.ab_widen = r.ab_bytes == 4 && half_link;
@@ -47,9 +55,6 @@ static route route_for(const g590_job *job, const g590_plan *plan) {
    * otherwise the kernel reads and writes float32 C. */
   r.c_bytes = r.host_bytes == 2 && r.ab_bytes == 2 ? 2 : 4;
   r.c_widen = r.host_bytes == 2 && r.c_bytes == 4;
-  r.um = f->padded ? plan->tile[0] : 1;
-  r.un = f->padded ? plan->tile[1] : 1;
-  r.uk = f->padded ? plan->tile[2] : 1;
   return r;
 }
 
@@ -58,7 +63,7 @@ static route route_for(const g590_job *job, const g590_plan *plan) {
 static operand make_operand(const route *r, const void *data, int64_t rows, int64_t cols,
                             int64_t ld, size_t row_unit, size_t col_unit, bool ab) {
   operand x = {data, rows, cols, ld, r->host_bytes, ab && r->ab_to_half,
-               round_up(rows, row_unit), round_up(cols, col_unit)};
+               round_up(rows, row_unit), round_up(cols, col_unit), 0, 0};
   return x;
 }
 
@@ -85,6 +90,7 @@ static void panel_at(const g590_job *job, const layout *L, int64_t p, operand *b
                                     job->ldb, r->uk, r->un, true);
   *cp = make_operand(r, at(job->c, (size_t)(n0 * job->ldc) * hb), job->m, cols, job->ldc, r->um,
                      r->un, false);
+  if (job->op == G590_SYRK) cp->triangle = job->upper ? 'U' : 'L', cp->col0 = n0;
 }
 
 /* The panel width in columns.  Panels hide all transfers but A's, the
@@ -152,7 +158,7 @@ static int64_t memory_width(const g590_engine *e, const layout *L) {
 static bool zero_padding(g590_engine *e, cl_mem dst, const operand *x, size_t bytes, char *why,
                          size_t why_len) {
   if (x->dev_rows == (size_t)x->rows && x->dev_cols == (size_t)x->cols) return true;
-  const uint32_t zero = 0;
+  const uint64_t zero = 0; /* a pattern of `bytes` (2, 4 or 8) zero bytes */
   cl_int err = G590_CL("clEnqueueFillBuffer",
                        clEnqueueFillBuffer(e->queue, dst, &zero, bytes, 0, dev_elems(x) * bytes, 0,
                                            NULL, NULL));
@@ -184,7 +190,9 @@ static bool send_panel(g590_engine *e, const g590_job *job, const layout *L, int
   const route *r = &L->r;
   operand bp, cp;
   panel_at(job, L, p, &bp, &cp);
-  bool ok = send(e, &bp, r->ab_bytes, r->ab_widen, e->b[s].mem, e->h[1].mem, true, fits, why,
+  /* A syrk's op(B) is op(A)^T: the kernel reads it from A's buffer. */
+  bool ok = job->op == G590_SYRK ||
+            send(e, &bp, r->ab_bytes, r->ab_widen, e->b[s].mem, e->h[1].mem, true, fits, why,
                  why_len);
   if (ok && job->beta != 0)
     ok = send(e, &cp, r->c_bytes, r->c_widen, e->c[s].mem, e->h[2].mem, false, NULL, why,
@@ -232,8 +240,9 @@ static bool ensure_buffers(g590_engine *e, const g590_job *job, const layout *L,
   operand b0, c0;
   panel_at(job, L, 0, &b0, &c0); /* the widest panel sizes the slots */
   if (!g590_cl_buffer_ensure(e, &e->a, dev_elems(&L->a) * r->ab_bytes, why, why_len)) return false;
+  size_t b_bytes = job->op == G590_SYRK ? 0 : dev_elems(&b0) * r->ab_bytes;
   for (int s = 0; s < (L->panels > 1 ? 2 : 1); s++)
-    if (!g590_cl_buffer_ensure(e, &e->b[s], dev_elems(&b0) * r->ab_bytes, why, why_len) ||
+    if ((b_bytes && !g590_cl_buffer_ensure(e, &e->b[s], b_bytes, why, why_len)) ||
         !g590_cl_buffer_ensure(e, &e->c[s], dev_elems(&c0) * r->c_bytes, why, why_len))
       return false;
   if (r->ab_widen &&
@@ -282,9 +291,11 @@ static bool run_panels(g590_engine *e, const g590_job *job, const g590_plan *pla
     if (ok && p < L->panels) {
       operand bp, cp;
       panel_at(job, L, p, &bp, &cp);
-      g590_gemm_args g = {(int)L->c.dev_rows, (int)cp.dev_cols, kk, (float)job->alpha,
-                          (float)job->beta, e->a.mem, e->b[slot].mem, e->c[slot].mem,
-                          (int)L->a.dev_rows, (int)bp.dev_rows, (int)L->c.dev_rows};
+      bool syrk = job->op == G590_SYRK;
+      g590_gemm_args g = {(int)L->c.dev_rows, (int)cp.dev_cols, kk, job->alpha, job->beta,
+                          e->a.mem, syrk ? e->a.mem : e->b[slot].mem, e->c[slot].mem,
+                          (int)L->a.dev_rows, (int)(syrk ? L->a.dev_rows : bp.dev_rows),
+                          (int)L->c.dev_rows, plan->f64};
       ok = g590_cl_gemm_enqueue(e, e->kernel_queue, kernel, plan, &g, ready, &done[slot], why,
                              why_len);
       if (ok) clFlush(e->kernel_queue);
@@ -323,8 +334,17 @@ static bool plan_layout(const g590_engine *e, const g590_job *job, const g590_pl
   L->b = job->trans_b ? make_operand(&r, job->b, job->n, job->k, job->ldb, r.un, r.uk, true)
                       : make_operand(&r, job->b, job->k, job->n, job->ldb, r.uk, r.un, true);
   L->c = make_operand(&r, job->c, job->m, job->n, job->ldc, r.um, r.un, false);
-  L->width = panel_width(e, plan, L);
+  /* A syrk is one panel (op(B) is A's buffer, whole) on square tiles, so
+   * that A padded for its rows is also padded for op(B)'s columns. */
+  bool syrk = job->op == G590_SYRK;
+  if (syrk && (!plan->family->padded || plan->tile[0] != plan->tile[1] ||
+               plan->family != &g590_regblock)) {
+    snprintf(why, why_len, "syrk runs on regblock with square tiles, not %s", plan->family->name);
+    return false;
+  }
+  L->width = syrk ? job->n : panel_width(e, plan, L);
   int64_t fits = memory_width(e, L);
+  if (syrk && fits < job->n) fits = 0;
   if (fits < (int64_t)r.un) {
     snprintf(why, why_len, "operand larger than the device's memory or largest buffer");
     return false;
@@ -352,8 +372,10 @@ g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *pl
   if (!plan_layout(e, job, plan, &L, why, why_len)) return G590_NOT_HANDLED;
   char params[192], options[320];
   g590_plan_options(plan, params, sizeof params);
-  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d%s", params,
-           job->trans_a, job->trans_b, job->beta == 0, L.r.c_bytes == 2 ? " -DC_HALF=1" : "");
+  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d%s%s%s", params,
+           job->trans_a, job->trans_b, job->beta == 0, L.r.c_bytes == 2 ? " -DC_HALF=1" : "",
+           plan->f64 ? " -DREAL_DOUBLE=1" : "",
+           job->op != G590_SYRK ? "" : job->upper ? " -DSYRK_UPPER=1" : " -DSYRK_LOWER=1");
   const char *origin = "";
   bool unfit = false, ok = false;
   g590_phases ph = {0, 0, 0};

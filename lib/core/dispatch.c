@@ -14,9 +14,14 @@ void g590_log_call(const g590_job *job, const char *format, ...) {
   va_start(ap, format);
   vsnprintf(tail, sizeof tail, format, ap);
   va_end(ap);
-  fprintf(stderr, "gemm590: %s layout=%c transa=%c transb=%c M=%lld N=%lld K=%lld %s\n",
-          job->entry, job->layout, job->user_ta, job->user_tb, (long long)job->user_m,
-          (long long)job->user_n, (long long)job->k, tail);
+  if (job->op == G590_SYRK)
+    fprintf(stderr, "gemm590: %s layout=%c uplo=%c trans=%c N=%lld K=%lld %s\n", job->entry,
+            job->layout, job->user_uplo, job->user_ta, (long long)job->n, (long long)job->k,
+            tail);
+  else
+    fprintf(stderr, "gemm590: %s layout=%c transa=%c transb=%c M=%lld N=%lld K=%lld %s\n",
+            job->entry, job->layout, job->user_ta, job->user_tb, (long long)job->user_m,
+            (long long)job->user_n, (long long)job->k, tail);
 }
 
 void g590_log_invalid(const char *entry, int info) {
@@ -41,8 +46,42 @@ static void host_run(const g590_job *job, char *how, size_t how_len) {
     return;
   }
   const char *name = "";
-  g590_host_sgemm(job, &name);
+  g590_host_blas(job, &name);
   if (how) snprintf(how, how_len, "%s", name);
+}
+
+/* The host computes what the device left: columns [n0, n) of C.  For a
+ * syrk that is the syrk of the trailing block and, for the upper
+ * triangle, the gemm block above it: rows [0, n0) of op(A) times the
+ * transpose of rows [n0, n). */
+static void host_rest(const g590_job *job, int64_t n0, char *how, size_t how_len) {
+  if (job->op != G590_SYRK || n0 == 0) {
+    g590_job rest = g590_job_columns_from(job, n0);
+    host_run(&rest, how, how_len);
+    return;
+  }
+  size_t bytes = g590_type_bytes(job->type);
+  /* Row n0 of op(A): down the rows of A, or along its columns when op(A) = A^T. */
+  const void *a_n0 = (const char *)job->a + (size_t)(job->trans_a ? n0 * job->lda : n0) * bytes;
+  g590_job tail = *job;
+  tail.m = tail.n = job->n - n0;
+  tail.a = tail.b = a_n0;
+  tail.c = (char *)job->c + (size_t)(n0 + n0 * job->ldc) * bytes;
+  if (job->upper) {
+    g590_job above = *job;
+    above.op = G590_GEMM;
+    above.m = n0, above.n = job->n - n0;
+    above.b = a_n0;
+    above.c = (char *)job->c + (size_t)(n0 * job->ldc) * bytes;
+    host_run(&above, NULL, 0);
+  }
+  host_run(&tail, how, how_len);
+}
+
+/* Multiply-adds of a job, times two: the counters' flops. */
+static double job_flops(const g590_job *job) {
+  double n = (double)job->n, k = (double)job->k;
+  return job->op == G590_SYRK ? n * (n + 1) * k : 2.0 * (double)job->m * n * k;
 }
 
 void g590_run(const g590_job *job) {
@@ -57,12 +96,12 @@ void g590_run(const g590_job *job) {
   if (job->alpha == 0 || job->k == 0) {
     /* The reference never reads A or B here: C = beta * C. */
     if (job->type == G590_F16) g590_host_hscale_c(job);
-    else g590_host_scale_c(job);
+    else g590_host_scale_c(job); /* a syrk's triangle only */
     if (verbose) g590_log_call(job, "path=host reason=\"alpha=0 or K=0: C=beta*C\"");
     return;
   }
 
-  double flops = 2.0 * (double)job->m * (double)job->n * (double)job->k;
+  double flops = job_flops(job);
   /* Most calls in numpy loops and LAPACK panels are small: they go
    * straight to the host, with no selector run and no reason formatted
    * (a verbose line needs the reason, so verbose calls take the long way). */
@@ -84,8 +123,7 @@ void g590_run(const g590_job *job) {
   }
   /* The device may have delivered leading columns of C before failing:
    * columns are independent, so the host computes only the rest. */
-  g590_job rest = g590_job_columns_from(job, cols_done);
-  host_run(&rest, how, sizeof how);
+  host_rest(job, cols_done, how, sizeof how);
   g590_api_count(GEMM590_PATH_HOST, flops);
   if (verbose && cols_done)
     g590_log_call(job, "path=host reason=\"%s\" host=%s device_columns=%lld", why, how,

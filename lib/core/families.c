@@ -165,19 +165,19 @@ static size_t tensor_local_bytes(const g590_params *p) {
 
 const g590_family g590_tile20_v3 = {
     "tile20_v3", "tile20_v3", 4, false, false, SQUARE_2X2, {.wg = 10, .ks = 20},
-    square_2x2_geometry, square_2x2_local_bytes};
+    square_2x2_geometry, square_2x2_local_bytes, false};
 const g590_family g590_tile24 = {
     "tile24", "tile24", 4, false, false, SQUARE_2X2, {.wg = 12, .ks = 16},
-    square_2x2_geometry, square_2x2_local_bytes};
+    square_2x2_geometry, square_2x2_local_bytes, false};
 const g590_family g590_fp16_mixed = {
     "fp16_mixed", "fp16_mixed", 2, true, false, SQUARE_2X2, {.wg = 16, .ks = 16},
-    square_2x2_geometry, square_2x2_half_local_bytes};
+    square_2x2_geometry, square_2x2_half_local_bytes, false};
 const g590_family g590_regblock = {
     "regblock", "regblock", 4, false, true,
     BIT(P_TM) | BIT(P_TN) | BIT(P_KS) | BIT(P_WM) | BIT(P_WN) | BIT(P_NO_REQD_WG) |
         BIT(P_MAXRREGCOUNT) | BIT(P_SPLITK),
     {.tm = 128, .tn = 128, .ks = 8, .wm = 8, .wn = 8},
-    regblock_geometry, regblock_local_bytes};
+    regblock_geometry, regblock_local_bytes, true};
 /* Reads float32 copies that binary16 holds exactly (lowers precision of
  * any other input): gemm590_hgemm and the fp16 opt-in only. */
 const g590_family g590_tensor_f16 = {
@@ -185,7 +185,7 @@ const g590_family g590_tensor_f16 = {
     BIT(P_EMULATE_MMA) | BIT(P_TM) | BIT(P_TN) | BIT(P_KS) | BIT(P_WARPS_M) | BIT(P_WARPS_N) |
         BIT(P_NO_REQD_WG) | BIT(P_MAXRREGCOUNT) | BIT(P_SPLITK),
     {.tm = 128, .tn = 128, .ks = 32, .warps_m = 2, .warps_n = 4},
-    tensor_geometry, tensor_local_bytes};
+    tensor_geometry, tensor_local_bytes, false};
 
 const g590_family *const g590_families[] = {&g590_tile20_v3, &g590_tile24,     &g590_fp16_mixed,
                                             &g590_regblock,  &g590_tensor_f16, NULL};
@@ -233,6 +233,7 @@ void g590_plan_family(g590_plan *plan, const g590_family *f, const g590_params *
   plan->splits = c.splitk;
   plan->rule = rule;
   plan->half_operands = false;
+  plan->f64 = false;
 }
 
 void g590_plan_options(const g590_plan *plan, char *out, size_t len) {
@@ -241,7 +242,7 @@ void g590_plan_options(const g590_plan *plan, char *out, size_t len) {
 
 size_t g590_plan_local_bytes(const g590_plan *plan) {
   g590_params c = complete(plan->family, &plan->params);
-  return plan->family->local_bytes(&c);
+  return plan->family->local_bytes(&c) * (plan->f64 ? 2 : 1);
 }
 
 bool g590_plan_fits(const g590_plan *plan, const g590_device_info *dev) {

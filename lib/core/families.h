@@ -21,6 +21,7 @@ typedef struct g590_device_info {
   uint64_t global_mem;  /* bytes */
   unsigned compute_units;
   bool tensor_cores;    /* NVIDIA, compute capability 8.0 or later: tensor_f16 runs */
+  bool fp64;            /* double precision (cl_khr_fp64): float64 jobs can run */
 } g590_device_info;
 
 /* A family's tunables.  0 means "not given": the option is left out of
@@ -54,6 +55,9 @@ typedef struct g590_family {
   /* Local memory the kernel declares, in bytes (mirrors the __local
    * arrays in kernels/<source>.cl), for complete tunables. */
   size_t (*local_bytes)(const g590_params *p);
+  /* Also serves float64 jobs, built with -DREAL_DOUBLE=1 (its arithmetic,
+   * operands and local tiles in double: twice the local bytes). */
+  bool float64;
 } g590_family;
 
 /* Every family, NULL-terminated, and each by name for code that means
@@ -100,6 +104,7 @@ typedef struct g590_plan {
   const char *rule;       /* why this choice, for the verbose line */
   char rule_buf[96];      /* where a table's rule is formatted (rule points here) */
   bool half_operands;     /* float32 family, A and B sent as binary16 (fp16 opt-in) */
+  bool f64;               /* a float64 job: the family built with -DREAL_DOUBLE=1 */
 } g590_plan;
 
 /* A plan for `f` with the given tunables (NULL: the family's defaults). */

@@ -9,11 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The element type of a job's operands in the caller's memory.  Float64
- * is meant to be one more value here, with its own host and converters. */
-typedef enum { G590_F32 = 0, G590_F16 = 1 } g590_type;
-/* The operation of a job; syrk is meant to be one more value. */
-typedef enum { G590_GEMM = 0 } g590_op;
+/* The element type of a job's operands in the caller's memory. */
+typedef enum { G590_F32 = 0, G590_F16 = 1, G590_F64 = 2 } g590_type;
+/* The operation of a job.  A syrk job is the gemm of op(A) with its own
+ * transpose restricted to one triangle of C: B = A, trans_b = !trans_a,
+ * ldb = lda, m = n; `upper` names the triangle, the other is never
+ * written. */
+typedef enum { G590_GEMM = 0, G590_SYRK = 1 } g590_op;
 
 /* One call after argument checking (lib/api/), whatever its entry point
  * and element type, normalised to column-major:
@@ -39,10 +41,22 @@ typedef struct g590_job {
   int64_t ldb;
   void *c;
   int64_t ldc;
+  bool upper;             /* syrk: the upper triangle of C (normalised to column-major) */
+  char user_uplo;         /* syrk: caller's 'U'/'L' (logs only) */
 } g590_job;
 
 /* Bytes of one element of `type` in the caller's memory. */
-static inline size_t g590_type_bytes(g590_type type) { return type == G590_F16 ? 2 : 4; }
+static inline size_t g590_type_bytes(g590_type type) {
+  return type == G590_F16 ? 2 : type == G590_F64 ? 8 : 4;
+}
+
+/* The rows [*i0, *i1) of column j of C that a job writes: all m for a
+ * gemm, the named triangle (diagonal included) for a syrk. */
+static inline void g590_job_rows(const g590_job *job, int64_t j, int64_t *i0, int64_t *i1) {
+  bool syrk = job->op == G590_SYRK;
+  *i0 = syrk && !job->upper ? j : 0;
+  *i1 = syrk && job->upper ? j + 1 : job->m;
+}
 
 /* Thread-local state read on every call.  The initial-exec model is one
  * load off the thread pointer, where the default for a shared library
@@ -114,6 +128,14 @@ int g590_api_cblas_job(g590_job *job, int layout, int transa, int transb, int64_
 int g590_api_fortran_job(g590_job *job, char transa, char transb, int64_t m, int64_t n, int64_t k,
                      const void *a, int64_t lda, const void *b, int64_t ldb, int64_t ldc);
 
+/* The same for syrk (lib/api/args.c): the reference SSYRK numbering
+ * (1 uplo, 2 trans, 3 n, 4 k, 7 lda, 10 ldc), CBLAS one more; fills
+ * everything but op, type, fp16_ok, entry, alpha, beta and c. */
+int g590_api_fortran_syrk_job(g590_job *job, char uplo, char trans, int64_t n, int64_t k,
+                              const void *a, int64_t lda, int64_t ldc);
+int g590_api_cblas_syrk_job(g590_job *job, int layout, int uplo, int trans, int64_t n,
+                            int64_t k, const void *a, int64_t lda, int64_t ldc);
+
 /* The CBLAS-style front end of every element type (lib/api/cblas.c):
  * checks (reporting as `rout`), builds the job and runs it. */
 void g590_api_cblas_gemm(const char *entry, const char *rout, g590_type type, bool fp16_ok,
@@ -163,9 +185,10 @@ bool g590_cl_declines(const g590_job *job);
  * how lib/api/xerbla.c tells the main program's handlers from a library's). */
 struct link_map;
 struct link_map *g590_host_symbol_owner(void *sym);
-/* Computes the call on the host BLAS (or the built-in loop if none can be
- * loaded, or on re-entry); `how` names which, for the verbose line. */
-void g590_host_sgemm(const g590_job *call, const char **how);
+/* Computes a float32 or float64 gemm or syrk job on the host BLAS (or the
+ * built-in loop if it lacks the routine, or on re-entry); `how` names
+ * which, for the verbose line. */
+void g590_host_blas(const g590_job *call, const char **how);
 /* The guard around the host BLAS's huge-leading-dimension defect
  * (lib/host/guard.c): true when `call` must not reach the host BLAS as it
  * is; g590_host_guarded then runs `host` on compact copies (or the
@@ -182,9 +205,11 @@ void g590_host_hgemm_blocked(const g590_job *job, int64_t mb, int64_t nb, int64_
                              char *how, size_t how_len);
 /* C = beta * C for binary16 C, rounded once (beta == 0 writes zeros). */
 void g590_host_hscale_c(const g590_job *job);
-/* The built-in loop: slow, correct, 64-bit indices. */
-void g590_host_builtin_sgemm(const g590_job *call);
-/* C = beta * C over the m x n block (beta == 0 writes zeros, never reads). */
+/* The built-in loops (lib/host/builtin.c): float32 and float64, gemm and
+ * syrk; slow, correct, 64-bit indices. */
+void g590_host_builtin(const g590_job *call);
+/* C = beta * C over the rows g590_job_rows names (beta == 0 writes zeros,
+ * never reads), float32 or float64. */
 void g590_host_scale_c(const g590_job *call);
 
 /* ---- counters (lib/api/counters.c) ---- */

@@ -21,6 +21,10 @@ static const g590_params tensor_128x256 = {
 static const g590_params tensor_64x128 = {
     .tm = 64, .tn = 128, .ks = 32, .warps_m = 2, .warps_n = 2};
 
+/* float64 on regblock (-DREAL_DOUBLE=1): 4x4 doubles per item keep the
+ * accumulators in registers (8x8 would need 128 for them alone). */
+static const g590_params regblock_f64 = {.tm = 64, .tn = 64, .ks = 8, .wm = 4, .wn = 4};
+
 /* GEMM590_KERNEL, parsed once: the forced family and its tunables, or
  * why it names none. */
 static g590_choice forced;
@@ -99,6 +103,49 @@ static bool select_fp32(const g590_job *call, const g590_device_info *dev, g590_
   return true;
 }
 
+/* The float64 choice.  No table is trained for float64 yet: rules alone,
+ * with the float32 threshold. */
+static bool select_f64(const g590_job *call, const g590_device_info *dev, g590_plan *plan,
+                       char *why, size_t why_len) {
+  double flops = 2.0 * (double)call->m * (double)call->n * (double)call->k;
+  double threshold = g590_config_get()->min_device_flops;
+  if (!dev->is_gpu)
+    snprintf(why, why_len, "CPU OpenCL device: host BLAS is faster");
+  else if (flops < threshold)
+    snprintf(why, why_len, "below threshold (%.3g < %.3g flops)", flops, threshold);
+  else
+    g590_plan_family(plan, &g590_regblock, &regblock_f64, "regblock 64x64 in float64");
+  return dev->is_gpu && flops >= threshold;
+}
+
+/* syrk: regblock with square tiles (the pipeline reads op(B) from A's
+ * padded buffer), half the flops of the gemm.  No table is trained for
+ * syrk yet: rules alone, as for float64. */
+static bool select_syrk(const g590_job *call, const g590_device_info *dev, g590_plan *plan,
+                        char *why, size_t why_len) {
+  double flops = (double)call->n * (double)call->n * (double)call->k;
+  double threshold = g590_config_get()->min_device_flops;
+  double cu = dev->compute_units ? dev->compute_units : 1;
+  double tiles_128 = (double)((call->n + 127) / 128) * (double)((call->n + 127) / 128) / 2;
+  bool nvidia = strstr(dev->vendor, "NVIDIA") != NULL;
+  if (!dev->is_gpu) {
+    snprintf(why, why_len, "CPU OpenCL device: host BLAS is faster");
+    return false;
+  }
+  if (flops < threshold) {
+    snprintf(why, why_len, "below threshold (%.3g < %.3g flops)", flops, threshold);
+    return false;
+  }
+  if (call->type == G590_F64)
+    g590_plan_family(plan, &g590_regblock, &regblock_f64, "syrk: regblock 64x64 in float64");
+  else if (tiles_128 >= cu)
+    g590_plan_family(plan, &g590_regblock, nvidia ? &nvidia_fast_tile : NULL,
+                     "syrk: regblock 128x128 on the triangle's tiles");
+  else
+    g590_plan_family(plan, &g590_regblock, &regblock_64x64, "syrk: regblock 64x64, small product");
+  return true;
+}
+
 /* Binary16 operands (gemm590_hgemm, the fp16 opt-in) on tensor cores,
  * wherever the float32 choice is a device kernel.  Measured on the H100
  * (bench/NOTES.md), TFLOPS at n = 1024 / 2048 / 4096 / 8192:
@@ -126,6 +173,11 @@ static void select_tensor(const g590_job *call, const g590_device_info *dev, g59
 bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *plan, char *why,
                  size_t why_len) {
   const g590_config *cfg = g590_config_get();
+  bool f64 = call->type == G590_F64;
+  if (f64 && !dev->fp64) {
+    snprintf(why, why_len, "float64: the device has no double precision");
+    return false;
+  }
   if (cfg->kernel) {
     /* "family" or "family:-Dname=value ...": the family's defaults, or
      * the given tunables.  Text the parser refuses, like a kernel that
@@ -139,11 +191,20 @@ bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *p
       return false;
     }
     g590_plan_family(plan, forced.family, &forced.params, "forced by GEMM590_KERNEL");
+  } else if (call->op == G590_SYRK) {
+    if (!select_syrk(call, dev, plan, why, why_len)) return false;
+  } else if (f64) {
+    if (!select_f64(call, dev, plan, why, why_len)) return false;
   } else if (!select_fp32(call, dev, plan, why, why_len)) {
     return false;
   } else if (call->fp16_ok && dev->tensor_cores) {
     select_tensor(call, dev, plan);
   }
+  if (f64 && !plan->family->float64) {
+    snprintf(why, why_len, "%s does not serve float64", plan->family->name);
+    return false;
+  }
+  plan->f64 = f64;
   /* fp16 opt-in: a float32 kernel (tensor_f16 where tensor cores exist),
    * with A and B crossing the host link as binary16 (half their bytes) and
    * widened on the device.  The fp16_mixed kernel computes the same values,
@@ -152,7 +213,8 @@ bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *p
    * tensor_f16 (float32 copies, binary16 inside) always does: the host's
    * conversion checks the range, and data binary16 cannot hold goes to
    * float32 (opted in) or to the host (forced). */
-  plan->half_operands = plan->family->operand_bytes == 4 &&
+  /* syrk reads op(B) from A's buffer as it is: never the binary16 link. */
+  plan->half_operands = !f64 && call->op == G590_GEMM && plan->family->operand_bytes == 4 &&
                         (call->fp16_ok || plan->family->lowers_precision);
   return true;
 }

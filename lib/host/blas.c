@@ -4,7 +4,7 @@
  *   1. GEMM590_FALLBACK_LIB, when set: that library, nothing else.
  *   2. Else the BLAS the process already has loaded: the first loaded
  *      object (in load order, libgemm590 and the main program excepted)
- *      that defines one of the SGEMM spellings below.  Under LD_PRELOAD
+ *      that defines SGEMM in one of the forms below.  Under LD_PRELOAD
  *      that is the library the program would have called without us:
  *      Debian's libblas.so.3, or the OpenBLAS bundled in a pip wheel
  *      (numpy's scipy_sgemm_64_, scipy's scipy_sgemm_), so one thread pool
@@ -32,25 +32,37 @@
 #error "G590_FALLBACK_SONAME must name the host BLAS (set by meson.build)"
 #endif
 
-typedef void (*sgemm32_fn)(const char *, const char *, const int *, const int *, const int *,
-                           const float *, const float *, const int *, const float *,
-                           const int *, const float *, float *, const int *, size_t, size_t);
-typedef void (*sgemm64_fn)(const char *, const char *, const int64_t *, const int64_t *,
-                           const int64_t *, const float *, const float *, const int64_t *,
-                           const float *, const int64_t *, const float *, float *,
-                           const int64_t *, size_t, size_t);
+/* The routines libgemm590 forwards, as the host BLAS spells them.  Data
+ * and scalars are passed as void pointers: float and double pointers are
+ * passed alike, and each call names the type it passes. */
+typedef enum { R_SGEMM, R_DGEMM, R_SSYRK, R_DSYRK, R_COUNT } routine;
+static const char *const routine_names[R_COUNT] = {"sgemm", "dgemm", "ssyrk", "dsyrk"};
+typedef void (*gemm32_fn)(const char *, const char *, const int *, const int *, const int *,
+                          const void *, const void *, const int *, const void *, const int *,
+                          const void *, void *, const int *, size_t, size_t);
+typedef void (*gemm64_fn)(const char *, const char *, const int64_t *, const int64_t *,
+                          const int64_t *, const void *, const void *, const int64_t *,
+                          const void *, const int64_t *, const void *, void *, const int64_t *,
+                          size_t, size_t);
+typedef void (*syrk32_fn)(const char *, const char *, const int *, const int *, const void *,
+                          const void *, const int *, const void *, void *, const int *, size_t,
+                          size_t);
+typedef void (*syrk64_fn)(const char *, const char *, const int64_t *, const int64_t *,
+                          const void *, const void *, const int64_t *, const void *, void *,
+                          const int64_t *, size_t, size_t);
 
-/* The Fortran SGEMM spellings a host BLAS may export, in order of
+/* The forms a host BLAS may export its Fortran routines in, in order of
  * preference: the plain name, then the pip wheels' prefixed ones (scipy's
- * scipy-openblas32, numpy's 64-bit-integer scipy-openblas64). */
+ * scipy-openblas32, numpy's 64-bit-integer scipy-openblas64).  The form
+ * that has SGEMM is the host BLAS's form for every routine. */
 static const struct {
-  const char *name;
+  const char *prefix, *suffix;
   bool int64;
-} spellings[] = {
-    {"sgemm_", false}, {"scipy_sgemm_", false}, {"sgemm_64_", true}, {"scipy_sgemm_64_", true}};
+} forms[] = {{"", "_", false}, {"scipy_", "_", false}, {"", "_64_", true},
+             {"scipy_", "_64_", true}};
 
-static sgemm32_fn host32;
-static sgemm64_fn host64;
+static void *routines[R_COUNT]; /* NULL: the built-in loop serves that routine */
+static bool host_int64;
 static char host_name[320]; /* "<library>" or "<library>:<symbol>", for the verbose line */
 static void *host_handle;
 static pthread_once_t host_once = PTHREAD_ONCE_INIT;
@@ -66,20 +78,30 @@ struct link_map *g590_host_symbol_owner(void *sym) {
   return dladdr1(sym, &info, (void **)&owner, RTLD_DL_LINKMAP) ? owner : NULL;
 }
 
+/* `handle`'s definition of routine r in form f, or NULL when it has none
+ * of its own (from a dependency other than `self_map`, or libgemm590). */
+static void *own_symbol(void *handle, struct link_map *self_map, int f, routine r) {
+  char name[64];
+  snprintf(name, sizeof name, "%s%s%s", forms[f].prefix, routine_names[r], forms[f].suffix);
+  void *sym = dlsym(handle, name);
+  struct link_map *owner = sym ? g590_host_symbol_owner(sym) : NULL;
+  struct link_map *ours = g590_host_symbol_owner((void *)own_symbol);
+  if (!owner || owner == ours || (self_map && owner != self_map)) return NULL;
+  return sym;
+}
+
 /* Takes `handle` as the host BLAS if the object `self_map` names defines
- * an SGEMM spelling itself (not through a dependency, never libgemm590). */
+ * an SGEMM form itself (not through a dependency, never libgemm590); its
+ * other routines in the same form, where it has them. */
 static bool take(void *handle, struct link_map *self_map, const char *label) {
-  struct link_map *ours = g590_host_symbol_owner((void *)take);
-  for (size_t i = 0; i < sizeof spellings / sizeof *spellings; i++) {
-    void *sym = dlsym(handle, spellings[i].name);
-    if (!sym) continue;
-    struct link_map *owner = g590_host_symbol_owner(sym);
-    if (!owner || owner == ours || (self_map && owner != self_map)) continue;
-    if (spellings[i].int64) host64 = (sgemm64_fn)sym;
-    else host32 = (sgemm32_fn)sym;
+  for (int f = 0; f < (int)(sizeof forms / sizeof *forms); f++) {
+    if (!own_symbol(handle, self_map, f, R_SGEMM)) continue;
+    for (int r = 0; r < R_COUNT; r++) routines[r] = own_symbol(handle, self_map, f, r);
+    host_int64 = forms[f].int64;
     host_handle = handle;
-    snprintf(host_name, sizeof host_name, "%s%s%s", label, i ? ":" : "",
-             i ? spellings[i].name : "");
+    if (f) snprintf(host_name, sizeof host_name, "%s:%ssgemm%s", label, forms[f].prefix,
+                    forms[f].suffix);
+    else snprintf(host_name, sizeof host_name, "%s", label);
     return true;
   }
   return false;
@@ -137,8 +159,7 @@ static void host_load(void) {
 void g590_host_release(void) {
   if (host_handle) dlclose(host_handle);
   host_handle = NULL;
-  host32 = NULL;
-  host64 = NULL;
+  for (int r = 0; r < R_COUNT; r++) routines[r] = NULL;
 }
 
 static bool fits_int(const g590_job *c) {
@@ -146,29 +167,45 @@ static bool fits_int(const g590_job *c) {
          c->ldb <= INT_MAX && c->ldc <= INT_MAX;
 }
 
-/* The host BLAS itself, no guard. */
+static routine routine_of(const g590_job *job) {
+  bool f64 = job->type == G590_F64;
+  return job->op == G590_SYRK ? (f64 ? R_DSYRK : R_SSYRK) : (f64 ? R_DGEMM : R_SGEMM);
+}
+
+/* The host BLAS itself, no guard.  A syrk job goes back to the routine's
+ * own arguments: op(A) = A^T when trans_a, the normalised triangle. */
 static void host_call(const g590_job *call) {
+  void *fn = routines[routine_of(call)];
   const char *ta = call->trans_a ? "T" : "N", *tb = call->trans_b ? "T" : "N";
-  float alpha = (float)call->alpha, beta = (float)call->beta;
+  const char *uplo = call->upper ? "U" : "L";
+  union { float f; double d; } alpha, beta;
+  if (call->type == G590_F64) alpha.d = call->alpha, beta.d = call->beta;
+  else alpha.f = (float)call->alpha, beta.f = (float)call->beta;
   host_depth++;
-  if (host64) {
-    host64(ta, tb, &call->m, &call->n, &call->k, &alpha, call->a, &call->lda, call->b,
-           &call->ldb, &beta, call->c, &call->ldc, 1, 1);
+  if (host_int64 && call->op == G590_SYRK) {
+    ((syrk64_fn)fn)(uplo, ta, &call->n, &call->k, &alpha, call->a, &call->lda, &beta, call->c,
+                    &call->ldc, 1, 1);
+  } else if (host_int64) {
+    ((gemm64_fn)fn)(ta, tb, &call->m, &call->n, &call->k, &alpha, call->a, &call->lda, call->b,
+                    &call->ldb, &beta, call->c, &call->ldc, 1, 1);
   } else {
     int m = (int)call->m, n = (int)call->n, k = (int)call->k;
     int lda = (int)call->lda, ldb = (int)call->ldb, ldc = (int)call->ldc;
-    host32(ta, tb, &m, &n, &k, &alpha, call->a, &lda, call->b, &ldb, &beta, call->c,
-           &ldc, 1, 1);
+    if (call->op == G590_SYRK)
+      ((syrk32_fn)fn)(uplo, ta, &n, &k, &alpha, call->a, &lda, &beta, call->c, &ldc, 1, 1);
+    else
+      ((gemm32_fn)fn)(ta, tb, &m, &n, &k, &alpha, call->a, &lda, call->b, &ldb, &beta, call->c,
+                      &ldc, 1, 1);
   }
   host_depth--;
 }
 
-void g590_host_sgemm(const g590_job *call, const char **how) {
+void g590_host_blas(const g590_job *call, const char **how) {
   g590_once(&host_loaded, &host_once, host_load);
-  bool have = host32 || host64;
-  if (!have || host_depth > 0 || (!host64 && !fits_int(call))) {
+  bool have = routines[routine_of(call)] != NULL;
+  if (!have || host_depth > 0 || (!host_int64 && !fits_int(call))) {
     *how = !have ? "builtin" : host_depth > 0 ? "builtin(re-entered)" : "builtin(64-bit)";
-    g590_host_builtin_sgemm(call);
+    g590_host_builtin(call);
     return;
   }
   /* Calls a known host BLAS defect would get wrong go through compact
@@ -179,32 +216,4 @@ void g590_host_sgemm(const g590_job *call, const char **how) {
   }
   *how = host_name;
   host_call(call);
-}
-
-void g590_host_scale_c(const g590_job *call) {
-  float *c = call->c, beta = (float)call->beta;
-  for (int64_t j = 0; j < call->n; j++) {
-    float *cj = c + j * call->ldc;
-    if (beta == 0.0f)
-      for (int64_t i = 0; i < call->m; i++) cj[i] = 0.0f;
-    else
-      for (int64_t i = 0; i < call->m; i++) cj[i] *= beta;
-  }
-}
-
-/* Dot-product form, one C element at a time: slow but exact in its
- * contract (beta = 0 never reads C) and safe for any 64-bit size. */
-void g590_host_builtin_sgemm(const g590_job *call) {
-  const float *a = call->a, *b = call->b;
-  float *c = call->c, alpha = (float)call->alpha, beta = (float)call->beta;
-  int64_t sa_i = call->trans_a ? call->lda : 1, sa_l = call->trans_a ? 1 : call->lda;
-  int64_t sb_l = call->trans_b ? call->ldb : 1, sb_j = call->trans_b ? 1 : call->ldb;
-  for (int64_t j = 0; j < call->n; j++) {
-    float *cj = c + j * call->ldc;
-    for (int64_t i = 0; i < call->m; i++) {
-      float sum = 0.0f;
-      for (int64_t l = 0; l < call->k; l++) sum += a[i * sa_i + l * sa_l] * b[l * sb_l + j * sb_j];
-      cj[i] = beta == 0.0f ? alpha * sum : alpha * sum + beta * cj[i];
-    }
-  }
 }

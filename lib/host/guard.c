@@ -22,7 +22,8 @@
 
 #include "g590.h"
 
-/* The copies' bound, in elements of A, B and C together (64 MiB).  Each
+/* The copies' bound, in elements of A, B and C together (64 MiB of float32,
+ * 128 MiB of float64).  Each
  * of M*K, K*N and M*N is at most M*N*K, so every product up to a third of
  * this (5.6e6 multiply-adds, above any small-kernel threshold) is
  * covered. */
@@ -52,35 +53,47 @@ bool g590_host_guard_needed(const g590_job *c) {
   return elements <= GUARD_MAX_ELEMENTS;
 }
 
-/* Copies a rows x cols block between leading dimensions. */
-static void copy_block(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows,
-                       int64_t cols) {
+/* Copies a rows x cols block of `bytes`-byte elements between leading
+ * dimensions (in elements). */
+static void copy_block(void *dst, int64_t ldd, const void *src, int64_t lds, int64_t rows,
+                       int64_t cols, size_t bytes) {
   for (int64_t j = 0; j < cols; j++)
-    memcpy(dst + j * ldd, src + j * lds, (size_t)rows * sizeof(float));
+    memcpy((char *)dst + (size_t)(j * ldd) * bytes, (const char *)src + (size_t)(j * lds) * bytes,
+           (size_t)rows * bytes);
 }
 
 void g590_host_guarded(const g590_job *call, void (*host)(const g590_job *), const char **how) {
   g590_job compact = *call;
+  size_t bytes = g590_type_bytes(call->type);
+  bool syrk = call->op == G590_SYRK; /* B is A: one copy serves both */
   int64_t ar = call->trans_a ? call->k : call->m, ac = call->trans_a ? call->m : call->k;
   int64_t br = call->trans_b ? call->n : call->k, bc = call->trans_b ? call->k : call->n;
-  size_t na = (size_t)(ar * ac), nb = (size_t)(br * bc), nc = (size_t)(call->m * call->n);
-  float *buf = malloc((na + nb + nc) * sizeof(float));
+  size_t na = (size_t)(ar * ac), nb = syrk ? 0 : (size_t)(br * bc);
+  size_t nc = (size_t)(call->m * call->n);
+  char *buf = malloc((na + nb + nc) * bytes);
   if (!buf) {
     /* Never the defective path: the built-in loop indexes in 64 bits. */
     *how = "builtin(guard: no memory for compact copies)";
-    g590_host_builtin_sgemm(call);
+    g590_host_builtin(call);
     return;
   }
-  float *a = buf, *b = a + na, *c = b + nb;
-  copy_block(a, ar, call->a, call->lda, ar, ac);
-  copy_block(b, br, call->b, call->ldb, br, bc);
+  char *a = buf, *b = syrk ? a : a + na * bytes, *c = a + (na + nb) * bytes;
+  copy_block(a, ar, call->a, call->lda, ar, ac, bytes);
+  if (!syrk) copy_block(b, br, call->b, call->ldb, br, bc, bytes);
   /* beta = 0: C is not read, as the reference never reads it. */
-  if (call->beta != 0.0f) copy_block(c, call->m, call->c, call->ldc, call->m, call->n);
+  if (call->beta != 0.0) copy_block(c, call->m, call->c, call->ldc, call->m, call->n, bytes);
   compact.a = a, compact.lda = ar;
-  compact.b = b, compact.ldb = br;
+  compact.b = b, compact.ldb = syrk ? ar : br;
   compact.c = c, compact.ldc = call->m;
   host(&compact);
-  copy_block(call->c, call->ldc, c, call->m, call->m, call->n);
+  /* Back only the rows the job writes: a syrk's other triangle of C stays
+   * untouched. */
+  for (int64_t j = 0; j < call->n; j++) {
+    int64_t i0, i1;
+    g590_job_rows(call, j, &i0, &i1);
+    copy_block((char *)call->c + (size_t)(i0 + j * call->ldc) * bytes, 0,
+               c + (size_t)(i0 + j * call->m) * bytes, 0, i1 - i0, 1, bytes);
+  }
   free(buf);
   *how = "compact copies (huge leading dimension, lib/host/guard.c)";
 }

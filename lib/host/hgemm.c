@@ -145,7 +145,7 @@ void g590_host_hgemm_blocked(const g590_job *s, int64_t mb, int64_t nb, int64_t 
         blk.m = mi, blk.n = nj, blk.k = lk;
         blk.a = af, blk.lda = ar, blk.b = bf, blk.ldb = br, blk.c = cf, blk.ldc = mi;
         blk.beta = l0 == 0 ? s->beta : 1.0f;
-        g590_host_sgemm(&blk, &blas);
+        g590_host_blas(&blk, &blas);
       }
       block_to_half(cv, cb, s->ldc, cf, mi, nj);
     }

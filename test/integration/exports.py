@@ -19,11 +19,13 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from harness import Checks, run  # noqa: E402
 
+# Each routine as CBLAS and Fortran, with the 64-bit-integer and prefixed
+# spellings imported by pip wheels.
 BLAS_ENTRIES = {
-    "cblas_sgemm", "sgemm_",
-    # 64-bit-integer and prefixed spellings imported by pip wheels.
-    "cblas_sgemm64_", "sgemm_64_",
-    "scipy_cblas_sgemm", "scipy_cblas_sgemm64_", "scipy_sgemm_", "scipy_sgemm_64_",
+    spelling.format(r)
+    for r in ("sgemm", "dgemm", "ssyrk", "dsyrk")
+    for spelling in ("cblas_{}", "{}_", "cblas_{}64_", "{}_64_", "scipy_cblas_{}",
+                     "scipy_cblas_{}64_", "scipy_{}_", "scipy_{}_64_")
 }
 
 

@@ -1,5 +1,6 @@
 """LD_PRELOAD libgemm590 into Python and check that numpy's and scipy's
-float32 products are intercepted and right.
+float32 and float64 products (gemm, syrk, LAPACK on top) are intercepted
+and right.
 
     preload.py debian --lib LIB --python /usr/bin/python3
     preload.py pip    --lib LIB --python /usr/bin/python3 --venv-cache DIR
@@ -39,8 +40,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PIP_REQUIREMENTS = ["numpy==2.4.6", "scipy==1.17.1", "threadpoolctl==3.8.0"]
 
 ENTRIES = {
-    "debian": {"numpy": "cblas_sgemm", "scipy": "sgemm_"},
-    "pip": {"numpy": "scipy_cblas_sgemm64_", "scipy": "scipy_sgemm_"},
+    "debian": {"numpy": "cblas_sgemm", "scipy": "sgemm_", "numpy-dgemm": "cblas_dgemm",
+               "numpy-ssyrk": "cblas_ssyrk", "numpy-dsyrk": "cblas_dsyrk",
+               "scipy-dgemm": "dgemm_", "scipy-ssyrk": "ssyrk_", "scipy-dsyrk": "dsyrk_",
+               "lapack": None},
+    "pip": {"numpy": "scipy_cblas_sgemm64_", "scipy": "scipy_sgemm_",
+            "numpy-dgemm": "scipy_cblas_dgemm64_", "numpy-ssyrk": "scipy_cblas_ssyrk64_",
+            "numpy-dsyrk": "scipy_cblas_dsyrk64_", "scipy-dgemm": "scipy_dgemm_",
+            "scipy-ssyrk": "scipy_ssyrk_", "scipy-dsyrk": "scipy_dsyrk_", "lapack": None},
 }
 
 
