@@ -30,6 +30,8 @@ test_packages=(
   clang-14 libclang-rt-14-dev python3-pytest python3-hypothesis
   # the host-BLAS test hides the system OpenBLAS in a mount namespace
   util-linux mount
+  # ScaLAPACK over MPI ranks with libgemm590 as the node BLAS
+  libscalapack-openmpi-dev libopenmpi-dev openmpi-bin
 )
 
 case "${1:-}" in

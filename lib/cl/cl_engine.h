@@ -45,6 +45,7 @@ typedef struct g590_operand {
 } g590_operand;
 
 typedef struct g590_engine {
+  char index[24];           /* "P:D": platform and device index, as GEMM590_DEVICE takes it */
   cl_platform_id platform;
   cl_device_id device;
   cl_context context;

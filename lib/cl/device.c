@@ -1,6 +1,7 @@
 /* Choosing and opening the OpenCL device, once, on the first call that
  * could use it.  Nothing OpenCL happens at library load. */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,9 @@ enum { MAX_PLATFORMS = 16, MAX_DEVICES = 64 };
 static g590_engine engine;
 static bool engine_ready;
 static char engine_why[192];
+/* Which device of the pool this process took, for the verbose device line:
+ * "index=P:D pool=N", with the MPI local rank that chose it. */
+static char engine_choice[128];
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 /* engine_once has run (g590_once): checked first on every call. */
 static _Atomic bool engine_inited;
@@ -78,15 +82,16 @@ static void read_info(cl_device_id d, g590_device_info *info) {
     info->tensor_cores = major >= 8;
 }
 
-/* Does device `d` (index di of platform index pi) match GEMM590_DEVICE?
- * Accepted: "P:D" indices, "gpu", "cpu", or a substring of the device,
- * platform or vendor name (case-insensitive). */
-static bool device_matches(const char *spec, unsigned pi, unsigned di, cl_platform_id p,
-                           const g590_device_info *info) {
+/* Does device `d` (index di of platform index pi) match one entry of
+ * GEMM590_DEVICE?  Accepted: "P:D" indices, "gpu", "cpu", "all" (every
+ * GPU), or a substring of the device, platform or vendor name
+ * (case-insensitive). */
+static bool entry_matches(const char *spec, unsigned pi, unsigned di, cl_platform_id p,
+                          const g590_device_info *info) {
   unsigned sp, sd;
   char tail;
   if (sscanf(spec, "%u:%u%c", &sp, &sd, &tail) == 2) return sp == pi && sd == di;
-  if (strcmp(spec, "gpu") == 0) return info->is_gpu;
+  if (strcmp(spec, "gpu") == 0 || strcmp(spec, "all") == 0) return info->is_gpu;
   if (strcmp(spec, "cpu") == 0) return info->is_cpu;
   char pname[256] = "";
   clGetPlatformInfo(p, CL_PLATFORM_NAME, sizeof pname - 1, pname, NULL);
@@ -94,8 +99,51 @@ static bool device_matches(const char *spec, unsigned pi, unsigned di, cl_platfo
          contains_nocase(pname, spec);
 }
 
-/* Picks the device: GEMM590_DEVICE if set; else the first GPU; else, only
- * when a test forces a kernel family, the first device of any type. */
+/* GEMM590_DEVICE is a comma-separated list of entries: a device is in the
+ * pool when it matches any of them. */
+static bool device_matches(const char *list, unsigned pi, unsigned di, cl_platform_id p,
+                           const g590_device_info *info) {
+  char spec[128];
+  for (const char *s = list; *s;) {
+    size_t len = strcspn(s, ",");
+    snprintf(spec, sizeof spec, "%.*s", (int)(len < sizeof spec ? len : sizeof spec - 1), s);
+    if (spec[0] && entry_matches(spec, pi, di, p, info)) return true;
+    s += len + (s[len] == ',');
+  }
+  return false;
+}
+
+/* This process's rank among the processes of its node, from the variables
+ * MPI launchers set (Open MPI, MPICH/Intel MPI, Slurm), or -1. */
+static int node_local_rank(const char **from) {
+  static const char *const names[] = {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID",
+                                      "SLURM_LOCALID"};
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    const char *v = getenv(names[i]);
+    char *end;
+    long r = v ? strtol(v, &end, 10) : -1;
+    if (v && *v && !*end && r >= 0 && r < INT_MAX) {
+      *from = names[i];
+      return (int)r;
+    }
+  }
+  return -1;
+}
+
+/* The devices a process may take, in platform and device order: those
+ * GEMM590_DEVICE matches; else the GPUs; else, only when a test forces a
+ * kernel family, every device. */
+enum { MAX_POOL = 16 };
+typedef struct pool {
+  cl_platform_id platform[MAX_POOL];
+  cl_device_id device[MAX_POOL];
+  unsigned index[MAX_POOL][2]; /* platform and device indices, "P:D" */
+  int count;
+} pool;
+
+/* Picks the device: the pool's first, or with several MPI ranks on the
+ * node, the pool's (local rank mod size)-th, so that ranks spread over the
+ * devices instead of piling onto the first. */
 static bool choose_device(cl_platform_id *platform, cl_device_id *device) {
   const g590_config *cfg = g590_config_get();
   cl_platform_id platforms[MAX_PLATFORMS];
@@ -110,7 +158,8 @@ static bool choose_device(cl_platform_id *platform, cl_device_id *device) {
 
   bool any_fallback = cfg->kernel != NULL && cfg->device == NULL;
   bool found_any = false;
-  for (int pass = 0; pass < (any_fallback ? 2 : 1); pass++) {
+  pool pl = {.count = 0};
+  for (int pass = 0; pass < (any_fallback ? 2 : 1) && pl.count == 0; pass++) {
     for (cl_uint pi = 0; pi < np; pi++) {
       cl_device_id devices[MAX_DEVICES];
       cl_uint nd = 0;
@@ -125,14 +174,27 @@ static bool choose_device(cl_platform_id *platform, cl_device_id *device) {
         found_any = true;
         bool match = cfg->device ? device_matches(cfg->device, pi, di, platforms[pi], &info)
                                  : (pass == 0 ? info.is_gpu : true);
-        if (match) {
-          *platform = platforms[pi];
-          *device = devices[di];
-          engine.info = info;
-          return true;
+        if (match && pl.count < MAX_POOL) {
+          pl.platform[pl.count] = platforms[pi];
+          pl.device[pl.count] = devices[di];
+          pl.index[pl.count][0] = pi, pl.index[pl.count][1] = di;
+          pl.count++;
         }
       }
     }
+  }
+  if (pl.count > 0) {
+    const char *from = NULL;
+    int rank = node_local_rank(&from), pick = rank >= 0 ? rank % pl.count : 0;
+    *platform = pl.platform[pick];
+    *device = pl.device[pick];
+    read_info(*device, &engine.info);
+    snprintf(engine.index, sizeof engine.index, "%u:%u", pl.index[pick][0], pl.index[pick][1]);
+    snprintf(engine_choice, sizeof engine_choice, "index=%s pool=%d", engine.index, pl.count);
+    if (rank >= 0)
+      snprintf(engine_choice + strlen(engine_choice), sizeof engine_choice - strlen(engine_choice),
+               " local_rank=%d (%s)", rank, from);
+    return true;
   }
   if (cfg->device)
     snprintf(engine_why, sizeof engine_why, "no device: GEMM590_DEVICE=%s matches none",
@@ -170,8 +232,8 @@ static void engine_init(void) {
   engine.floor_mnk = g590_select_floor(&engine.info);
   engine_ready = true;
   if (g590_config_get()->verbose)
-    fprintf(stderr, "gemm590: device \"%s\" (%s, driver %s)\n", engine.info.name,
-            engine.info.vendor, engine.info.driver);
+    fprintf(stderr, "gemm590: device \"%s\" (%s, driver %s) %s\n", engine.info.name,
+            engine.info.vendor, engine.info.driver, engine_choice);
 }
 
 /* Unload (lib/core/unload.c): every OpenCL object the engine made, then the

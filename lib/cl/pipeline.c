@@ -404,9 +404,9 @@ g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *pl
   if (!ok) return G590_NOT_HANDLED;
   bool f16 = job->type == G590_F16;
   snprintf(what, what_len,
-           "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\"%s%s "
+           "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\" devices=%s%s%s "
            "panels=%lld ms=%.3f+%.3f+%.3f/%.3f staging_copy_ms=%.3f%s",
-           plan->family->name, params, plan->rule, origin, e->info.name,
+           plan->family->name, params, plan->rule, origin, e->info.name, e->index,
            f16 ? " c=binary16" : "", f16 && L.r.ab_widen ? " widened=device" : "",
            (long long)L.panels, ph.upload_ms, ph.kernel_ms, ph.download_ms, total_ms, copy_ms,
            !f16 && plan->half_operands ? " operands=binary16" : "");
