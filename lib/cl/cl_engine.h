@@ -70,6 +70,10 @@ typedef struct g590_engine {
  * forked child). */
 g590_engine *g590_cl_engine_get(char *why, size_t why_len);
 
+/* Every engine of the process (engine 0 first), or 0 when none can serve:
+ * the devices a large product is split across (lib/cl/split.c). */
+int g590_cl_engines(g590_engine **list);
+
 /* Teardown at unload (lib/core/unload.c): the engine's buffers, pinned chunks
  * and staging; its program cache; the copy pool's threads. */
 void g590_cl_buffers_release(g590_engine *e);

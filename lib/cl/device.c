@@ -1,5 +1,8 @@
-/* Choosing and opening the OpenCL device, once, on the first call that
- * could use it.  Nothing OpenCL happens at library load. */
+/* Choosing and opening the OpenCL devices, once, on the first call that
+ * could use them.  Nothing OpenCL happens at library load.  Engine 0 is
+ * the process's device; with several devices (GEMM590_DEVICE naming more
+ * than one, or several GPUs of one platform), engines 1.. serve the other
+ * column ranges of large products (lib/cl/split.c). */
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,7 +14,8 @@
 
 enum { MAX_PLATFORMS = 16, MAX_DEVICES = 64 };
 
-static g590_engine engine;
+static g590_engine engines[G590_MAX_DEVICES];
+static int engine_count;
 static bool engine_ready;
 static char engine_why[192];
 /* Which device of the pool this process took, for the verbose device line:
@@ -141,10 +145,18 @@ typedef struct pool {
   int count;
 } pool;
 
-/* Picks the device: the pool's first, or with several MPI ranks on the
- * node, the pool's (local rank mod size)-th, so that ranks spread over the
- * devices instead of piling onto the first. */
-static bool choose_device(cl_platform_id *platform, cl_device_id *device) {
+/* True when GEMM590_DEVICE names several devices explicitly: a list, or
+ * "all". */
+static bool names_several(const char *spec) {
+  return spec && (strchr(spec, ',') || strcmp(spec, "all") == 0);
+}
+
+/* Picks the devices into engines[]: with several MPI ranks on the node,
+ * the pool's (local rank mod size)-th alone, so that ranks spread over the
+ * devices instead of piling onto the first; else every device of the pool
+ * when GEMM590_DEVICE names several, every GPU of the first one's platform
+ * when it is unset, and the pool's first otherwise. */
+static bool choose_devices(void) {
   const g590_config *cfg = g590_config_get();
   cl_platform_id platforms[MAX_PLATFORMS];
   cl_uint np = 0;
@@ -186,11 +198,16 @@ static bool choose_device(cl_platform_id *platform, cl_device_id *device) {
   if (pl.count > 0) {
     const char *from = NULL;
     int rank = node_local_rank(&from), pick = rank >= 0 ? rank % pl.count : 0;
-    *platform = pl.platform[pick];
-    *device = pl.device[pick];
-    read_info(*device, &engine.info);
-    snprintf(engine.index, sizeof engine.index, "%u:%u", pl.index[pick][0], pl.index[pick][1]);
-    snprintf(engine_choice, sizeof engine_choice, "index=%s pool=%d", engine.index, pl.count);
+    bool all = rank < 0 && (names_several(cfg->device) || !cfg->device);
+    for (int i = 0; i < pl.count && engine_count < G590_MAX_DEVICES; i++) {
+      if (i != pick && (!all || (!cfg->device && pl.platform[i] != pl.platform[pick]))) continue;
+      g590_engine *e = &engines[engine_count++];
+      e->platform = pl.platform[i];
+      e->device = pl.device[i];
+      read_info(e->device, &e->info);
+      snprintf(e->index, sizeof e->index, "%u:%u", pl.index[i][0], pl.index[i][1]);
+    }
+    snprintf(engine_choice, sizeof engine_choice, "pool=%d", pl.count);
     if (rank >= 0)
       snprintf(engine_choice + strlen(engine_choice), sizeof engine_choice - strlen(engine_choice),
                " local_rank=%d (%s)", rank, from);
@@ -206,42 +223,52 @@ static bool choose_device(cl_platform_id *platform, cl_device_id *device) {
   return false;
 }
 
-static void engine_init(void) {
+/* Context and queues for engine e; false with engine_why on failure. */
+static bool engine_open(g590_engine *e) {
   cl_int err = CL_SUCCESS;
-  engine_started = true;
-  if (!choose_device(&engine.platform, &engine.device)) return;
-  cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)engine.platform,
-                                   0};
-  engine.context = G590_CL_OBJECT("clCreateContext", err, CL_OUT_OF_HOST_MEMORY,
-                                  clCreateContext(props, 1, &engine.device, NULL, NULL, &err));
-  if (g590_cl_failed(err, "clCreateContext", engine_why, sizeof engine_why)) return;
-  engine.queue = G590_CL_OBJECT("clCreateCommandQueue", err, CL_OUT_OF_HOST_MEMORY,
-                                clCreateCommandQueue(engine.context, engine.device, 0, &err));
+  cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)e->platform, 0};
+  e->context = G590_CL_OBJECT("clCreateContext", err, CL_OUT_OF_HOST_MEMORY,
+                              clCreateContext(props, 1, &e->device, NULL, NULL, &err));
+  if (g590_cl_failed(err, "clCreateContext", engine_why, sizeof engine_why)) return false;
+  e->queue = G590_CL_OBJECT("clCreateCommandQueue", err, CL_OUT_OF_HOST_MEMORY,
+                            clCreateCommandQueue(e->context, e->device, 0, &err));
   if (!g590_cl_failed(err, "clCreateCommandQueue", engine_why, sizeof engine_why)) {
     /* A second queue for kernels, so transfers overlap them. */
-    engine.kernel_queue = clCreateCommandQueue(engine.context, engine.device, 0, &err);
+    e->kernel_queue = clCreateCommandQueue(e->context, e->device, 0, &err);
     if (g590_cl_failed(err, "clCreateCommandQueue", engine_why, sizeof engine_why))
-      clReleaseCommandQueue(engine.queue);
+      clReleaseCommandQueue(e->queue);
   }
   if (err != CL_SUCCESS) {
-    clReleaseContext(engine.context);
-    engine.context = NULL;
-    return;
+    clReleaseContext(e->context);
+    e->context = NULL;
+    return false;
   }
-  pthread_mutex_init(&engine.lock, NULL);
-  engine.floor_mnk = g590_select_floor(&engine.info);
-  engine_ready = true;
+  pthread_mutex_init(&e->lock, NULL);
+  e->floor_mnk = g590_select_floor(&e->info);
   if (g590_config_get()->verbose)
-    fprintf(stderr, "gemm590: device \"%s\" (%s, driver %s) %s\n", engine.info.name,
-            engine.info.vendor, engine.info.driver, engine_choice);
+    fprintf(stderr, "gemm590: device \"%s\" (%s, driver %s) index=%s %s\n", e->info.name,
+            e->info.vendor, e->info.driver, e->index, engine_choice);
+  return true;
+}
+
+static void engine_init(void) {
+  engine_started = true;
+  if (!choose_devices()) return;
+  /* The process's device must open; another that does not is left out. */
+  int opened = 0;
+  for (int i = 0; i < engine_count; i++)
+    if (engine_open(&engines[i])) engines[opened++] = engines[i];
+    else if (i == 0) break;
+  engine_count = opened;
+  engine_ready = opened > 0;
 }
 
 /* Unload (lib/core/unload.c): every OpenCL object the engine made, then the
  * copy pool and the user table.  A forked child's engine is the parent's:
  * its objects are not the child's to release. */
 void g590_cl_release(void) {
-  if (engine_ready && !forked_child) {
-    g590_engine *e = &engine;
+  for (int i = 0; engine_ready && !forked_child && i < engine_count; i++) {
+    g590_engine *e = &engines[i];
     pthread_mutex_lock(&e->lock);
     clFinish(e->kernel_queue);
     clFinish(e->queue);
@@ -252,9 +279,9 @@ void g590_cl_release(void) {
     clReleaseContext(e->context);
     e->kernel_queue = e->queue = NULL;
     e->context = NULL;
-    engine_ready = false;
     pthread_mutex_unlock(&e->lock);
   }
+  engine_ready = false;
   g590_cl_copy_pool_stop();
   g590_table_release();
 }
@@ -263,7 +290,7 @@ bool g590_cl_declines(const g590_job *call) {
   if (forked_child) return true;
   g590_once(&engine_inited, &engine_once, engine_init);
   return !engine_ready ||
-         (double)call->m * (double)call->n * (double)call->k < engine.floor_mnk;
+         (double)call->m * (double)call->n * (double)call->k < engines[0].floor_mnk;
 }
 
 g590_engine *g590_cl_engine_get(char *why, size_t why_len) {
@@ -276,5 +303,10 @@ g590_engine *g590_cl_engine_get(char *why, size_t why_len) {
     snprintf(why, why_len, "%s", engine_why);
     return NULL;
   }
-  return &engine;
+  return &engines[0];
+}
+
+int g590_cl_engines(g590_engine **list) {
+  *list = engines;
+  return engine_ready && !forked_child ? engine_count : 0;
 }

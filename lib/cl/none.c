@@ -3,10 +3,10 @@
 
 #include "g590.h"
 
-g590_status g590_cl_job(const g590_job *call, int64_t *cols_done, char *what,
-                            size_t what_len, char *why, size_t why_len) {
+g590_status g590_cl_job(const g590_job *call, g590_done *done, char *what, size_t what_len,
+                        char *why, size_t why_len) {
   (void)call, (void)what, (void)what_len;
-  *cols_done = 0;
+  done->count = 0;
   snprintf(why, why_len, "no device: built without OpenCL");
   return G590_NOT_HANDLED;
 }

@@ -412,13 +412,3 @@ g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *pl
            !f16 && plan->half_operands ? " operands=binary16" : "");
   return G590_HANDLED;
 }
-
-g590_status g590_cl_job(const g590_job *job, int64_t *cols_done, char *what,
-                            size_t what_len, char *why, size_t why_len) {
-  *cols_done = 0;
-  g590_engine *e = g590_cl_engine_get(why, why_len);
-  if (!e) return G590_NOT_HANDLED;
-  g590_plan plan;
-  if (!g590_select(job, &e->info, &plan, why, why_len)) return G590_NOT_HANDLED;
-  return g590_cl_run(e, job, &plan, cols_done, what, what_len, why, why_len);
-}

@@ -29,10 +29,10 @@ void g590_log_invalid(const char *entry, int info) {
   fprintf(stderr, "gemm590: %s path=none reason=\"invalid parameter %d\"\n", entry, info);
 }
 
-g590_job g590_job_columns_from(const g590_job *job, int64_t n0) {
+g590_job g590_job_columns(const g590_job *job, int64_t n0, int64_t n1) {
   g590_job rest = *job;
   size_t bytes = g590_type_bytes(job->type);
-  rest.n -= n0;
+  rest.n = n1 - n0;
   rest.c = (char *)job->c + (size_t)(n0 * job->ldc) * bytes;
   rest.b = (const char *)job->b + (size_t)(job->trans_b ? n0 : n0 * job->ldb) * bytes;
   return rest;
@@ -50,14 +50,13 @@ static void host_run(const g590_job *job, char *how, size_t how_len) {
   if (how) snprintf(how, how_len, "%s", name);
 }
 
-/* The host computes what the device left: columns [n0, n) of C.  For a
- * syrk that is the syrk of the trailing block and, for the upper
- * triangle, the gemm block above it: rows [0, n0) of op(A) times the
- * transpose of rows [n0, n). */
-static void host_rest(const g590_job *job, int64_t n0, char *how, size_t how_len) {
-  if (job->op != G590_SYRK || n0 == 0) {
-    g590_job rest = g590_job_columns_from(job, n0);
-    host_run(&rest, how, how_len);
+/* The host computes what the device left of a syrk: columns [n0, n) of C
+ * (a syrk runs on one device, which delivers leading columns).  That is the
+ * syrk of the trailing block and, for the upper triangle, the gemm block
+ * above it: rows [0, n0) of op(A) times the transpose of rows [n0, n). */
+static void host_syrk_rest(const g590_job *job, int64_t n0, char *how, size_t how_len) {
+  if (n0 == 0) {
+    host_run(job, how, how_len);
     return;
   }
   size_t bytes = g590_type_bytes(job->type);
@@ -76,6 +75,28 @@ static void host_rest(const g590_job *job, int64_t n0, char *how, size_t how_len
     host_run(&above, NULL, 0);
   }
   host_run(&tail, how, how_len);
+}
+
+/* The host computes the columns of C the device did not deliver (the gaps
+ * between done's ranges); returns how many columns the device had. */
+static int64_t host_rest(const g590_job *job, const g590_done *done, char *how, size_t how_len) {
+  int64_t delivered = 0;
+  for (int i = 0; i < done->count; i++) delivered += done->end[i] - done->begin[i];
+  if (job->op == G590_SYRK) {
+    host_syrk_rest(job, done->count ? done->end[0] : 0, how, how_len);
+    return delivered;
+  }
+  /* Ranges in column order: the devices take consecutive ranges. */
+  int64_t at = 0;
+  for (int i = 0; i <= done->count; i++) {
+    int64_t gap_end = i < done->count ? done->begin[i] : job->n;
+    if (gap_end > at) {
+      g590_job gap = g590_job_columns(job, at, gap_end);
+      host_run(&gap, how, how_len);
+    }
+    if (i < done->count && done->end[i] > at) at = done->end[i];
+  }
+  return delivered;
 }
 
 /* Multiply-adds of a job, times two: the counters' flops. */
@@ -112,18 +133,17 @@ void g590_run(const g590_job *job) {
   }
   char what[512], why[192], how[160];
   what[0] = why[0] = how[0] = '\0';
-  int64_t cols_done = 0;
+  g590_done done = {.count = 0};
   if (cfg->disable_device) {
     snprintf(why, sizeof why, "device disabled");
-  } else if (g590_cl_job(job, &cols_done, what, sizeof what, why, sizeof why) ==
-             G590_HANDLED) {
+  } else if (g590_cl_job(job, &done, what, sizeof what, why, sizeof why) == G590_HANDLED) {
     g590_api_count(GEMM590_PATH_DEVICE, flops);
     if (verbose) g590_log_call(job, "path=device %s", what);
     return;
   }
-  /* The device may have delivered leading columns of C before failing:
-   * columns are independent, so the host computes only the rest. */
-  host_rest(job, cols_done, how, sizeof how);
+  /* The device may have delivered columns of C before failing: columns
+   * are independent, so the host computes only the rest. */
+  int64_t cols_done = host_rest(job, &done, how, sizeof how);
   g590_api_count(GEMM590_PATH_HOST, flops);
   if (verbose && cols_done)
     g590_log_call(job, "path=host reason=\"%s\" host=%s device_columns=%lld", why, how,

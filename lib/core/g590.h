@@ -156,8 +156,8 @@ int g590_api_cblas_caller_param(int info, bool row_major);
 /* Runs a checked, normalised job of any element type: quick returns,
  * device, host; one verbose line, counters. */
 void g590_run(const g590_job *job);
-/* The job restricted to columns [n0, n) of C and op(B). */
-g590_job g590_job_columns_from(const g590_job *job, int64_t n0);
+/* The gemm job restricted to columns [n0, n1) of C and op(B). */
+g590_job g590_job_columns(const g590_job *job, int64_t n0, int64_t n1);
 /* Logs an invalid call (one verbose line) without running it. */
 void g590_log_invalid(const char *entry, int info);
 /* The verbose line of a call: "gemm590: <entry> <shape> " + the formatted
@@ -167,12 +167,20 @@ void g590_log_call(const g590_job *job, const char *format, ...)
 
 /* ---- device path (lib/cl/pipeline.c; lib/cl/none.c without OpenCL) ---- */
 typedef enum { G590_HANDLED = 0, G590_NOT_HANDLED = 1 } g590_status;
-/* Tries the job on the OpenCL device.  On G590_HANDLED, `what`
- * describes the kernel that ran.  On G590_NOT_HANDLED, `why` says why (for
- * the verbose line); the first *cols_done columns of C are then already
- * final (a failure while copying C back) and the others untouched. */
-g590_status g590_cl_job(const g590_job *job, int64_t *cols_done, char *what,
-                            size_t what_len, char *why, size_t why_len);
+/* The columns of C a device call delivered before it failed: ranges
+ * [begin, end), each final; every other column untouched.  One range per
+ * device that took part (a failure while copying C back). */
+enum { G590_MAX_DEVICES = 8 };
+typedef struct g590_done {
+  int count;
+  int64_t begin[G590_MAX_DEVICES], end[G590_MAX_DEVICES];
+} g590_done;
+/* Tries the job on the OpenCL device (or, for large products, split in
+ * column ranges across the devices of the process).  On G590_HANDLED,
+ * `what` describes the kernel that ran.  On G590_NOT_HANDLED, `why` says
+ * why (for the verbose line) and *done lists the columns already final. */
+g590_status g590_cl_job(const g590_job *job, g590_done *done, char *what, size_t what_len,
+                        char *why, size_t why_len);
 
 /* True when the device path would certainly not take the job (no
  * device, a forked child, or a product below the smallest one the
