@@ -133,7 +133,7 @@ __kernel __attribute__((reqd_work_group_size(NT, 1, 1))) void
 #endif
 gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
                  __global const real_t *A, const int lda, __global const real_t *B, const int ldb,
-                 const real_t beta, __global real_t *C, const int ldc) {
+                 const real_t beta, __global real_t *C, const int ldc, const int col0) {
   /* real4_t-aligned: accessed as real4_t below. */
   __local real4_t As4[2][KS * LDA_S / 4];
   __local real4_t Bs4[2][KS * LDB_S / 4];
@@ -142,9 +142,12 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
   const int tid = get_local_id(0);
   const int tx = tid % DX, ty = tid / DX;
   const int i0 = get_group_id(0) * TM, j0 = get_group_id(1) * TN;
-  /* syrk: a tile wholly outside the triangle is never read back; the
-   * whole group leaves before its first barrier. */
-  if ((SYRK_UPPER && i0 >= j0 + TN) || (SYRK_LOWER && i0 + TM <= j0)) return;
+  /* col0: the first column of this launch within op(B) (a syrk's panels
+   * read op(B), which is op(A)^T, from A's whole buffer; 0 otherwise).  A
+   * syrk tile wholly outside the triangle is never read back: the whole
+   * group leaves before its first barrier. */
+  const int jb = j0 + col0;
+  if ((SYRK_UPPER && i0 >= jb + TN) || (SYRK_LOWER && i0 + TM <= jb)) return;
   /* The host pads K to a multiple of KS * slices. */
   const int slices = get_num_groups(2), z = get_group_id(2);
   const int steps = K / KS / slices;
@@ -167,7 +170,7 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
   }
   for (int p = 0; p < B_PER_ITEM; p++) {
     int v = tid + p * NT;
-    pb[p] = (__global const real4_t *)B + b_global(v < B_VECS ? v : 0, j0, ldb) +
+    pb[p] = (__global const real4_t *)B + b_global(v < B_VECS ? v : 0, jb, ldb) +
             (size_t)z * (size_t)steps * b_step;
     lb[p] = b_local(v < B_VECS ? v : 0);
   }

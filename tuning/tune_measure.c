@@ -157,7 +157,7 @@ static double time_resident(tuner *t, const g590_plan *plan, const shape *s, dou
   if (a && b && c && clFinish(e->queue) == CL_SUCCESS) {
     resident_ctx r = {e, kernel, plan,
                       {(int)m, (int)n, (int)k, 1.0f, 0.0f, a, b, c, (int)(s->ta ? k : m),
-                       (int)(s->tb ? n : k), (int)m, false}};
+                       (int)(s->tb ? n : k), (int)m, false, 0}};
     secs = time_median(run_resident, &r, t->repeats, give_up);
   }
   if (a) clReleaseMemObject(a);

@@ -124,6 +124,7 @@ typedef struct g590_gemm_args {
   cl_mem a, b, c;
   int lda, ldb, ldc;
   bool f64;               /* a float64 job (plan->f64) */
+  int col0;               /* syrk families: the launch's first column of op(B) */
 } g590_gemm_args;
 /* Sets the arguments of `kernel` (built from plan's family and defines)
  * and queues it on `q` over the m x n C, after `wait` (may be NULL).  A

@@ -39,15 +39,16 @@ static const void *scalar_at(const scalars *s, int i) {
   return s->bytes == 8 ? (const void *)&s->d[i] : (const void *)&s->f[i];
 }
 
-static bool set_gemm_args(cl_kernel k, const g590_gemm_args *g, const cl_mem *c, char *why,
-                          size_t why_len) {
+/* The kernel's arguments; families that serve syrk take col0 as a 12th. */
+static bool set_gemm_args(cl_kernel k, const g590_plan *plan, const g590_gemm_args *g,
+                          const cl_mem *c, char *why, size_t why_len) {
   scalars s = kernel_scalars(g);
-  const void *values[] = {&g->m,  &g->n,   &g->k,              scalar_at(&s, 0), &g->a, &g->lda,
-                          &g->b,  &g->ldb, scalar_at(&s, 1),    c,               &g->ldc};
+  const void *values[] = {&g->m, &g->n,   &g->k,            scalar_at(&s, 0), &g->a,   &g->lda,
+                          &g->b, &g->ldb, scalar_at(&s, 1), c,                &g->ldc, &g->col0};
   const size_t sizes[] = {sizeof(int),    sizeof(int), sizeof(int),   s.bytes,
                           sizeof(cl_mem), sizeof(int), sizeof(cl_mem), sizeof(int),
-                          s.bytes,        sizeof(cl_mem), sizeof(int)};
-  return set_args(k, values, sizes, 11, why, why_len);
+                          s.bytes,        sizeof(cl_mem), sizeof(int), sizeof(int)};
+  return set_args(k, values, sizes, plan->family->syrk ? 12 : 11, why, why_len);
 }
 
 static bool enqueue(cl_command_queue q, cl_kernel k, cl_uint dims, const size_t *global,
@@ -80,7 +81,7 @@ bool g590_cl_gemm_enqueue(g590_engine *e, cl_command_queue q, cl_kernel kernel,
   size_t slice = (size_t)g->ldc * groups[1] * plan->tile[1];
   size_t splits = usable_splits(plan, g, slice);
   if (splits == 1)
-    return set_gemm_args(kernel, g, &g->c, why, why_len) &&
+    return set_gemm_args(kernel, plan, g, &g->c, why, why_len) &&
            enqueue(q, kernel, 2, global, local, wait, done, why, why_len);
 
   const char *origin;
@@ -91,7 +92,7 @@ bool g590_cl_gemm_enqueue(g590_engine *e, cl_command_queue q, cl_kernel kernel,
   scalars s = kernel_scalars(g);
   if (!sum ||
       !g590_cl_buffer_ensure(e, &e->split, splits * slice * s.bytes, why, why_len) ||
-      !set_gemm_args(kernel, g, &e->split.mem, why, why_len))
+      !set_gemm_args(kernel, plan, g, &e->split.mem, why, why_len))
     return false;
   global[2] = splits;
   if (!enqueue(q, kernel, 3, global, local, wait, NULL, why, why_len)) return false;

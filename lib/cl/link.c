@@ -13,13 +13,17 @@
 
 #include "cl_engine.h"
 
-/* Operands up to MIN_PINNED bytes go the pageable way; larger ones are cut
- * into up to 4 chunks (so packing overlaps DMA) of MIN_CHUNK to CHUNK_BYTES:
- * each chunk costs a thread wake-up and a DMA round trip, which smaller
- * chunks do not repay.  Measured on the H100 host (bench/NOTES.md): at
- * n = 1024 (4 MiB operands) a call took 0.93 ms through 2 MiB chunks and
- * 1.37 ms pageable; at n = 2048 (16 MiB) 4 MiB chunks beat 2 MiB ones. */
-enum { MIN_PINNED = 2 << 20, MIN_CHUNK = 2 << 20 };
+/* Operands of up to MIN_PINNED_ELEMENTS elements (2 MiB of float32) go
+ * the pageable way; larger ones are cut into up to 4 chunks (so packing
+ * overlaps DMA) of MIN_CHUNK to CHUNK_BYTES: each chunk costs a thread
+ * wake-up and a DMA round trip, which smaller chunks do not repay.
+ * Measured on the H100 host (bench/NOTES.md): at n = 1024 (4 MiB
+ * operands) a call took 0.93 ms through 2 MiB chunks and 1.37 ms
+ * pageable; at n = 2048 (16 MiB) 4 MiB chunks beat 2 MiB ones.  The bound
+ * counts elements, not bytes: gemm590_hgemm at n = 1024 (2 MiB binary16
+ * operands) lost a quarter of its rate on the H200 when they went
+ * pageable (4.25 -> 3.25 TFLOPS, bench/NOTES.md). */
+enum { MIN_PINNED_ELEMENTS = 512 << 10, MIN_CHUNK = 2 << 20 };
 
 /* Staging chunk size (GEMM590_LINK_CHUNK; small values let tests reach
  * the chunked path with small matrices). */
@@ -113,9 +117,10 @@ static cl_int write_columns(g590_engine *e, cl_mem dst, const g590_operand *x, i
  * needs no conversion.  A small block that must be converted into host
  * memory anyway goes through one pinned chunk, whose DMA runs 5x faster
  * than a pageable one (53 against 10 GB/s on the H100 host). */
-static int64_t chunk_columns(size_t row_bytes, int64_t cols, bool converted) {
+static int64_t chunk_columns(size_t row_bytes, int64_t cols, size_t elem_bytes, bool converted) {
   /* A small GEMM590_LINK_CHUNK lowers all limits (tests). */
-  size_t floor = CHUNK_BYTES < MIN_PINNED ? CHUNK_BYTES : MIN_PINNED;
+  size_t min_pinned = MIN_PINNED_ELEMENTS * elem_bytes;
+  size_t floor = CHUNK_BYTES < min_pinned ? CHUNK_BYTES : min_pinned;
   size_t min_chunk = CHUNK_BYTES < MIN_CHUNK ? CHUNK_BYTES : MIN_CHUNK;
   size_t total = row_bytes * (size_t)cols, chunk = total / 4;
   if (row_bytes > CHUNK_BYTES) return 0;
@@ -131,7 +136,7 @@ bool g590_cl_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, bool
   size_t ld_bytes = (size_t)x->ld * x->host_bytes;
   bool ok = true, all_fit = true;
   const char *call;
-  int64_t per_chunk = chunk_columns(row_bytes, x->cols, x->to_half);
+  int64_t per_chunk = chunk_columns(row_bytes, x->cols, link_bytes(x), x->to_half);
   if (per_chunk == 0 || !g590_cl_pinned_ensure(e, why, why_len)) {
     if (!x->to_half && ld_bytes < MAX_HOST_PITCH) {
       cl_int err = write_columns(e, dst, x, 0, x->cols, x->data, ld_bytes, CL_FALSE, NULL, &call);
@@ -187,15 +192,33 @@ static void unstage_columns(g590_engine *e, void *dst, const g590_operand *c, in
   double t = g590_cl_now_ms();
   size_t row_bytes = (size_t)c->rows * c->host_bytes, ld_bytes = (size_t)c->ld * c->host_bytes;
   if (c->triangle) {
-    /* A syrk's C: the other triangle of the caller's C is never written. */
-    g590_job tri = {.op = G590_SYRK, .upper = c->triangle == 'U', .m = c->rows};
-    for (int64_t j = c0; j < c0 + n; j++) {
-      int64_t i0, i1;
-      g590_job_rows(&tri, c->col0 + j, &i0, &i1);
-      if (i1 > i0)
-        memcpy((char *)dst + (size_t)j * ld_bytes + (size_t)i0 * c->host_bytes,
-               (const char *)staged + (size_t)(j - c0) * row_bytes + (size_t)i0 * c->host_bytes,
-               (size_t)(i1 - i0) * c->host_bytes);
+    /* A syrk's C: the other triangle of the caller's C is never written.
+     * In blocks of TRI_BLOCK columns: the rows every column of the block
+     * has in the triangle go through the copy pool, the band along the
+     * diagonal column by column. */
+    enum { TRI_BLOCK = 512 };
+    size_t eb = c->host_bytes;
+    bool upper = c->triangle == 'U';
+    for (int64_t b0 = c0; b0 < c0 + n; b0 += TRI_BLOCK) {
+      int64_t b1 = b0 + TRI_BLOCK < c0 + n ? b0 + TRI_BLOCK : c0 + n;
+      /* Global columns [g0, g1): upper rows [0, g0) are in every column's
+       * triangle, lower rows [g1, rows). */
+      int64_t g0 = c->col0 + b0, g1 = c->col0 + b1;
+      int64_t r0 = upper ? 0 : g1, r1 = upper ? g0 : c->rows;
+      if (r1 > c->rows) r1 = c->rows;
+      if (r1 > r0)
+        g590_cl_copy_columns((char *)dst + (size_t)b0 * ld_bytes + (size_t)r0 * eb, ld_bytes,
+                             (const char *)staged + (size_t)(b0 - c0) * row_bytes + (size_t)r0 * eb,
+                             row_bytes, (size_t)(r1 - r0) * eb, b1 - b0);
+      for (int64_t j = b0; j < b1; j++) {
+        int64_t g = c->col0 + j;
+        int64_t i0 = upper ? g0 : g, i1 = upper ? g + 1 : g1;
+        if (i1 > c->rows) i1 = c->rows;
+        if (i1 > i0)
+          memcpy((char *)dst + (size_t)j * ld_bytes + (size_t)i0 * eb,
+                 (const char *)staged + (size_t)(j - c0) * row_bytes + (size_t)i0 * eb,
+                 (size_t)(i1 - i0) * eb);
+      }
     }
   } else {
     g590_cl_copy_columns((char *)dst + (size_t)c0 * ld_bytes, ld_bytes, staged, row_bytes,
@@ -207,7 +230,7 @@ static void unstage_columns(g590_engine *e, void *dst, const g590_operand *c, in
 bool g590_cl_link_download(g590_engine *e, cl_mem src, const g590_operand *c, void *dst,
                         bool overwritable, int64_t *cols_done, char *why, size_t why_len) {
   size_t row_bytes = (size_t)c->rows * c->host_bytes;
-  int64_t per_chunk = chunk_columns(row_bytes, c->cols, false);
+  int64_t per_chunk = chunk_columns(row_bytes, c->cols, c->host_bytes, false);
   const char *call;
   *cols_done = 0;
   if (per_chunk == 0 || !g590_cl_pinned_ensure(e, why, why_len)) {

@@ -291,11 +291,12 @@ static bool run_panels(g590_engine *e, const g590_job *job, const g590_plan *pla
     if (ok && p < L->panels) {
       operand bp, cp;
       panel_at(job, L, p, &bp, &cp);
+      /* A syrk reads op(B) = op(A)^T from A's buffer, from column p * width. */
       bool syrk = job->op == G590_SYRK;
       g590_gemm_args g = {(int)L->c.dev_rows, (int)cp.dev_cols, kk, job->alpha, job->beta,
                           e->a.mem, syrk ? e->a.mem : e->b[slot].mem, e->c[slot].mem,
                           (int)L->a.dev_rows, (int)(syrk ? L->a.dev_rows : bp.dev_rows),
-                          (int)L->c.dev_rows, plan->f64};
+                          (int)L->c.dev_rows, plan->f64, syrk ? (int)(p * L->width) : 0};
       ok = g590_cl_gemm_enqueue(e, e->kernel_queue, kernel, plan, &g, ready, &done[slot], why,
                              why_len);
       if (ok) clFlush(e->kernel_queue);
@@ -334,17 +335,16 @@ static bool plan_layout(const g590_engine *e, const g590_job *job, const g590_pl
   L->b = job->trans_b ? make_operand(&r, job->b, job->n, job->k, job->ldb, r.un, r.uk, true)
                       : make_operand(&r, job->b, job->k, job->n, job->ldb, r.uk, r.un, true);
   L->c = make_operand(&r, job->c, job->m, job->n, job->ldc, r.um, r.un, false);
-  /* A syrk is one panel (op(B) is A's buffer, whole) on square tiles, so
-   * that A padded for its rows is also padded for op(B)'s columns. */
-  bool syrk = job->op == G590_SYRK;
-  if (syrk && (!plan->family->padded || plan->tile[0] != plan->tile[1] ||
-               plan->family != &g590_regblock)) {
+  /* A syrk reads op(B) from A's buffer (whole, on the device for every
+   * panel): square tiles, so that A padded for its rows is also padded
+   * for op(B)'s columns. */
+  if (job->op == G590_SYRK &&
+      (!plan->family->syrk || !plan->family->padded || plan->tile[0] != plan->tile[1])) {
     snprintf(why, why_len, "syrk runs on regblock with square tiles, not %s", plan->family->name);
     return false;
   }
-  L->width = syrk ? job->n : panel_width(e, plan, L);
+  L->width = panel_width(e, plan, L);
   int64_t fits = memory_width(e, L);
-  if (syrk && fits < job->n) fits = 0;
   if (fits < (int64_t)r.un) {
     snprintf(why, why_len, "operand larger than the device's memory or largest buffer");
     return false;

@@ -165,19 +165,19 @@ static size_t tensor_local_bytes(const g590_params *p) {
 
 const g590_family g590_tile20_v3 = {
     "tile20_v3", "tile20_v3", 4, false, false, SQUARE_2X2, {.wg = 10, .ks = 20},
-    square_2x2_geometry, square_2x2_local_bytes, false};
+    square_2x2_geometry, square_2x2_local_bytes, false, false};
 const g590_family g590_tile24 = {
     "tile24", "tile24", 4, false, false, SQUARE_2X2, {.wg = 12, .ks = 16},
-    square_2x2_geometry, square_2x2_local_bytes, false};
+    square_2x2_geometry, square_2x2_local_bytes, false, false};
 const g590_family g590_fp16_mixed = {
     "fp16_mixed", "fp16_mixed", 2, true, false, SQUARE_2X2, {.wg = 16, .ks = 16},
-    square_2x2_geometry, square_2x2_half_local_bytes, false};
+    square_2x2_geometry, square_2x2_half_local_bytes, false, false};
 const g590_family g590_regblock = {
     "regblock", "regblock", 4, false, true,
     BIT(P_TM) | BIT(P_TN) | BIT(P_KS) | BIT(P_WM) | BIT(P_WN) | BIT(P_NO_REQD_WG) |
         BIT(P_MAXRREGCOUNT) | BIT(P_SPLITK),
     {.tm = 128, .tn = 128, .ks = 8, .wm = 8, .wn = 8},
-    regblock_geometry, regblock_local_bytes, true};
+    regblock_geometry, regblock_local_bytes, true, true};
 /* Reads float32 copies that binary16 holds exactly (lowers precision of
  * any other input): gemm590_hgemm and the fp16 opt-in only. */
 const g590_family g590_tensor_f16 = {
@@ -185,7 +185,7 @@ const g590_family g590_tensor_f16 = {
     BIT(P_EMULATE_MMA) | BIT(P_TM) | BIT(P_TN) | BIT(P_KS) | BIT(P_WARPS_M) | BIT(P_WARPS_N) |
         BIT(P_NO_REQD_WG) | BIT(P_MAXRREGCOUNT) | BIT(P_SPLITK),
     {.tm = 128, .tn = 128, .ks = 32, .warps_m = 2, .warps_n = 4},
-    tensor_geometry, tensor_local_bytes, false};
+    tensor_geometry, tensor_local_bytes, false, false};
 
 const g590_family *const g590_families[] = {&g590_tile20_v3, &g590_tile24,     &g590_fp16_mixed,
                                             &g590_regblock,  &g590_tensor_f16, NULL};

@@ -58,6 +58,9 @@ typedef struct g590_family {
   /* Also serves float64 jobs, built with -DREAL_DOUBLE=1 (its arithmetic,
    * operands and local tiles in double: twice the local bytes). */
   bool float64;
+  /* Serves syrk: takes the col0 argument (the launch's first column of
+   * op(B)) and -DSYRK_UPPER / -DSYRK_LOWER. */
+  bool syrk;
 } g590_family;
 
 /* Every family, NULL-terminated, and each by name for code that means
