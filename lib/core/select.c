@@ -21,9 +21,18 @@ static const g590_params tensor_128x256 = {
 static const g590_params tensor_64x128 = {
     .tm = 64, .tn = 128, .ks = 32, .warps_m = 2, .warps_n = 2};
 
-/* float64 on regblock (-DREAL_DOUBLE=1): 4x4 doubles per item keep the
- * accumulators in registers (8x8 would need 128 for them alone). */
+/* float64 on regblock (-DREAL_DOUBLE=1).  Portable: 4x4 doubles per item
+ * keep the accumulators in registers.  On NVIDIA, without the fixed
+ * work-group size and with a register cap, larger tiles run faster:
+ * dgemm n = 8192 end to end on the H200 took 139 ms with 64x64, 90 ms
+ * with 64x128 (4x8 per item, 128 registers) and 92 ms with 128x128 (8x8,
+ * 255 registers), level3-bench with GEMM590_KERNEL (bench/NOTES.md); the
+ * square one serves dsyrk, which needs square tiles. */
 static const g590_params regblock_f64 = {.tm = 64, .tn = 64, .ks = 8, .wm = 4, .wn = 4};
+static const g590_params regblock_f64_nvidia = {
+    .tm = 64, .tn = 128, .ks = 8, .wm = 4, .wn = 8, .no_reqd_wg = 1, .maxrregcount = 128};
+static const g590_params regblock_f64_nvidia_square = {
+    .tm = 128, .tn = 128, .ks = 8, .wm = 8, .wn = 8, .no_reqd_wg = 1, .maxrregcount = 255};
 
 /* GEMM590_KERNEL, parsed once: the forced family and its tunables, or
  * why it names none. */
@@ -113,6 +122,8 @@ static bool select_f64(const g590_job *call, const g590_device_info *dev, g590_p
     snprintf(why, why_len, "CPU OpenCL device: host BLAS is faster");
   else if (flops < threshold)
     snprintf(why, why_len, "below threshold (%.3g < %.3g flops)", flops, threshold);
+  else if (strstr(dev->vendor, "NVIDIA"))
+    g590_plan_family(plan, &g590_regblock, &regblock_f64_nvidia, "regblock 64x128 in float64");
   else
     g590_plan_family(plan, &g590_regblock, &regblock_f64, "regblock 64x64 in float64");
   return dev->is_gpu && flops >= threshold;
@@ -136,7 +147,10 @@ static bool select_syrk(const g590_job *call, const g590_device_info *dev, g590_
     snprintf(why, why_len, "below threshold (%.3g < %.3g flops)", flops, threshold);
     return false;
   }
-  if (call->type == G590_F64)
+  if (call->type == G590_F64 && nvidia && tiles_128 >= cu)
+    g590_plan_family(plan, &g590_regblock, &regblock_f64_nvidia_square,
+                     "syrk: regblock 128x128 in float64");
+  else if (call->type == G590_F64)
     g590_plan_family(plan, &g590_regblock, &regblock_f64, "syrk: regblock 64x64 in float64");
   else if (tiles_128 >= cu)
     g590_plan_family(plan, &g590_regblock, nvidia ? &nvidia_fast_tile : NULL,
