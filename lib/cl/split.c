@@ -86,25 +86,28 @@ static void describe(const g590_job *job, const range *r, int used, char *what, 
              (double)r[i].job.n / (double)job->n);
     snprintf(ms + strlen(ms), sizeof ms - strlen(ms), "%s%.3f", i ? "," : "", r[i].ms);
   }
-  /* r[0].what holds "... devices=P:D ..." of the first device's range. */
-  const char *at = strstr(r[0].what, " devices=");
+  /* The first range that ran on its own device describes the kernel:
+   * "... devices=P:D ..." (a range redone elsewhere has no description). */
+  const char *own = r[0].what;
+  for (int i = 0; i < used && !own[0]; i++) own = r[i].what;
+  const char *at = strstr(own, " devices=");
   const char *rest = at ? strchr(at + 1, ' ') : NULL;
   if (!at || !rest) {
-    snprintf(what, len, "%s devices=%s shares=%s device_ms=%s%s", r[0].what, devices, shares, ms,
+    snprintf(what, len, "%s devices=%s shares=%s device_ms=%s%s", own, devices, shares, ms,
              redone);
     return;
   }
-  snprintf(what, len, "%.*s devices=%s shares=%s device_ms=%s%s%s", (int)(at - r[0].what),
-           r[0].what, devices, shares, ms, redone, rest);
+  snprintf(what, len, "%.*s devices=%s shares=%s device_ms=%s%s%s", (int)(at - own), own, devices,
+           shares, ms, redone, rest);
 }
 
 g590_status g590_cl_job(const g590_job *job, g590_done *done, char *what, size_t what_len,
                         char *why, size_t why_len) {
   done->count = 0;
+  g590_engine *e = g590_cl_engine_get(why, why_len); /* opens the engines on first use */
+  if (!e) return G590_NOT_HANDLED;
   g590_engine *engines;
   int count = g590_cl_engines(&engines);
-  g590_engine *e = g590_cl_engine_get(why, why_len);
-  if (!e) return G590_NOT_HANDLED;
   g590_plan plan;
   if (!g590_select(job, &e->info, &plan, why, why_len)) return G590_NOT_HANDLED;
   const g590_config *cfg = g590_config_get();
