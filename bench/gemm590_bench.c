@@ -35,6 +35,7 @@
 #include "bench_providers.h"
 #include "cli.h"
 #include "gemm590_bench.h"
+#include "link_floor.h"
 #include "timing.h"
 
 
@@ -344,7 +345,22 @@ static void bench_family(const problem *p, const variant *v) {
   report(p->t, v->label, p->s, res, e2e, e2e > 0 ? check(p) : NAN);
 }
 
-static void bench_selector(const problem *p) {
+/* --floor: the floor of this shape from the measured rates and the chosen
+ * kernel's resident time (bench/link_floor.h), and the share reached. */
+static void report_floor(const problem *p, const floor_rates *fr, double e2e) {
+  g590_plan plan;
+  char why[192];
+  if (!g590_select(&p->call, &p->e->info, &plan, why, sizeof why)) return;
+  variant v = {plan.family, plan.params, "selector"};
+  double res = bench_resident(p->e, &v, p->s, p->call.trans_a, p->call.trans_b), t[4];
+  if (res <= 0) return;
+  double f = floor_seconds(fr, (double)p->s.m, (double)p->s.n, (double)p->s.k, res, t);
+  printf("  floor %.3f ms (up %.3f, down %.3f, copies %.3f, kernel %.3f): e2e %.3f ms is %.0f%% "
+         "of the floor's rate\n", f * 1e3, t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, t[3] * 1e3,
+         e2e * 1e3, 100.0 * f / e2e);
+}
+
+static void bench_selector(const problem *p, const floor_rates *fr) {
   host_ctx h = {(cblas_sgemm_fn)cblas_sgemm, output_call(p)};
   gemm590_reset_counters();
   double e2e = time_runs(run_cblas, &h, false, p->e);
@@ -354,6 +370,7 @@ static void bench_selector(const problem *p) {
          cnt.calls[GEMM590_PATH_DEVICE] ? "cblas_sgemm(selector,device)"
                                         : "cblas_sgemm(selector,host)",
          p->s, -1.0, e2e, check(p));
+  if (fr && cnt.calls[GEMM590_PATH_DEVICE] && e2e > 0) report_floor(p, fr, e2e);
 }
 
 static void bench_clblast(const problem *p, clblast_sgemm_fn fn, const char *label) {
@@ -457,12 +474,12 @@ static g590_engine *bench_device(char *why, size_t why_len) {
  * is one, the host's and NVBLAS's in any case. */
 static void bench_shapes(const options *o, g590_engine *e, const table *t,
                          clblast_sgemm_fn clblast_sgemm, fortran_sgemm_fn nvblas,
-                         cblas_sgemm_fn openblas_sgemm) {
+                         cblas_sgemm_fn openblas_sgemm, const floor_rates *fr) {
   for (int si = 0; si < o->nshapes; si++) {
     problem p;
     problem_init(&p, e, t, o->shapes[si], o->ta, o->tb, openblas_sgemm);
     for (int vi = 0; e && vi < o->nvariants; vi++) bench_family(&p, &o->variants[vi]);
-    bench_selector(&p);
+    bench_selector(&p, fr);
     if (e && clblast_sgemm) bench_clblast(&p, clblast_sgemm, "clblast");
     if (nvblas) bench_nvblas(&p, nvblas);
     if (openblas_sgemm && o->host) bench_openblas(&p, openblas_sgemm);
@@ -506,7 +523,16 @@ int main(int argc, char **argv) {
   else printf("device: none, trans %s\n", t.trans);
   printf("%-28s %6s %6s %6s %10s %10s %10s\n", "what", "M", "N", "K", "resident", "e2e", "err");
 
-  bench_shapes(&o, e, &t, clblast_sgemm, nvblas, openblas_sgemm);
+  floor_rates rates, *fr = NULL;
+  if (o.floor && e && floor_measure(e, &rates, why, sizeof why)) {
+    fr = &rates;
+    printf("floor rates: DMA up %.1f GB/s, down %.1f GB/s (pinned); host copies %.1f GB/s "
+           "(the copy pool, pageable <-> pinned)\n", rates.up_gbs, rates.down_gbs,
+           rates.copy_gbs);
+  } else if (o.floor) {
+    printf("note: no floor: %s\n", e ? why : "no device");
+  }
+  bench_shapes(&o, e, &t, clblast_sgemm, nvblas, openblas_sgemm, fr);
   if (o.clblast_tuned && e) bench_clblast_tuned(&o, e, &t, clblast, clblast_sgemm, openblas_sgemm);
   else if (o.clblast_tuned) printf("note: no clblast-tuned rows: no device\n");
   if (o.cublas) bench_cublas(&o, &t);

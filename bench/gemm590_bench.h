@@ -21,7 +21,7 @@ typedef struct {
   variant variants[MAX_VARIANTS];
   int nvariants;
   char trans[3];
-  bool ta, tb, host;
+  bool ta, tb, host, floor;
   const char *csv, *build_log, *nvblas, *cublas, *clblast_tuned, *plot, *python;
 } options;
 

@@ -29,6 +29,8 @@ static const char help[] =
     "                        (default: tile20_v3, tile24, fp16_mixed, and regblock with\n"
     "                        128x128, 128x64 and 64x64 tiles)\n"
     "  --no-host             leave out the openblas rows\n"
+    "  --floor               measure the link and copy rates, and after each cblas_sgemm\n"
+    "                        row print the end-to-end floor and the share of it reached\n"
     "  --csv FILE            write every row to FILE (device,m,n,k,trans,what,mode,\n"
     "                        seconds,tflops,max_rel_err)\n"
     "  --plot PNG            with --csv: draw the CSV into PNG with bench/plot.py, run by\n"
@@ -48,7 +50,7 @@ static const char help[] =
     "Exit status: 0 done, 1 a failure (CSV, plot), 2 a bad command line.\n";
 
 enum { OPT_SHAPE = 0x200, OPT_TRANS, OPT_VARIANTS, OPT_NO_HOST, OPT_CSV, OPT_PLOT, OPT_PYTHON,
-       OPT_BUILD_LOG, OPT_NVBLAS, OPT_CUBLAS, OPT_CLBLAST_TUNED, OPT_SIZES };
+       OPT_BUILD_LOG, OPT_NVBLAS, OPT_CUBLAS, OPT_CLBLAST_TUNED, OPT_SIZES, OPT_FLOOR };
 
 static const struct option long_options[] = {
     {"sizes", required_argument, NULL, OPT_SIZES},
@@ -56,6 +58,7 @@ static const struct option long_options[] = {
     {"trans", required_argument, NULL, OPT_TRANS},
     {"variants", required_argument, NULL, OPT_VARIANTS},
     {"no-host", no_argument, NULL, OPT_NO_HOST},
+    {"floor", no_argument, NULL, OPT_FLOOR},
     {"csv", required_argument, NULL, OPT_CSV},
     {"plot", required_argument, NULL, OPT_PLOT},
     {"python", required_argument, NULL, OPT_PYTHON},
@@ -122,6 +125,7 @@ void parse_options(int argc, char **argv, options *o) {
     case OPT_TRANS: cli_trans(&bench_cli, "--trans", optarg, o->trans); break;
     case OPT_VARIANTS: variants = optarg; break;
     case OPT_NO_HOST: o->host = false; break;
+    case OPT_FLOOR: o->floor = true; break;
     case OPT_CSV: o->csv = optarg; break;
     case OPT_PLOT: o->plot = optarg; break;
     case OPT_PYTHON: o->python = optarg; break;

@@ -27,7 +27,7 @@ ENV = {**{k: v for k, v in os.environ.items() if not k.startswith("GEMM590_")},
 # refuse with exit 2 together with the text stderr must name.
 SPECS = {
     "gemm590-bench": {
-        "options": ["--sizes", "--shape", "--trans", "--variants", "--no-host", "--csv",
+        "options": ["--sizes", "--shape", "--trans", "--variants", "--no-host", "--floor", "--csv",
                     "--plot", "--python", "--build-log", "--nvblas", "--cublas",
                     "--clblast-tuned", "--help", "--version"],
         "bad": [(["--sizes", "12x"], ["--sizes", "12x"]),
