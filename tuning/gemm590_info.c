@@ -5,19 +5,21 @@
  * (GEMM590_DEVICE applies), the entry that serves it and whether that
  * entry decides (or why not), and, for a shape given as in a column-major
  * call, which path and kernel would run and why.  --table prints every
- * entry leaf by leaf, each leaf's condition in words. */
+ * entry leaf by leaf, each leaf's condition in words; --learned what the
+ * online choice learned for the device, --forget removes it. */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapt.h"
 #include "cl_engine.h"
 #include "cli.h"
 #include "gemm590.h"
 #include "table.h"
 
-enum { MAX_LISTED = 64, OPT_TABLE = 0x200, OPT_FP16 };
+enum { MAX_LISTED = 64, OPT_TABLE = 0x200, OPT_FP16, OPT_LEARNED, OPT_FORGET };
 
 static const char help[] =
     "usage: gemm590-info [OPTION]... [M N K [TA TB]]\n"
@@ -32,11 +34,18 @@ static const char help[] =
     "                        libgemm590's device, + the entry of another listed device\n"
     "  --fp16                the shape with binary16 operands (gemm590_hgemm, or cblas_sgemm\n"
     "                        with the fp16 opt-in)\n"
+    "  --learned             what the online choice (GEMM590_ADAPT) learned for the device:\n"
+    "                        one line per shape class, its chosen path and its time in ms,\n"
+    "                        then each path tried with its best time (path@ms|...)\n"
+    "  --forget              remove what was learned for the device (its file in the cache\n"
+    "                        directory); later processes learn again\n"
     CLI_STANDARD_HELP
-    "Exit status: 0, or 2 for a bad command line.\n";
+    "Exit status: 0, 1 when --forget fails, or 2 for a bad command line.\n";
 
 static const struct option long_options[] = {{"table", no_argument, NULL, OPT_TABLE},
                                              {"fp16", no_argument, NULL, OPT_FP16},
+                                             {"learned", no_argument, NULL, OPT_LEARNED},
+                                             {"forget", no_argument, NULL, OPT_FORGET},
                                              CLI_STANDARD_OPTIONS};
 static const cli info_cli = {"gemm590-info", help, "h", long_options};
 
@@ -370,12 +379,14 @@ static bool parse_shape(int argc, char **argv, g590_job *call) {
 }
 
 int main(int argc, char **argv) {
-  bool table = false;
+  bool table = false, learned = false, forget = false;
   g590_job call = {.entry = "gemm590-info", .layout = 'C', .user_ta = 'N', .user_tb = 'N',
                     .alpha = 1.0f, .beta = 0.0f};
   for (int opt; (opt = cli_next(&info_cli, argc, argv)) != -1;) {
     if (opt == OPT_TABLE) table = true;
     else if (opt == OPT_FP16) call.fp16_ok = true;
+    else if (opt == OPT_LEARNED) learned = true;
+    else if (opt == OPT_FORGET) forget = true;
   }
   bool shape = parse_shape(argc, argv, &call);
 
@@ -385,5 +396,24 @@ int main(int argc, char **argv) {
   print_device(&w);
   if (shape) explain_shape(&w, &call);
   if (table) dump_tables(&w);
+  if (w.e) {
+    char name[320];
+    g590_adapt_file_name(&w.e->info, name, sizeof name);
+    printf("online choice (GEMM590_ADAPT): %s; learned file %s in the cache directory\n",
+           g590_adapt_enabled(&w.e->info) ? "learning" : "off", name);
+  }
+  if (learned) {
+    printf("learned (shape class, chosen path, ms, paths tried):\n");
+    int n = g590_adapt_list(stdout);
+    if (n <= 0) printf("  %s\n", n < 0 ? "no device" : "nothing learned yet");
+  }
+  if (forget) {
+    char why[256];
+    if (!g590_adapt_forget(why, sizeof why)) {
+      fprintf(stderr, "gemm590-info: --forget: %s\n", why);
+      return 1;
+    }
+    printf("forgot what was learned for this device\n");
+  }
   return 0;
 }

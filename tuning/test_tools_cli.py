@@ -55,6 +55,14 @@ SPECS = {
         "bad": [(["--sizes", "12x"], ["--sizes", "12x"]), (["--repeats", "0"], ["--repeats", "0"]),
                 (["extra"], ["extra"])],
     },
+    "regret-bench": {
+        "options": ["--shapes", "--file", "--repeats", "--first", "--double", "--help",
+                    "--version"],
+        "bad": [(["--shapes", "64x64"], ["64x64"]), (["--repeats", "0"], ["--repeats", "0"]),
+                (["--first", "x"], ["--first", "x"]), (["--file", "/nonexistent/shapes"],
+                                                       ["--file", "/nonexistent/shapes"]),
+                (["extra"], ["extra"])],
+    },
     "sgemm_vs_openblas": {
         "options": ["N", "--help", "--version"],
         "bad": [(["abc"], ["abc"]), (["64", "-5"], ["-5"]), (["0"], ["'0'"])],

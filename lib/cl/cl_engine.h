@@ -74,6 +74,10 @@ g590_engine *g590_cl_engine_get(char *why, size_t why_len);
  * the devices a large product is split across (lib/cl/split.c). */
 int g590_cl_engines(g590_engine **list);
 
+/* Programs built from source so far in this process (lib/cl/program.c):
+ * a call during which it grew spent part of its time compiling. */
+extern _Atomic unsigned long g590_cl_programs_built;
+
 /* Teardown at unload (lib/core/unload.c): the engine's buffers, pinned chunks
  * and staging; its program cache; the copy pool's threads. */
 void g590_cl_buffers_release(g590_engine *e);

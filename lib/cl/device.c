@@ -293,6 +293,12 @@ bool g590_cl_declines(const g590_job *call) {
          (double)call->m * (double)call->n * (double)call->k < engines[0].floor_mnk;
 }
 
+const g590_device_info *g590_cl_device(void) {
+  if (forked_child) return NULL;
+  g590_once(&engine_inited, &engine_once, engine_init);
+  return engine_ready ? &engines[0].info : NULL;
+}
+
 g590_engine *g590_cl_engine_get(char *why, size_t why_len) {
   if (forked_child) {
     snprintf(why, why_len, "forked child: the device belongs to the parent process");

@@ -1,7 +1,7 @@
 /* Device path for builds without OpenCL: every call is "not handled". */
 #include <stdio.h>
 
-#include "g590.h"
+#include "adapt.h"
 
 g590_status g590_cl_job(const g590_job *call, g590_done *done, char *what, size_t what_len,
                         char *why, size_t why_len) {
@@ -14,6 +14,18 @@ g590_status g590_cl_job(const g590_job *call, g590_done *done, char *what, size_
 bool g590_cl_declines(const g590_job *call) {
   (void)call;
   return true;
+}
+
+const g590_device_info *g590_cl_device(void) { return NULL; }
+
+/* Nothing to learn without a device (lib/core/adapt.c is built with OpenCL only). */
+bool g590_adapt_begin(g590_job *job, g590_adapt_ticket *t) {
+  (void)job, (void)t;
+  return false;
+}
+void g590_adapt_release(void) {}
+void g590_adapt_end(const g590_adapt_ticket *t, double ms, g590_sample sample) {
+  (void)t, (void)ms, (void)sample;
 }
 
 void g590_cl_release(void) {}

@@ -159,6 +159,8 @@ static void store_cached(g590_engine *e, cl_program program, int dir, const char
   (void)e;
 }
 
+_Atomic unsigned long g590_cl_programs_built;
+
 /* Builds (family, options): from the disk cache when a valid file exists,
  * else from source, then saves the binary. */
 static cl_program make_program(g590_engine *e, const char *family, const char *options,
@@ -189,6 +191,7 @@ static cl_program make_program(g590_engine *e, const char *family, const char *o
   program = build(e, program, options, why, why_len);
   if (program && dir >= 0) store_cached(e, program, dir, name, key);
   *origin = "built";
+  atomic_fetch_add(&g590_cl_programs_built, 1);
 out:
   if (dir >= 0) close(dir);
   return program;

@@ -101,11 +101,24 @@ static void describe(const g590_job *job, const range *r, int used, char *what, 
            shares, ms, redone, rest);
 }
 
+static g590_status job_on_devices(const g590_job *job, g590_engine *e, g590_done *done,
+                                  char *what, size_t what_len, char *why, size_t why_len);
+
 g590_status g590_cl_job(const g590_job *job, g590_done *done, char *what, size_t what_len,
                         char *why, size_t why_len) {
   done->count = 0;
+  done->built = false;
   g590_engine *e = g590_cl_engine_get(why, why_len); /* opens the engines on first use */
   if (!e) return G590_NOT_HANDLED;
+  unsigned long built = atomic_load(&g590_cl_programs_built);
+  g590_status st = job_on_devices(job, e, done, what, what_len, why, why_len);
+  done->built = atomic_load(&g590_cl_programs_built) != built;
+  return st;
+}
+
+/* g590_cl_job once the engines are open. */
+static g590_status job_on_devices(const g590_job *job, g590_engine *e, g590_done *done,
+                                  char *what, size_t what_len, char *why, size_t why_len) {
   g590_engine *engines;
   int count = g590_cl_engines(&engines);
   g590_plan plan;

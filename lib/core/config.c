@@ -63,6 +63,8 @@ void g590_config_read(void) {
   if (v && atoi(v) >= 1) c->link_threads = atoi(v) > 32 ? 32 : atoi(v);
   v = getenv("GEMM590_MATH");
   c->math_fp16 = v && strcmp(v, "fp16") == 0;
+  v = getenv("GEMM590_ADAPT");
+  c->adapt = !v || !*v ? -1 : env_flag("GEMM590_ADAPT");
   if (c->device && strcmp(c->device, "none") == 0) c->disable_device = true;
 }
 

@@ -4,7 +4,9 @@
  * prints exactly one verbose line. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
+#include "adapt.h"
 #include "gemm590.h"
 #include "g590.h"
 
@@ -99,6 +101,12 @@ static int64_t host_rest(const g590_job *job, const g590_done *done, char *how, 
   return delivered;
 }
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
 /* Multiply-adds of a job, times two: the counters' flops. */
 static double job_flops(const g590_job *job) {
   double n = (double)job->n, k = (double)job->k;
@@ -131,23 +139,40 @@ void g590_run(const g590_job *job) {
     g590_api_count(GEMM590_PATH_HOST, flops);
     return;
   }
+  /* Learning (lib/core/adapt.c): the class's path for this call, timed. */
+  g590_adapt_ticket ticket = {.cls = -1, .tag = ""};
+  g590_job picked;
+  if (flops >= G590_ADAPT_MIN_FLOPS && !cfg->disable_device) {
+    picked = *job;
+    if (g590_adapt_begin(&picked, &ticket)) job = &picked;
+  }
+  double start = now_ms();
   char what[512], why[192], how[160];
   what[0] = why[0] = how[0] = '\0';
   g590_done done = {.count = 0};
+  if (job->pick && !job->pick->family) {
+    host_run(job, how, sizeof how);
+    g590_adapt_end(&ticket, now_ms() - start, G590_SAMPLE_OK);
+    g590_api_count(GEMM590_PATH_HOST, flops);
+    if (verbose) g590_log_call(job, "path=host reason=\"%s\" host=%s%s", job->pick_rule, how, ticket.tag);
+    return;
+  }
   if (cfg->disable_device) {
     snprintf(why, sizeof why, "device disabled");
   } else if (g590_cl_job(job, &done, what, sizeof what, why, sizeof why) == G590_HANDLED) {
+    g590_adapt_end(&ticket, now_ms() - start, done.built ? G590_SAMPLE_BUILT : G590_SAMPLE_OK);
     g590_api_count(GEMM590_PATH_DEVICE, flops);
-    if (verbose) g590_log_call(job, "path=device %s", what);
+    if (verbose) g590_log_call(job, "path=device %s%s", what, ticket.tag);
     return;
   }
   /* The device may have delivered columns of C before failing: columns
    * are independent, so the host computes only the rest. */
   int64_t cols_done = host_rest(job, &done, how, sizeof how);
+  g590_adapt_end(&ticket, now_ms() - start, G590_SAMPLE_FAILED);
   g590_api_count(GEMM590_PATH_HOST, flops);
   if (verbose && cols_done)
-    g590_log_call(job, "path=host reason=\"%s\" host=%s device_columns=%lld", why, how,
-                  (long long)cols_done);
+    g590_log_call(job, "path=host reason=\"%s\" host=%s device_columns=%lld%s", why, how,
+                  (long long)cols_done, ticket.tag);
   else if (verbose)
-    g590_log_call(job, "path=host reason=\"%s\" host=%s", why, how);
+    g590_log_call(job, "path=host reason=\"%s\" host=%s%s", why, how, ticket.tag);
 }

@@ -43,6 +43,11 @@ typedef struct g590_job {
   int64_t ldc;
   bool upper;             /* syrk: the upper triangle of C (normalised to column-major) */
   char user_uplo;         /* syrk: caller's 'U'/'L' (logs only) */
+  /* The path to take instead of the selector's (the online choice,
+   * lib/core/adapt.c; the regret bench): family NULL is the host.  NULL:
+   * the selector decides.  pick_rule names it in the verbose line. */
+  const struct g590_choice *pick;
+  const char *pick_rule;
 } g590_job;
 
 /* Bytes of one element of `type` in the caller's memory. */
@@ -90,6 +95,7 @@ typedef struct g590_config {
   uint64_t max_buffer;        /* GEMM590_MAX_BUFFER: caps the device's largest buffer (tests); 0 = no cap */
   int link_threads;           /* GEMM590_LINK_THREADS: host threads per staging copy */
   bool math_fp16;             /* GEMM590_MATH=fp16: the process-wide default math mode */
+  int adapt;                  /* GEMM590_ADAPT: 1 learn on any device, 0 never, -1 unset */
 } g590_config;
 
 /* Read once by g590_config_read; every call reads it (g590_once). */
@@ -108,6 +114,7 @@ void g590_api_counters_release(void);  /* lib/api/counters.c: the per-thread cou
 void g590_host_release(void);      /* lib/host/blas.c: the host BLAS handle */
 void g590_host_workspaces_release(void); /* lib/host/hgemm.c */
 void g590_cl_release(void);    /* OpenCL objects, the copy pool, the user table */
+void g590_adapt_release(void);     /* lib/core/adapt_file.c: what the online choice learned */
 void g590_unload_arm(void);        /* lib/core/unload.c: at the first call, tells exit from dlclose */
 
 /* ---- math mode (lib/api/math_mode.c) ---- */
@@ -174,6 +181,7 @@ enum { G590_MAX_DEVICES = 8 };
 typedef struct g590_done {
   int count;
   int64_t begin[G590_MAX_DEVICES], end[G590_MAX_DEVICES];
+  bool built; /* a program was built during the call: its time is not the path's */
 } g590_done;
 /* Tries the job on the OpenCL device (or, for large products, split in
  * column ranges across the devices of the process).  On G590_HANDLED,
@@ -188,6 +196,11 @@ g590_status g590_cl_job(const g590_job *job, g590_done *done, char *what, size_t
  * reason: the dispatcher's fast way to the host for small calls. */
 bool g590_cl_declines(const g590_job *job);
 
+/* The first device's facts (the one the selector plans for), or NULL
+ * when there is no device (none, disabled, failed, a forked child). */
+struct g590_device_info;
+const struct g590_device_info *g590_cl_device(void);
+
 /* ---- host path (lib/host/blas.c) ---- */
 /* The loaded object that defines `sym`, as its link map, or NULL (also
  * how lib/api/xerbla.c tells the main program's handlers from a library's). */
@@ -197,6 +210,8 @@ struct link_map *g590_host_symbol_owner(void *sym);
  * built-in loop if it lacks the routine, or on re-entry); `how` names
  * which, for the verbose line. */
 void g590_host_blas(const g590_job *call, const char **how);
+/* Loads the host BLAS now (it is otherwise loaded at its first call). */
+void g590_host_load(void);
 /* The guard around the host BLAS's huge-leading-dimension defect
  * (lib/host/guard.c): true when `call` must not reach the host BLAS as it
  * is; g590_host_guarded then runs `host` on compact copies (or the

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapt.h"
 #include "select.h"
 #include "table.h"
 
@@ -192,7 +193,12 @@ bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *p
     snprintf(why, why_len, "float64: the device has no double precision");
     return false;
   }
-  if (cfg->kernel) {
+  if (call->pick && call->pick->family) {
+    g590_plan_family(plan, call->pick->family, &call->pick->params, call->pick_rule);
+  } else if (call->pick) {
+    snprintf(why, why_len, "%s", call->pick_rule ? call->pick_rule : "picked: host");
+    return false;
+  } else if (cfg->kernel) {
     /* "family" or "family:-Dname=value ...": the family's defaults, or
      * the given tunables.  Text the parser refuses, like a kernel that
      * fails to build, sends every call to the host. */
@@ -233,7 +239,7 @@ bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *p
   return true;
 }
 
-double g590_select_floor(const g590_device_info *dev) {
+static double select_floor(const g590_device_info *dev) {
   const g590_config *cfg = g590_config_get();
   if (cfg->kernel) return 0; /* forced: the device takes every call it can */
   /* The rules of select_fp32: CPU devices never, GPUs from the threshold. */
@@ -243,4 +249,68 @@ double g590_select_floor(const g590_device_info *dev) {
   bool rules_decide;
   double floor = g590_table_device_floor(t, dev, &rules_decide);
   return rules_decide ? fmin(floor, rules) : floor;
+}
+
+double g590_select_floor(const g590_device_info *dev) {
+  double floor = select_floor(dev);
+  /* Learning (lib/core/adapt.c) tries the device on every class it explores. */
+  return g590_adapt_enabled(dev) ? fmin(floor, G590_ADAPT_MIN_FLOPS / 2) : floor;
+}
+
+/* Adds `c` to the candidates unless it is there already or cannot serve the call. */
+static void add_candidate(const g590_job *call, const g590_device_info *dev, const g590_family *f,
+                          const g590_params *p, g590_choice *out, int *n, int max) {
+  g590_choice c = {.family = f};
+  if (f) {
+    g590_plan plan;
+    g590_plan_family(&plan, f, p, "");
+    plan.f64 = call->type == G590_F64;
+    c.params = plan.params;
+    bool square = plan.tile[0] == plan.tile[1];
+    if (!g590_plan_fits(&plan, dev) || (plan.f64 && !f->float64) ||
+        (call->op == G590_SYRK && (!f->syrk || !square || plan.splits > 1)))
+      return;
+  }
+  for (int i = 0; i < *n; i++)
+    if (out[i].family == c.family && (!f || g590_params_equal(&out[i].params, &c.params))) return;
+  if (*n < max) out[(*n)++] = c;
+}
+
+int g590_select_candidates(const g590_job *call, const g590_device_info *dev, g590_choice *out,
+                           int max) {
+  int n = 0;
+  g590_job plain = *call;
+  plain.pick = NULL;
+  g590_plan plan;
+  char why[192];
+  bool device = g590_select(&plain, dev, &plan, why, sizeof why);
+  add_candidate(call, dev, device ? plan.family : NULL, device ? &plan.params : NULL, out, &n, max);
+  if (call->type == G590_F64 && !dev->fp64) return n;
+  bool nvidia = strstr(dev->vendor, "NVIDIA") != NULL;
+  bool tensor = (call->fp16_ok || call->type == G590_F16) && dev->tensor_cores &&
+                call->op == G590_GEMM;
+  if (call->type == G590_F64) {
+    add_candidate(call, dev, &g590_regblock, &regblock_f64, out, &n, max);
+    if (nvidia) add_candidate(call, dev, &g590_regblock, &regblock_f64_nvidia, out, &n, max);
+    if (nvidia) add_candidate(call, dev, &g590_regblock, &regblock_f64_nvidia_square, out, &n, max);
+  } else if (tensor) {
+    add_candidate(call, dev, &g590_tensor_f16, &tensor_128x256, out, &n, max);
+    add_candidate(call, dev, &g590_tensor_f16, &g590_tensor_f16.defaults, out, &n, max);
+    add_candidate(call, dev, &g590_tensor_f16, &tensor_64x128, out, &n, max);
+  } else {
+    add_candidate(call, dev, &g590_regblock, nvidia ? &nvidia_fast_tile : &g590_regblock.defaults,
+                  out, &n, max);
+    add_candidate(call, dev, &g590_regblock, &regblock_64x128, out, &n, max);
+    add_candidate(call, dev, &g590_regblock, &regblock_64x64, out, &n, max);
+  }
+  /* Split K on the selector's own tile, twice the slices it chose, where
+   * K is deep enough for each slice. */
+  if (device && call->op == G590_GEMM && plan.family == &g590_regblock) {
+    g590_params split = plan.params;
+    split.splitk = 2 * (plan.splits > 1 ? plan.splits : 1);
+    if (split.splitk <= 4 && call->k >= 256 * split.splitk)
+      add_candidate(call, dev, &g590_regblock, &split, out, &n, max);
+  }
+  add_candidate(call, dev, NULL, NULL, out, &n, max);
+  return n;
 }

@@ -21,4 +21,11 @@ bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *p
  * the host without a table walk (lib/cl_device.c). */
 double g590_select_floor(const g590_device_info *dev);
 
+/* The paths worth trying for this call (the online choice, lib/core/adapt.c;
+ * the regret bench): the selector's own choice first, then a few tiles
+ * of the families that serve the call, split K, and the host last
+ * (family NULL); each fits the device.  Returns how many, at most `max`. */
+int g590_select_candidates(const g590_job *call, const g590_device_info *dev, g590_choice *out,
+                           int max);
+
 #endif

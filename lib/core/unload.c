@@ -51,6 +51,7 @@ __attribute__((destructor)) static void unload(void) {
    * process is exiting. */
   if (!exit_marker || sem_trywait(exit_marker) == 0) return;
   g590_cl_release();
+  g590_adapt_release();
   g590_host_workspaces_release();
   g590_api_counters_release();
   g590_host_release();

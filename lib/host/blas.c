@@ -200,6 +200,8 @@ static void host_call(const g590_job *call) {
   host_depth--;
 }
 
+void g590_host_load(void) { g590_once(&host_loaded, &host_once, host_load); }
+
 void g590_host_blas(const g590_job *call, const char **how) {
   g590_once(&host_loaded, &host_once, host_load);
   bool have = routines[routine_of(call)] != NULL;
