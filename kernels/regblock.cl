@@ -28,7 +28,18 @@
  * stores of C are float4-wide and coalesced.
  *
  * real_t and real4_t (kernels/common.cl) are float and float4, or double
- * and double4 when built with -DREAL_DOUBLE=1 for float64 jobs. */
+ * and double4 when built with -DREAL_DOUBLE=1 for float64 jobs.
+ *
+ * -DMMA=1 (float64 only, NVIDIA sm_80 and later): the same tiles, loads
+ * and local layout, multiplied on the float64 tensor cores through inline
+ * PTX (mma.sync m8n8k4 .f64, as kernels/tensor_f16.cl does for binary16):
+ * a work-group of WARPS_M x WARPS_N warps, each warp a (TM/WARPS_M) x
+ * (TN/WARPS_N) block of 8x8 fragments.  A fragment's A element for lane
+ * (g = lane/4, t = lane%4) is As[k + t][row + g], its B element
+ * Bs[k + t][col + g]; with rows TM + 4 doubles long, the 16 lanes of a
+ * half-warp read 16 distinct bank pairs.  Products of doubles summed in
+ * double: float64 accuracy.  -DEMULATE_MMA=1 computes each fragment
+ * element from local memory instead (tests on any device). */
 #ifndef TM
 #define TM 128
 #endif
@@ -45,10 +56,28 @@
 #define WN 8
 #endif
 
+#ifndef MMA
+#define MMA 0
+#endif
+#ifndef EMULATE_MMA
+#define EMULATE_MMA 0
+#endif
+
 #define RM (WM / 4)
 #define RN (WN / 4)
 #define DX (TM / WM)
+#if MMA
+#define NT (32 * WARPS_M * WARPS_N)
+#define WTM (TM / WARPS_M)
+#define WTN (TN / WARPS_N)
+#define MI (WTM / 8)
+#define NI (WTN / 8)
+#if !REAL_DOUBLE || (WTM % 8) || (WTN % 8) || (KS % 4)
+#error "regblock MMA: float64, warp tiles of whole 8x8 fragments, KS a multiple of 4"
+#endif
+#else
 #define NT (DX * (TN / WN))
+#endif
 /* +4 floats per local row: the transposing stores of consecutive items
  * land in different banks, while rows stay 16-byte aligned. */
 #define LDA_S (TM + 4)
@@ -121,6 +150,22 @@ void write_b(__local real_t *Bs, int at, real4_t x) {
 #endif
 }
 
+#if MMA && !EMULATE_MMA
+/* c += a * b for one m8n8k4 fragment: one double of A and of B per lane,
+ * two of C. */
+#define MMA_F64(c, a, b, k, r, q)                                                     \
+  __asm__("mma.sync.aligned.m8n8k4.row.col.f64.f64.f64.f64 {%0,%1}, {%2}, {%3}, {%4,%5};" \
+          : "=d"(c[0]), "=d"(c[1])                                                    \
+          : "d"(a), "d"(b), "d"(c[0]), "d"(c[1]))
+#elif MMA
+/* The same fragment, each of the lane's two elements of C (row r + g,
+ * columns q + 2t and q + 2t + 1) summed from local memory. */
+#define MMA_F64(c, a, b, k, r, q)                                       \
+  for (int e = 0; e < 2; e++)                                           \
+    for (int kk = 0; kk < 4; kk++)                                      \
+      c[e] += as_[(k + kk) * LDA_S + (r) + lg] * bs_[(k + kk) * LDB_S + (q) + 2 * lt + e];
+#endif
+
 #define MAC_COLUMN(c, bv)                                           \
   for (int rb = 0; rb < RM; rb++) acc[c][rb] = mad(a[rb], (real4_t)(bv), acc[c][rb]);
 
@@ -140,7 +185,12 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
   __local real_t(*As)[KS * LDA_S] = (__local real_t(*)[KS * LDA_S])As4;
   __local real_t(*Bs)[KS * LDB_S] = (__local real_t(*)[KS * LDB_S])Bs4;
   const int tid = get_local_id(0);
+#if MMA
+  const int lane = tid % 32, lg = lane / 4, lt = lane % 4;
+  const int wrow = (tid / 32) % WARPS_M * WTM, wcol = (tid / 32) / WARPS_M * WTN;
+#else
   const int tx = tid % DX, ty = tid / DX;
+#endif
   const int i0 = get_group_id(0) * TM, j0 = get_group_id(1) * TN;
   /* col0: the first column of this launch within op(B) (a syrk's panels
    * read op(B), which is op(A)^T, from A's whole buffer; 0 otherwise).  A
@@ -151,9 +201,15 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
   /* The host pads K to a multiple of KS * slices. */
   const int slices = get_num_groups(2), z = get_group_id(2);
   const int steps = K / KS / slices;
+#if MMA
+  real_t acc[MI][NI][2];
+  for (int mi = 0; mi < MI; mi++)
+    for (int ni = 0; ni < NI; ni++) acc[mi][ni][0] = acc[mi][ni][1] = 0;
+#else
   real4_t acc[WN][RM];
   for (int c = 0; c < WN; c++)
     for (int rb = 0; rb < RM; rb++) acc[c][rb] = (real4_t)(0);
+#endif
 
   /* Per item: global sources (advanced by one K step each iteration) and
    * local destinations of its share of the tiles, computed once. */
@@ -195,6 +251,21 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
         if (tid + p * NT < B_VECS) rb_[p] = *pb[p];
       }
     }
+#if MMA
+    __local const real_t *as_ = As[cur], *bs_ = Bs[cur];
+#pragma unroll
+    for (int k = 0; k < KS; k += 4) {
+      real_t a[MI], b[NI];
+#pragma unroll
+      for (int mi = 0; mi < MI; mi++) a[mi] = as_[(k + lt) * LDA_S + wrow + mi * 8 + lg];
+#pragma unroll
+      for (int ni = 0; ni < NI; ni++) b[ni] = bs_[(k + lt) * LDB_S + wcol + ni * 8 + lg];
+#pragma unroll
+      for (int mi = 0; mi < MI; mi++)
+#pragma unroll
+        for (int ni = 0; ni < NI; ni++) MMA_F64(acc[mi][ni], a[mi], b[ni], k, wrow + mi * 8, wcol + ni * 8);
+    }
+#else
     __local const real4_t *as = (__local const real4_t *)As[cur];
     __local const real4_t *bs = (__local const real4_t *)Bs[cur];
 #pragma unroll
@@ -209,6 +280,7 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
         MAC_COLUMN(cb * 4 + 3, b.w)
       }
     }
+#endif
     if (more) {
       for (int p = 0; p < A_PER_ITEM; p++)
         if (tid + p * NT < A_VECS) write_a(As[cur ^ 1], la[p], ra[p]);
@@ -222,6 +294,20 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
    * the padded C this launch covers). */
   const bool partial = slices > 1;
   if (partial) C += (size_t)z * (size_t)ldc * (size_t)(get_num_groups(1) * TN);
+#if MMA
+  for (int mi = 0; mi < MI; mi++)
+    for (int ni = 0; ni < NI; ni++)
+      for (int e = 0; e < 2; e++) {
+        __global real_t *dst = C + (size_t)(j0 + wcol + ni * 8 + 2 * lt + e) * (size_t)ldc +
+                               (size_t)(i0 + wrow + mi * 8 + lg);
+        real_t r = acc[mi][ni][e];
+#if BETA_ZERO
+        *dst = partial ? r : alpha * r;
+#else
+        *dst = partial ? r : alpha * r + beta * *dst;
+#endif
+      }
+#else
   for (int cb = 0; cb < RN; cb++)
     for (int c = 0; c < 4; c++) {
       size_t col = (size_t)(j0 + cb * (TN / RN) + ty * 4 + c) * (size_t)ldc;
@@ -235,4 +321,5 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
 #endif
       }
     }
+#endif
 }

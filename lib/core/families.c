@@ -25,6 +25,7 @@ enum {
   P_NO_REQD_WG,
   P_MAXRREGCOUNT,
   P_SPLITK,
+  P_MMA,
   P_COUNT
 };
 #define BIT(p) (1u << (p))
@@ -53,6 +54,7 @@ static const struct tunable {
     [P_NO_REQD_WG] = {"-DNO_REQD_WG=", offsetof(g590_params, no_reqd_wg), 1, 1},
     [P_MAXRREGCOUNT] = {"-cl-nv-maxrregcount=", offsetof(g590_params, maxrregcount), 1, 255},
     [P_SPLITK] = {"-DSPLITK=", offsetof(g590_params, splitk), 1, 16},
+    [P_MMA] = {"-DMMA=", offsetof(g590_params, mma), 1, 1},
 };
 
 static int *field(g590_params *p, int t) { return (int *)((char *)p + tunables[t].offset); }
@@ -130,11 +132,13 @@ static size_t square_2x2_half_local_bytes(const g590_params *p) {
   return 2 * (size_t)p->ks * (2 * (size_t)p->wg + 2) * sizeof(uint16_t);
 }
 
-/* regblock: a 1-D work-group of (TM/WM)*(TN/WN) items per TM x TN tile;
- * with split K each slice takes a whole number of K steps.  WM > TM gives
- * an empty work-group, which g590_plan_fits rejects. */
+/* regblock: a 1-D work-group of (TM/WM)*(TN/WN) items per TM x TN tile
+ * (with -DMMA=1, WARPS_M x WARPS_N warps); with split K each slice takes
+ * a whole number of K steps.  WM > TM, or MMA without warps, gives an
+ * empty work-group, which g590_plan_fits rejects. */
 static void regblock_geometry(const g590_params *p, size_t local[2], size_t tile[3]) {
-  local[0] = (size_t)((p->tm / p->wm) * (p->tn / p->wn));
+  local[0] = p->mma ? 32 * (size_t)p->warps_m * (size_t)p->warps_n
+                    : (size_t)((p->tm / p->wm) * (p->tn / p->wn));
   local[1] = 1;
   tile[0] = (size_t)p->tm;
   tile[1] = (size_t)p->tn;
@@ -175,7 +179,8 @@ const g590_family g590_fp16_mixed = {
 const g590_family g590_regblock = {
     "regblock", "regblock", 4, false, true,
     BIT(P_TM) | BIT(P_TN) | BIT(P_KS) | BIT(P_WM) | BIT(P_WN) | BIT(P_NO_REQD_WG) |
-        BIT(P_MAXRREGCOUNT) | BIT(P_SPLITK),
+        BIT(P_MAXRREGCOUNT) | BIT(P_SPLITK) | BIT(P_MMA) | BIT(P_WARPS_M) | BIT(P_WARPS_N) |
+        BIT(P_EMULATE_MMA),
     {.tm = 128, .tn = 128, .ks = 8, .wm = 8, .wn = 8},
     regblock_geometry, regblock_local_bytes, true, true};
 /* Reads float32 copies that binary16 holds exactly (lowers precision of

@@ -38,6 +38,7 @@ typedef struct g590_params {
   int no_reqd_wg;       /* -DNO_REQD_WG=1: no reqd_work_group_size (NVIDIA runs faster) */
   int maxrregcount;     /* -cl-nv-maxrregcount: NVIDIA's register cap per item */
   int splitk;           /* -DSPLITK: K cut into this many slices, summed after */
+  int mma;              /* -DMMA=1: regblock in float64 on the tensor cores (WARPS_M x WARPS_N warps) */
 } g590_params;
 
 typedef struct g590_family {

@@ -34,6 +34,15 @@ static const g590_params regblock_f64_nvidia = {
     .tm = 64, .tn = 128, .ks = 8, .wm = 4, .wn = 8, .no_reqd_wg = 1, .maxrregcount = 128};
 static const g590_params regblock_f64_nvidia_square = {
     .tm = 128, .tn = 128, .ks = 8, .wm = 8, .wn = 8, .no_reqd_wg = 1, .maxrregcount = 255};
+/* float64 on the tensor cores (regblock -DMMA=1, sm_80 and later): mma.sync
+ * m8n8k4 .f64 fragments, 8 warps of 64x32 (128x128) or 4 warps of 32x32
+ * (64x64, for products with few tiles). */
+static const g590_params regblock_f64_mma = {.tm = 128, .tn = 128, .ks = 8, .warps_m = 2,
+                                             .warps_n = 4, .no_reqd_wg = 1, .maxrregcount = 255,
+                                             .mma = 1};
+static const g590_params regblock_f64_mma_64 = {.tm = 64, .tn = 64, .ks = 8, .warps_m = 2,
+                                                .warps_n = 2, .no_reqd_wg = 1,
+                                                .maxrregcount = 255, .mma = 1};
 
 /* GEMM590_KERNEL, parsed once: the forced family and its tunables, or
  * why it names none. */
@@ -290,6 +299,8 @@ int g590_select_candidates(const g590_job *call, const g590_device_info *dev, g5
   bool tensor = (call->fp16_ok || call->type == G590_F16) && dev->tensor_cores &&
                 call->op == G590_GEMM;
   if (call->type == G590_F64) {
+    if (dev->tensor_cores) add_candidate(call, dev, &g590_regblock, &regblock_f64_mma, out, &n, max);
+    if (dev->tensor_cores) add_candidate(call, dev, &g590_regblock, &regblock_f64_mma_64, out, &n, max);
     add_candidate(call, dev, &g590_regblock, &regblock_f64, out, &n, max);
     if (nvidia) add_candidate(call, dev, &g590_regblock, &regblock_f64_nvidia, out, &n, max);
     if (nvidia) add_candidate(call, dev, &g590_regblock, &regblock_f64_nvidia_square, out, &n, max);
