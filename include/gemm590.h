@@ -95,10 +95,20 @@ void gemm590_reset_counters(void);
  * libgemm590 round A and B to IEEE binary16 (products and sums stay
  * float32): half the bytes cross the host link.  Inputs that do not fit
  * binary16 (|x| > 65504, or nonzero |x| < 2^-24) make that call run in
- * float32 instead.  GEMM590_MATH_DEFAULT returns the thread to the process
- * default, which GEMM590_MATH=fp16 in the environment sets.  Returns the
- * mode in force before the call. */
-enum gemm590_math { GEMM590_MATH_DEFAULT = -1, GEMM590_MATH_FP32 = 0, GEMM590_MATH_FP16 = 1 };
+ * float32 instead.  GEMM590_MATH_TF32 lets devices with tensor cores
+ * (NVIDIA sm_80 and later) round A and B to TF32 (8-bit exponent, 10-bit
+ * mantissa) inside the kernel, products and sums in float32, as
+ * PyTorch's allow_tf32; the link still carries float32, and devices
+ * without tensor cores compute in float32.  GEMM590_MATH_DEFAULT returns
+ * the thread to the process default, which GEMM590_MATH=fp16 or
+ * GEMM590_MATH=tf32 in the environment sets.  Returns the mode in force
+ * before the call. */
+enum gemm590_math {
+  GEMM590_MATH_DEFAULT = -1,
+  GEMM590_MATH_FP32 = 0,
+  GEMM590_MATH_FP16 = 1,
+  GEMM590_MATH_TF32 = 2
+};
 enum gemm590_math gemm590_set_math_mode(enum gemm590_math mode);
 enum gemm590_math gemm590_get_math_mode(void);
 

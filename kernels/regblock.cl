@@ -30,16 +30,23 @@
  * real_t and real4_t (kernels/common.cl) are float and float4, or double
  * and double4 when built with -DREAL_DOUBLE=1 for float64 jobs.
  *
- * -DMMA=1 (float64 only, NVIDIA sm_80 and later): the same tiles, loads
- * and local layout, multiplied on the float64 tensor cores through inline
- * PTX (mma.sync m8n8k4 .f64, as kernels/tensor_f16.cl does for binary16):
- * a work-group of WARPS_M x WARPS_N warps, each warp a (TM/WARPS_M) x
- * (TN/WARPS_N) block of 8x8 fragments.  A fragment's A element for lane
- * (g = lane/4, t = lane%4) is As[k + t][row + g], its B element
- * Bs[k + t][col + g]; with rows TM + 4 doubles long, the 16 lanes of a
- * half-warp read 16 distinct bank pairs.  Products of doubles summed in
- * double: float64 accuracy.  -DEMULATE_MMA=1 computes each fragment
- * element from local memory instead (tests on any device). */
+ * -DMMA=1 (NVIDIA sm_80 and later): the same tiles, loads and local
+ * layout, multiplied on the tensor cores through inline PTX (as
+ * kernels/tensor_f16.cl does for binary16): a work-group of WARPS_M x
+ * WARPS_N warps, each warp a (TM/WARPS_M) x (TN/WARPS_N) block of
+ * fragments.  Lane (g = lane/4, t = lane%4) loads its fragment elements
+ * straight from the local tiles:
+ *   float64, mma.sync m8n8k4 .f64: A element As[k + t][row + g], B element
+ *     Bs[k + t][col + g]; rows TM + 4 doubles long put the 16 lanes of a
+ *     half-warp on 16 distinct bank pairs.  Products of doubles summed in
+ *     double: float64 accuracy.
+ *   float32, mma.sync m16n8k8 .tf32 (the TF32 opt-in only: A and B are
+ *     rounded to TF32, 10-bit mantissas, on their way out of local memory;
+ *     products and sums in float32): A elements at rows g and g + 8,
+ *     columns t and t + 4 of the fragment, B at rows t and t + 4, column
+ *     g; rows TM + 8 floats long put the 32 lanes on 32 banks.
+ * -DEMULATE_MMA=1 computes each fragment element from local memory
+ * instead, with the same roundings (tests on any device). */
 #ifndef TM
 #define TM 128
 #endif
@@ -70,18 +77,33 @@
 #define NT (32 * WARPS_M * WARPS_N)
 #define WTM (TM / WARPS_M)
 #define WTN (TN / WARPS_N)
-#define MI (WTM / 8)
+/* Fragment rows and depth, and the elements of C each lane holds. */
+#if REAL_DOUBLE
+#define FM 8
+#define FK 4
+#define FE 2
+#else
+#define FM 16
+#define FK 8
+#define FE 4
+#endif
+#define MI (WTM / FM)
 #define NI (WTN / 8)
-#if !REAL_DOUBLE || (WTM % 8) || (WTN % 8) || (KS % 4)
-#error "regblock MMA: float64, warp tiles of whole 8x8 fragments, KS a multiple of 4"
+#if (WTM % FM) || (WTN % 8) || (KS % FK)
+#error "regblock MMA: warp tiles of whole fragments, KS a multiple of the fragment depth"
 #endif
 #else
 #define NT (DX * (TN / WN))
 #endif
 /* +4 floats per local row: the transposing stores of consecutive items
  * land in different banks, while rows stay 16-byte aligned. */
-#define LDA_S (TM + 4)
-#define LDB_S (TN + 4)
+#if MMA && !REAL_DOUBLE
+#define PAD 8
+#else
+#define PAD 4
+#endif
+#define LDA_S (TM + PAD)
+#define LDB_S (TN + PAD)
 #define A_VECS (TM * KS / 4)
 #define B_VECS (TN * KS / 4)
 #define A_PER_ITEM ((A_VECS + NT - 1) / NT)
@@ -150,22 +172,55 @@ void write_b(__local real_t *Bs, int at, real4_t x) {
 #endif
 }
 
-#if MMA && !EMULATE_MMA
-/* c += a * b for one m8n8k4 fragment: one double of A and of B per lane,
- * two of C. */
-#define MMA_F64(c, a, b, k, r, q)                                                     \
-  __asm__("mma.sync.aligned.m8n8k4.row.col.f64.f64.f64.f64 {%0,%1}, {%2}, {%3}, {%4,%5};" \
-          : "=d"(c[0]), "=d"(c[1])                                                    \
-          : "d"(a), "d"(b), "d"(c[0]), "d"(c[1]))
-#elif MMA
-/* The same fragment, each of the lane's two elements of C (row r + g,
- * columns q + 2t and q + 2t + 1) summed from local memory. */
-#define MMA_F64(c, a, b, k, r, q)                                       \
-  for (int e = 0; e < 2; e++)                                           \
-    for (int kk = 0; kk < 4; kk++)                                      \
-      c[e] += as_[(k + kk) * LDA_S + (r) + lg] * bs_[(k + kk) * LDB_S + (q) + 2 * lt + e];
-#endif
+/* op(A)(row, k) and op(B)(k, col) of the current K step in local memory. */
+#define A_AT(k, row) as_[(k) * LDA_S + (row)]
+#define B_AT(k, col) bs_[(k) * LDB_S + (col)]
 
+#if MMA && REAL_DOUBLE && !EMULATE_MMA
+/* A lane's fragments of op(A) (rows r..r+7) and op(B) (columns q..q+7) at
+ * K offset k, and acc += a * b for one m8n8k4 fragment. */
+typedef double frag_a;
+typedef double frag_b;
+#define LOAD_A(k, r) A_AT(k + lt, r + lg)
+#define LOAD_B(k, q) B_AT(k + lt, q + lg)
+#define MMA(acc, a, b)                                                                   \
+  __asm__("mma.sync.aligned.m8n8k4.row.col.f64.f64.f64.f64 {%0,%1}, {%2}, {%3}, {%4,%5};" \
+          : "=d"(acc[0]), "=d"(acc[1])                                                   \
+          : "d"(a), "d"(b), "d"(acc[0]), "d"(acc[1]))
+#elif MMA && !EMULATE_MMA
+uint tf32(float x) {
+  uint r;
+  __asm__("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
+  return r;
+}
+/* The same for one m16n8k8 fragment, A and B rounded to TF32. */
+typedef uint4 frag_a;
+typedef uint2 frag_b;
+#define LOAD_A(k, r)                                                       \
+  (uint4)(tf32(A_AT(k + lt, r + lg)), tf32(A_AT(k + lt, r + lg + 8)),      \
+          tf32(A_AT(k + lt + 4, r + lg)), tf32(A_AT(k + lt + 4, r + lg + 8)))
+#define LOAD_B(k, q) (uint2)(tf32(B_AT(k + lt, q + lg)), tf32(B_AT(k + lt + 4, q + lg)))
+#define MMA(acc, a, b)                                                                   \
+  __asm__("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, "           \
+          "{%4,%5,%6,%7}, {%8,%9}, {%10,%11,%12,%13};"                                   \
+          : "=f"(acc[0]), "=f"(acc[1]), "=f"(acc[2]), "=f"(acc[3])                       \
+          : "r"(a.x), "r"(a.y), "r"(a.z), "r"(a.w), "r"(b.x), "r"(b.y), "f"(acc[0]),     \
+            "f"(acc[1]), "f"(acc[2]), "f"(acc[3]))
+#elif MMA
+/* Emulated: each of the lane's elements of C (row r + g (+ 8 for the
+ * second pair of a TF32 fragment), column q + 2t + e % 2) summed from
+ * local memory, rounding float32 to TF32 as cvt.rna does (to nearest,
+ * ties away from zero, 13 bits dropped). */
+#if REAL_DOUBLE
+#define ROUND(x) (x)
+#else
+#define ROUND(x) as_float((as_uint(x) + 0x1000u) & 0xffffe000u)
+#endif
+#define MMA_EMULATED(acc, k, r, q)                                                \
+  for (int e = 0; e < FE; e++)                                                    \
+    for (int kk = 0; kk < FK; kk++)                                               \
+      acc[e] += ROUND(A_AT(k + kk, r + lg + 8 * (e / 2))) * ROUND(B_AT(k + kk, q + 2 * lt + e % 2));
+#endif
 #define MAC_COLUMN(c, bv)                                           \
   for (int rb = 0; rb < RM; rb++) acc[c][rb] = mad(a[rb], (real4_t)(bv), acc[c][rb]);
 
@@ -202,9 +257,10 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
   const int slices = get_num_groups(2), z = get_group_id(2);
   const int steps = K / KS / slices;
 #if MMA
-  real_t acc[MI][NI][2];
+  real_t acc[MI][NI][FE];
   for (int mi = 0; mi < MI; mi++)
-    for (int ni = 0; ni < NI; ni++) acc[mi][ni][0] = acc[mi][ni][1] = 0;
+    for (int ni = 0; ni < NI; ni++)
+      for (int e = 0; e < FE; e++) acc[mi][ni][e] = 0;
 #else
   real4_t acc[WN][RM];
   for (int c = 0; c < WN; c++)
@@ -254,16 +310,22 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
 #if MMA
     __local const real_t *as_ = As[cur], *bs_ = Bs[cur];
 #pragma unroll
-    for (int k = 0; k < KS; k += 4) {
-      real_t a[MI], b[NI];
+    for (int k = 0; k < KS; k += FK) {
+#if EMULATE_MMA
+      for (int mi = 0; mi < MI; mi++)
+        for (int ni = 0; ni < NI; ni++) MMA_EMULATED(acc[mi][ni], k, wrow + mi * FM, wcol + ni * 8);
+#else
+      frag_a a[MI];
+      frag_b b[NI];
 #pragma unroll
-      for (int mi = 0; mi < MI; mi++) a[mi] = as_[(k + lt) * LDA_S + wrow + mi * 8 + lg];
+      for (int mi = 0; mi < MI; mi++) a[mi] = LOAD_A(k, wrow + mi * FM);
 #pragma unroll
-      for (int ni = 0; ni < NI; ni++) b[ni] = bs_[(k + lt) * LDB_S + wcol + ni * 8 + lg];
+      for (int ni = 0; ni < NI; ni++) b[ni] = LOAD_B(k, wcol + ni * 8);
 #pragma unroll
       for (int mi = 0; mi < MI; mi++)
 #pragma unroll
-        for (int ni = 0; ni < NI; ni++) MMA_F64(acc[mi][ni], a[mi], b[ni], k, wrow + mi * 8, wcol + ni * 8);
+        for (int ni = 0; ni < NI; ni++) MMA(acc[mi][ni], a[mi], b[ni]);
+#endif
     }
 #else
     __local const real4_t *as = (__local const real4_t *)As[cur];
@@ -297,9 +359,9 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
 #if MMA
   for (int mi = 0; mi < MI; mi++)
     for (int ni = 0; ni < NI; ni++)
-      for (int e = 0; e < 2; e++) {
-        __global real_t *dst = C + (size_t)(j0 + wcol + ni * 8 + 2 * lt + e) * (size_t)ldc +
-                               (size_t)(i0 + wrow + mi * 8 + lg);
+      for (int e = 0; e < FE; e++) {
+        __global real_t *dst = C + (size_t)(j0 + wcol + ni * 8 + 2 * lt + e % 2) * (size_t)ldc +
+                               (size_t)(i0 + wrow + mi * FM + lg + 8 * (e / 2));
         real_t r = acc[mi][ni][e];
 #if BETA_ZERO
         *dst = partial ? r : alpha * r;

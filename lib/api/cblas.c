@@ -7,11 +7,11 @@
 
 #define G590_API __attribute__((visibility("default")))
 
-void g590_api_cblas_gemm(const char *entry, const char *rout, g590_type type, bool fp16_ok,
+void g590_api_cblas_gemm(const char *entry, const char *rout, g590_type type, int math,
                          int layout, int transa, int transb, int64_t m, int64_t n, int64_t k,
                          double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
                          double beta, void *c, int64_t ldc) {
-  g590_job job = {.op = G590_GEMM, .type = type, .fp16_ok = fp16_ok, .entry = entry,
+  g590_job job = {.op = G590_GEMM, .type = type, .fp16_ok = math == GEMM590_MATH_FP16, .tf32_ok = math == GEMM590_MATH_TF32, .entry = entry,
                   .alpha = alpha, .beta = beta, .c = c};
   bool swapped;
   int info =
@@ -29,7 +29,7 @@ static void cblas_syrk(const char *entry, const char *rout, g590_type type, int 
                        double beta, void *c, int64_t ldc) {
   /* float32 syrk follows the thread's math mode as sgemm does. */
   g590_job job = {.op = G590_SYRK, .type = type,
-                  .fp16_ok = type == G590_F32 && g590_api_math_fp16(), .entry = entry,
+                  .fp16_ok = type == G590_F32 && g590_api_math() == GEMM590_MATH_FP16, .entry = entry,
                   .alpha = alpha, .beta = beta, .c = c};
   int info = g590_api_cblas_syrk_job(&job, layout, uplo, trans, n, k, a, lda, ldc);
   if (info) {
@@ -44,11 +44,11 @@ static void cblas_syrk(const char *entry, const char *rout, g590_type type, int 
 /* One spelling of a CBLAS gemm: ORDER and TRANS are the enum types for the
  * standard name (declared in gemm590.h), int for the wheels' names; INT is
  * the integer type of the sizes. */
-#define CBLAS_GEMM_(name, rout, T, type, fp16, ORDER, TRANS, INT)                                 \
+#define CBLAS_GEMM_(name, rout, T, type, math, ORDER, TRANS, INT)                                 \
   G590_API void name(const ORDER layout, const TRANS transa, const TRANS transb, const INT m,    \
                      const INT n, const INT k, const T alpha, const T *a, const INT lda,         \
                      const T *b, const INT ldb, const T beta, T *c, const INT ldc) {             \
-    g590_api_cblas_gemm(#name, rout, type, fp16, (int)layout, (int)transa, (int)transb, m, n, k, \
+    g590_api_cblas_gemm(#name, rout, type, math, (int)layout, (int)transa, (int)transb, m, n, k, \
                         alpha, a, lda, b, ldb, beta, c, ldc);                                    \
   }
 
@@ -61,7 +61,7 @@ static void cblas_syrk(const char *entry, const char *rout, g590_type type, int 
   }
 
 #define ENUMS enum CBLAS_ORDER, enum CBLAS_TRANSPOSE
-#define SGEMM_ARGS "cblas_sgemm", float, G590_F32, g590_api_math_fp16()
+#define SGEMM_ARGS "cblas_sgemm", float, G590_F32, g590_api_math()
 /* Expands the grouped arguments (SGEMM_ARGS, ENUMS) before CBLAS_GEMM_ counts them. */
 #define CBLAS_GEMM(...) CBLAS_GEMM_(__VA_ARGS__)
 CBLAS_GEMM(cblas_sgemm, SGEMM_ARGS, ENUMS, int)
@@ -69,7 +69,7 @@ CBLAS_GEMM(scipy_cblas_sgemm, SGEMM_ARGS, int, int, int)
 CBLAS_GEMM(cblas_sgemm64_, SGEMM_ARGS, int, int, int64_t)
 CBLAS_GEMM(scipy_cblas_sgemm64_, SGEMM_ARGS, int, int, int64_t)
 
-#define DGEMM_ARGS "cblas_dgemm", double, G590_F64, false
+#define DGEMM_ARGS "cblas_dgemm", double, G590_F64, GEMM590_MATH_FP32
 CBLAS_GEMM(cblas_dgemm, DGEMM_ARGS, ENUMS, int)
 CBLAS_GEMM(scipy_cblas_dgemm, DGEMM_ARGS, int, int, int)
 CBLAS_GEMM(cblas_dgemm64_, DGEMM_ARGS, int, int, int64_t)

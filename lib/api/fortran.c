@@ -7,11 +7,11 @@
 
 #define G590_API __attribute__((visibility("default")))
 
-static void gemm_fortran(const char *entry, const char *srname, g590_type type, bool fp16_ok,
+static void gemm_fortran(const char *entry, const char *srname, g590_type type, int math,
                          char transa, char transb, int64_t m, int64_t n, int64_t k,
                          double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
                          double beta, void *c, int64_t ldc) {
-  g590_job job = {.op = G590_GEMM, .type = type, .fp16_ok = fp16_ok, .entry = entry,
+  g590_job job = {.op = G590_GEMM, .type = type, .fp16_ok = math == GEMM590_MATH_FP16, .tf32_ok = math == GEMM590_MATH_TF32, .entry = entry,
                   .alpha = alpha, .beta = beta, .c = c};
   int info = g590_api_fortran_job(&job, transa, transb, m, n, k, a, lda, b, ldb, ldc);
   if (info) {
@@ -26,7 +26,7 @@ static void syrk_fortran(const char *entry, const char *srname, g590_type type, 
                          char trans, int64_t n, int64_t k, double alpha, const void *a,
                          int64_t lda, double beta, void *c, int64_t ldc) {
   g590_job job = {.op = G590_SYRK, .type = type,
-                  .fp16_ok = type == G590_F32 && g590_api_math_fp16(), .entry = entry,
+                  .fp16_ok = type == G590_F32 && g590_api_math() == GEMM590_MATH_FP16, .entry = entry,
                   .alpha = alpha, .beta = beta, .c = c};
   int info = g590_api_fortran_syrk_job(&job, uplo, trans, n, k, a, lda, ldc);
   if (info) {
@@ -38,13 +38,13 @@ static void syrk_fortran(const char *entry, const char *srname, g590_type type, 
 }
 
 /* One spelling of a Fortran gemm or syrk; INT is the integer type. */
-#define FORTRAN_GEMM_(name, srname, T, type, fp16, INT)                                         \
+#define FORTRAN_GEMM_(name, srname, T, type, math, INT)                                         \
   G590_API void name(const char *transa, const char *transb, const INT *m, const INT *n,       \
                      const INT *k, const T *alpha, const T *a, const INT *lda, const T *b,     \
                      const INT *ldb, const T *beta, T *c, const INT *ldc, size_t transa_len,   \
                      size_t transb_len) {                                                      \
     (void)transa_len, (void)transb_len;                                                        \
-    gemm_fortran(#name, srname, type, fp16, *transa, *transb, *m, *n, *k, *alpha, a, *lda, b,  \
+    gemm_fortran(#name, srname, type, math, *transa, *transb, *m, *n, *k, *alpha, a, *lda, b,  \
                  *ldb, *beta, c, *ldc);                                                        \
   }
 
@@ -56,7 +56,7 @@ static void syrk_fortran(const char *entry, const char *srname, g590_type type, 
     syrk_fortran(#name, srname, type, *uplo, *trans, *n, *k, *alpha, a, *lda, *beta, c, *ldc); \
   }
 
-#define SGEMM_ARGS "SGEMM ", float, G590_F32, g590_api_math_fp16()
+#define SGEMM_ARGS "SGEMM ", float, G590_F32, g590_api_math()
 /* Expands the grouped arguments (SGEMM_ARGS, ENUMS) before FORTRAN_GEMM_ counts them. */
 #define FORTRAN_GEMM(...) FORTRAN_GEMM_(__VA_ARGS__)
 FORTRAN_GEMM(sgemm_, SGEMM_ARGS, int)
@@ -64,7 +64,7 @@ FORTRAN_GEMM(scipy_sgemm_, SGEMM_ARGS, int)
 FORTRAN_GEMM(sgemm_64_, SGEMM_ARGS, int64_t)
 FORTRAN_GEMM(scipy_sgemm_64_, SGEMM_ARGS, int64_t)
 
-#define DGEMM_ARGS "DGEMM ", double, G590_F64, false
+#define DGEMM_ARGS "DGEMM ", double, G590_F64, GEMM590_MATH_FP32
 FORTRAN_GEMM(dgemm_, DGEMM_ARGS, int)
 FORTRAN_GEMM(scipy_dgemm_, DGEMM_ARGS, int)
 FORTRAN_GEMM(dgemm_64_, DGEMM_ARGS, int64_t)

@@ -13,8 +13,8 @@ G590_API void gemm590_hgemm(const enum CBLAS_ORDER layout, const enum CBLAS_TRAN
                             const int k, const float alpha, const uint16_t *a, const int lda,
                             const uint16_t *b, const int ldb, const float beta, uint16_t *c,
                             const int ldc) {
-  /* fp16_ok: the data are binary16 already, so tensor_f16 may run. */
-  g590_api_cblas_gemm("gemm590_hgemm", "gemm590_hgemm", G590_F16, true, (int)layout, (int)transa,
+  /* Math mode fp16: the data are binary16 already, so tensor_f16 may run. */
+  g590_api_cblas_gemm("gemm590_hgemm", "gemm590_hgemm", G590_F16, GEMM590_MATH_FP16, (int)layout, (int)transa,
                   (int)transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 

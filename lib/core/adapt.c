@@ -56,7 +56,7 @@ void g590_adapt_class_key(const g590_job *job, char *key, size_t len) {
              job->trans_a ? 'T' : 'N', job->upper ? 'U' : 'L', bucket(job->n), bucket(job->k));
   else
     snprintf(key, len, "gemm %s%s %c%c m%ld n%ld k%ld", types[job->type],
-             job->fp16_ok ? "+fp16" : "", job->trans_a ? 'T' : 'N', job->trans_b ? 'T' : 'N',
+             job->fp16_ok ? "+fp16" : job->tf32_ok ? "+tf32" : "", job->trans_a ? 'T' : 'N', job->trans_b ? 'T' : 'N',
              bucket(job->m), bucket(job->n), bucket(job->k));
 }
 

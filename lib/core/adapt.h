@@ -8,7 +8,7 @@
  * with the device disabled, never for products below G590_ADAPT_MIN_FLOPS,
  * never in a forked child.
  *
- * A shape class is the operation, element type, fp16 opt-in, transposes
+ * A shape class is the operation, element type, math mode, transposes
  * (syrk: trans and uplo) and M, N, K each rounded to a half-octave (a
  * power of sqrt 2).  The candidates of a class are the selector's own
  * choice, a few regblock tiles, split K and the host (g590_select_candidates,

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemm590.h"
 #include "g590.h"
 
 /* Written once by g590_config_read; g590_config_get (lib/core/g590.h) reads them. */
@@ -62,7 +63,9 @@ void g590_config_read(void) {
   v = getenv("GEMM590_LINK_THREADS");
   if (v && atoi(v) >= 1) c->link_threads = atoi(v) > 32 ? 32 : atoi(v);
   v = getenv("GEMM590_MATH");
-  c->math_fp16 = v && strcmp(v, "fp16") == 0;
+  c->math = !v ? GEMM590_MATH_FP32
+            : strcmp(v, "fp16") == 0 ? GEMM590_MATH_FP16
+            : strcmp(v, "tf32") == 0 ? GEMM590_MATH_TF32 : GEMM590_MATH_FP32;
   v = getenv("GEMM590_ADAPT");
   c->adapt = !v || !*v ? -1 : env_flag("GEMM590_ADAPT");
   if (c->device && strcmp(c->device, "none") == 0) c->disable_device = true;

@@ -28,6 +28,7 @@ typedef struct g590_job {
   g590_op op;
   g590_type type;
   bool fp16_ok;           /* float32 data may cross as binary16 (math mode fp16, or binary16 data) */
+  bool tf32_ok;           /* float32 products may round A and B to TF32 on tensor cores (math mode tf32) */
   const char *entry;      /* entry point name for logs: "cblas_sgemm", "sgemm_", ... */
   char layout;            /* 'R' or 'C' as the caller gave it (logs only) */
   char user_ta, user_tb;  /* caller's transposes 'N'/'T'/'C' (logs only) */
@@ -94,7 +95,7 @@ typedef struct g590_config {
   size_t link_chunk_bytes;    /* GEMM590_LINK_CHUNK: pinned staging chunk size */
   uint64_t max_buffer;        /* GEMM590_MAX_BUFFER: caps the device's largest buffer (tests); 0 = no cap */
   int link_threads;           /* GEMM590_LINK_THREADS: host threads per staging copy */
-  bool math_fp16;             /* GEMM590_MATH=fp16: the process-wide default math mode */
+  int math;                   /* GEMM590_MATH=fp16 or tf32: the process default (enum gemm590_math) */
   int adapt;                  /* GEMM590_ADAPT: 1 learn on any device, 0 never, -1 unset */
 } g590_config;
 
@@ -118,8 +119,8 @@ void g590_adapt_release(void);     /* lib/core/adapt_file.c: what the online cho
 void g590_unload_arm(void);        /* lib/core/unload.c: at the first call, tells exit from dlclose */
 
 /* ---- math mode (lib/api/math_mode.c) ---- */
-/* True when this thread's SGEMM calls may use binary16 operands. */
-bool g590_api_math_fp16(void);
+/* This thread's math mode for float32 calls (enum gemm590_math, never DEFAULT). */
+int g590_api_math(void);
 
 /* ---- argument checks (lib/api/args.c) ---- */
 /* Checks a CBLAS-style GEMM (netlib numbering) and fills the normalised
@@ -145,7 +146,7 @@ int g590_api_cblas_syrk_job(g590_job *job, int layout, int uplo, int trans, int6
 
 /* The CBLAS-style front end of every element type (lib/api/cblas.c):
  * checks (reporting as `rout`), builds the job and runs it. */
-void g590_api_cblas_gemm(const char *entry, const char *rout, g590_type type, bool fp16_ok,
+void g590_api_cblas_gemm(const char *entry, const char *rout, g590_type type, int math,
                      int layout, int transa, int transb, int64_t m, int64_t n, int64_t k,
                      double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
                      double beta, void *c, int64_t ldc);

@@ -40,6 +40,14 @@ static const g590_params regblock_f64_nvidia_square = {
 static const g590_params regblock_f64_mma = {.tm = 128, .tn = 128, .ks = 8, .warps_m = 2,
                                              .warps_n = 4, .no_reqd_wg = 1, .maxrregcount = 255,
                                              .mma = 1};
+/* The TF32 opt-in (regblock -DMMA=1 in float32: mma.sync m16n8k8 .tf32):
+ * 8 warps of 64x32 per 128x128 tile, or 4 warps of 32x32 per 64x64. */
+static const g590_params regblock_tf32 = {.tm = 128, .tn = 128, .ks = 16, .warps_m = 2,
+                                          .warps_n = 4, .no_reqd_wg = 1, .maxrregcount = 255,
+                                          .mma = 1};
+static const g590_params regblock_tf32_64 = {.tm = 64, .tn = 64, .ks = 16, .warps_m = 2,
+                                             .warps_n = 2, .no_reqd_wg = 1, .maxrregcount = 255,
+                                             .mma = 1};
 static const g590_params regblock_f64_mma_64 = {.tm = 64, .tn = 64, .ks = 8, .warps_m = 2,
                                                 .warps_n = 2, .no_reqd_wg = 1,
                                                 .maxrregcount = 255, .mma = 1};
@@ -228,9 +236,20 @@ bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *p
     return false;
   } else if (call->fp16_ok && dev->tensor_cores) {
     select_tensor(call, dev, plan);
+  } else if (call->tf32_ok && dev->tensor_cores && call->op == G590_GEMM) {
+    double tiles_128 = (double)((call->m + 127) / 128) * (double)((call->n + 127) / 128);
+    g590_plan_family(plan, &g590_regblock,
+                     tiles_128 >= dev->compute_units ? &regblock_tf32 : &regblock_tf32_64,
+                     "regblock TF32 on tensor cores (math mode tf32)");
   }
   if (f64 && !plan->family->float64) {
     snprintf(why, why_len, "%s does not serve float64", plan->family->name);
+    return false;
+  }
+  /* regblock's tensor-core form in float32 rounds A and B to TF32: never
+   * for a call that did not opt in, forced or not. */
+  if (!f64 && plan->params.mma && !call->tf32_ok) {
+    snprintf(why, why_len, "regblock -DMMA=1 on float32 is TF32: math mode tf32 only");
     return false;
   }
   plan->f64 = f64;
@@ -304,6 +323,9 @@ int g590_select_candidates(const g590_job *call, const g590_device_info *dev, g5
     add_candidate(call, dev, &g590_regblock, &regblock_f64, out, &n, max);
     if (nvidia) add_candidate(call, dev, &g590_regblock, &regblock_f64_nvidia, out, &n, max);
     if (nvidia) add_candidate(call, dev, &g590_regblock, &regblock_f64_nvidia_square, out, &n, max);
+  } else if (call->tf32_ok && dev->tensor_cores && call->op == G590_GEMM) {
+    add_candidate(call, dev, &g590_regblock, &regblock_tf32, out, &n, max);
+    add_candidate(call, dev, &g590_regblock, &regblock_tf32_64, out, &n, max);
   } else if (tensor) {
     add_candidate(call, dev, &g590_tensor_f16, &tensor_128x256, out, &n, max);
     add_candidate(call, dev, &g590_tensor_f16, &g590_tensor_f16.defaults, out, &n, max);

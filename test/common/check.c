@@ -380,10 +380,8 @@ void check_compare(const check_gemm *g, const double *ref, const double *mag, ch
   op_strides(g->layout, 'N', g->ldc, &ci, &cj);
   /* bound = ref_rel |ref| + mag_rel mag + abs (check.h). */
   double ref_rel = 0.0, mag_rel = 8.0 * (double)(g->k + 2) * CHECK_EPS_F32, abs_term = 1e-30;
-  if (bound == CHECK_FP16_OPTIN) {
-    mag_rel += 0x1p-10 + 0x1p-20;
-    abs_term += (double)g->k * 0x1p-23 * fabs((double)g->alpha);
-  }
+  if (bound == CHECK_FP16_OPTIN || bound == CHECK_TF32_OPTIN) mag_rel += 0x1p-10 + 0x1p-20;
+  if (bound == CHECK_FP16_OPTIN) abs_term += (double)g->k * 0x1p-23 * fabs((double)g->alpha);
   if (g->entry == CHECK_HGEMM) { /* C rounded once to binary16 */
     ref_rel = 0x1p-11;
     mag_rel *= 1.0 + 0x1p-11;
@@ -452,6 +450,7 @@ bool check_case_verify(check_case *t, check_bound bound) {
              ") = %.9g, reference %.9g, |diff| %.3g > bound %.3g",
              r->bad, t->g.entry == CHECK_HGEMM  ? "binary16 C"
                      : bound == CHECK_FP16_OPTIN ? "fp16 opt-in"
+                     : bound == CHECK_TF32_OPTIN ? "tf32 opt-in"
                                                  : "float32",
              r->bad_i, r->bad_j, r->got, r->want, fabs(r->got - r->want), r->bound);
   int64_t first = 0, changed_c = check_matrix_changed(&t->c, true, &first);

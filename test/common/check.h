@@ -204,6 +204,10 @@ void check_reference(const check_gemm *g, double *ref, double *mag);
  *     a product), or by 2^-25 absolute below 2^-14 (binary16 subnormals;
  *     the K 2^-23 |alpha| term); mag >= |alpha| sum |a| |b|.  The last mag
  *     term is the float32 bound of the sums.  A float32 result meets it.
+ *   CHECK_TF32_OPTIN: the TF32 opt-in (A and B rounded to TF32, 10-bit
+ *     mantissas, float32's exponent range, to nearest; products and sums
+ *     float32): |C - ref| <= (2^-10 + 2^-20 + 8 (K + 2) eps) mag + 1e-30,
+ *     as for binary16 without its subnormal term.
  * gemm590_hgemm (CHECK_HGEMM, with CHECK_F32) computes x = alpha * op(A) *
  * op(B) + beta * C in float32 and rounds x once to binary16:
  *   |x - ref| <= 8 (K + 2) eps mag                 (the float32 bound)
@@ -213,7 +217,7 @@ void check_reference(const check_gemm *g, double *ref, double *mag);
  *   |C - ref| <= 2^-11 |ref| + 8 (K + 2) eps mag (1 + 2^-11) + 2^-25.
  * Accumulating in binary16 instead (2^-11 per addition) or rounding the
  * products to binary16 breaks it by orders of magnitude for K > 2. */
-typedef enum check_bound { CHECK_F32, CHECK_FP16_OPTIN } check_bound;
+typedef enum check_bound { CHECK_F32, CHECK_FP16_OPTIN, CHECK_TF32_OPTIN } check_bound;
 
 /* Unit roundoff to pass for float32 arithmetic. */
 #define CHECK_EPS_F32 1.1920928955078125e-07
