@@ -1,11 +1,14 @@
 /* The learned file: what the online choice settled on, per device, kept
  * in the cache directory for later processes (see adapt.h).
  *
- *   gemm590-learned 1
+ *   gemm590-learned 2
  *   device <device name>
  *   driver <driver version>
  *   <class>\t<chosen path>\t<its best ms>\t<path>@<ms>|<path>@<ms>|...
+ *   end <number of class lines>
  *
+ * The end line is there because a file cut short can still parse: a line
+ * cut inside its last time ("@9.3" of "@9.335") reads as a whole one.
  * A path is "host" or "family:options".  Another version, device or
  * driver makes the file not ours: ignored, and replaced at the next save
  * (a new driver can change which path wins).  A line that does not parse
@@ -27,7 +30,7 @@
 #include "adapt_state.h"
 #include "trusted_file.h"
 
-#define LEARNED_VERSION 1
+#define LEARNED_VERSION 2
 #define LEARNED_MAX_BYTES ((size_t)4 << 20)
 
 void g590_adapt_file_name(const g590_device_info *dev, char *out, size_t len) {
@@ -79,6 +82,7 @@ static char *next_line(char **text) {
  * cut short mid-line fails here); NULL, or what is wrong. */
 static const char *check_times(const char *times, const g590_device_info *dev) {
   char item[G590_OPTIONS_MAX + 64];
+  if (!*times) return "bad time list";
   for (const char *at = times; *at;) {
     size_t len = strcspn(at, "|");
     if (len >= sizeof item) return "bad time list";
@@ -121,7 +125,6 @@ static const char *parse_file(char *text, const g590_device_info *dev, class_fn 
                               int *line_no) {
   char *line;
   int version = 0;
-  *line_no = 0;
   *line_no = 1; /* a first line that names no version is damage, not another version */
   if (!(line = next_line(&text)) || sscanf(line, "gemm590-learned %d", &version) != 1)
     return "not a learned file";
@@ -131,15 +134,24 @@ static const char *parse_file(char *text, const g590_device_info *dev, class_fn 
     return "another device";
   if (!(line = next_line(&text)) || strncmp(line, "driver ", 7) || strcmp(line + 7, dev->driver))
     return "another driver";
+  int classes = 0, end = -1;
   for (*line_no = 4; (line = next_line(&text)); (*line_no)++) {
     if (!*line) continue;
+    if (end >= 0) return "text after the end line";
+    char tail;
+    if (sscanf(line, "end %d%c", &end, &tail) == 1) {
+      if (end != classes) return "end line does not count the class lines";
+      continue;
+    }
     char *field[4];
     g590_choice chosen;
     double ms;
     const char *err = split_class(line, field, dev, &chosen, &ms);
     if (err) return err;
     if (each) each(arg, field, &chosen, ms);
+    classes++;
   }
+  if (end < 0) return "cut short (no end line)";
   *line_no = 0;
   return NULL;
 }
@@ -247,6 +259,7 @@ static void class_line(text_buf *b, const g590_adapt_class *c) {
 typedef struct merge {
   text_buf *out;
   const text_buf *ours; /* our lines: a key there replaces the file's */
+  int lines;            /* class lines in *out */
 } merge;
 
 static void keep_theirs(void *arg, char *field[4], const g590_choice *chosen, double ms) {
@@ -257,14 +270,16 @@ static void keep_theirs(void *arg, char *field[4], const g590_choice *chosen, do
   for (const char *at = m->ours->data; at && (at = strstr(at, key)); at++)
     if (at == m->ours->data || at[-1] == '\n') return;
   append(m->out, "%s\t%s\t%s\t%s\n", field[0], field[1], field[2], field[3]);
+  m->lines++;
 }
 
 void g590_adapt_save(const g590_device_info *dev) {
   text_buf ours = {0}, out = {0};
+  int our_lines = 0;
   pthread_mutex_lock(&g590_adapt.lock);
   for (int i = 0; i < g590_adapt.count; i++) {
     const g590_adapt_class *c = &g590_adapt.classes[i];
-    if (c->settled && !c->single && !c->file_times) class_line(&ours, c);
+    if (c->settled && !c->single && !c->file_times) class_line(&ours, c), our_lines++;
   }
   pthread_mutex_unlock(&g590_adapt.lock);
 
@@ -284,7 +299,7 @@ void g590_adapt_save(const g590_device_info *dev) {
   /* The file's classes are kept only when every line of it parses. */
   if (copy && !parse_file(copy, dev, NULL, NULL, &line_no)) parse_file(text, dev, keep_theirs, &m, &line_no);
   free(copy);
-  append(&out, "%s", ours.data);
+  append(&out, "%send %d\n", ours.data, m.lines + our_lines);
   struct iovec part = {.iov_base = out.data, .iov_len = out.len};
   if (!out.failed && !g590_file_write(dir, name, &part, 1) && g590_config_get()->verbose)
     fprintf(stderr, "gemm590: learned choices: could not write %s/%s\n", path, name);

@@ -18,7 +18,7 @@ only: the best path so far, untimed, while others explore) or
         all 4; 4 more processes then explore none of them
   corrupt     damaged files: one warning per process, right results, the
         file rewritten valid
-  version     a "gemm590-learned 999" file: ignored, re-learned, rewritten as 1
+  version     a "gemm590-learned 999" file: ignored, re-learned, rewritten as 2
   off         GEMM590_ADAPT=0, unset (PoCL is no GPU), GEMM590_KERNEL set,
         GEMM590_DISABLE_DEVICE=1: no adapt= field, no learned file
   threads     8 threads on 2 classes: right results, at most 10 explore each
@@ -122,7 +122,8 @@ def learned_files(cache):
 
 def parse_learned(cache):
     """(classes {text: (path, ms, {path: ms})}, problems) of the one learned
-    file in cache, as specified: header, device, driver, class lines."""
+    file in cache, as specified: header, device, driver, class lines, and
+    "end N" counting them."""
     files = [f for f in learned_files(cache) if f.endswith(".txt")]
     if len(files) != 1:
         return {}, [f"one learned-*.txt file expected, found {learned_files(cache)}"]
@@ -133,14 +134,16 @@ def parse_learned(cache):
     lines = text.split("\n")
     if not text.endswith("\n") or len(lines) < 4:
         return {}, ["the file is not whole lines with a 3-line header"]
-    if lines[0] != "gemm590-learned 1":
+    if lines[0] != "gemm590-learned 2":
         problems.append(f"first line {lines[0]!r}")
     if not lines[1].startswith("device ") or not lines[2].startswith("driver "):
         problems.append(f"device/driver lines {lines[1:3]!r}")
     want = "learned-" + re.sub(r"[^A-Za-z0-9._-]", "_", lines[1][len("device "):]) + ".txt"
     if files[0] != want:
         problems.append(f"file name {files[0]}, expected {want} from its device line")
-    for line in lines[3:-1]:
+    if lines[-2] != f"end {len(lines) - 5}":
+        problems.append(f"last line {lines[-2]!r}, expected 'end {len(lines) - 5}'")
+    for line in lines[3:-2]:
         fields = line.split("\t")
         try:
             cls, chosen, ms, listed = fields
@@ -275,7 +278,9 @@ def case_corrupt(ad):
     slow = "\t".join(fields[:2] + ["fast"] + fields[3:])
     damaged = {
         "a line of junk": good + "this is not a class line\n",
-        "a class line cut short": "\n".join(lines[:3] + [lines[3][:len(lines[3]) // 2], ""]),
+        # cut inside the last time: what is left of the line parses alone
+        "a file cut short": "\n".join(lines[:3] + [lines[3][:-1]]),
+        "an end line that miscounts": "\n".join(lines[:3] + [lines[3], "end 2", ""]),
         "a time that is no number": "\n".join(lines[:3] + [slow] + lines[4:]),
         "binary junk": "".join(chr(0x80 + i % 100) for i in range(700)),
     }
@@ -297,11 +302,11 @@ def case_version(ad):
         good = f.read()
     cache = ad.fresh()
     with open(os.path.join(cache, name), "w") as f:
-        f.write(good.replace("gemm590-learned 1\n", "gemm590-learned 999\n", 1))
+        f.write(good.replace("gemm590-learned 2\n", "gemm590-learned 999\n", 1))
     r = ad.run(cache, A)
     ad.checks.check(len(explores(r)) > 0, f"a version 999 file is ignored: the class is "
                                           f"re-learned ({len(explores(r))} calls explore)")
-    expect_file(ad, cache, 1, "rewritten (as version 1)")
+    expect_file(ad, cache, 1, "rewritten (as version 2)")
 
 
 def case_off(ad):

@@ -12,10 +12,13 @@
  * 3. Random calls (every SGEMM spelling, both layouts, transposes, odd
  *    sizes, padding, alpha and beta kinds) within the TF32 bound of
  *    check.h, every one on the device; prints the worst |error| / bound and
- *    the largest error relative to max |ref| against the float64 reference. */
+ *    the largest error relative to max |ref| against the float64 reference.
+ * With --any-device it runs on whatever device is chosen (the GPU machine,
+ * with the real mma). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gemm590.h"
 #include "check.h"
@@ -36,8 +39,10 @@ static float one_by_one(void) {
   return c;
 }
 
-int main(void) {
-  dev_require_cpu_device();
+int main(int argc, char **argv) {
+  /* --any-device: on the device GEMM590_DEVICE names (a GPU, the kernel not
+   * emulated), without requiring the CPU device the suite runs on. */
+  if (!(argc > 1 && strcmp(argv[1], "--any-device") == 0)) dev_require_cpu_device();
   gemm590_set_math_mode(GEMM590_MATH_FP32);
   expect(gemm590_set_math_mode(GEMM590_MATH_TF32) == GEMM590_MATH_FP32 &&
              gemm590_get_math_mode() == GEMM590_MATH_TF32,
