@@ -183,7 +183,7 @@ typedef double frag_a;
 typedef double frag_b;
 #define LOAD_A(k, r) A_AT(k + lt, r + lg)
 #define LOAD_B(k, q) B_AT(k + lt, q + lg)
-#define MMA(acc, a, b)                                                                   \
+#define MMA_SYNC(acc, a, b)                                                                   \
   __asm__("mma.sync.aligned.m8n8k4.row.col.f64.f64.f64.f64 {%0,%1}, {%2}, {%3}, {%4,%5};" \
           : "=d"(acc[0]), "=d"(acc[1])                                                   \
           : "d"(a), "d"(b), "d"(acc[0]), "d"(acc[1]))
@@ -200,7 +200,7 @@ typedef uint2 frag_b;
   (uint4)(tf32(A_AT(k + lt, r + lg)), tf32(A_AT(k + lt, r + lg + 8)),      \
           tf32(A_AT(k + lt + 4, r + lg)), tf32(A_AT(k + lt + 4, r + lg + 8)))
 #define LOAD_B(k, q) (uint2)(tf32(B_AT(k + lt, q + lg)), tf32(B_AT(k + lt + 4, q + lg)))
-#define MMA(acc, a, b)                                                                   \
+#define MMA_SYNC(acc, a, b)                                                                   \
   __asm__("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, "           \
           "{%4,%5,%6,%7}, {%8,%9}, {%10,%11,%12,%13};"                                   \
           : "=f"(acc[0]), "=f"(acc[1]), "=f"(acc[2]), "=f"(acc[3])                       \
@@ -324,7 +324,7 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
 #pragma unroll
       for (int mi = 0; mi < MI; mi++)
 #pragma unroll
-        for (int ni = 0; ni < NI; ni++) MMA(acc[mi][ni], a[mi], b[ni]);
+        for (int ni = 0; ni < NI; ni++) MMA_SYNC(acc[mi][ni], a[mi], b[ni]);
 #endif
     }
 #else

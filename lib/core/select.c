@@ -35,11 +35,18 @@ static const g590_params regblock_f64_nvidia = {
 static const g590_params regblock_f64_nvidia_square = {
     .tm = 128, .tn = 128, .ks = 8, .wm = 8, .wn = 8, .no_reqd_wg = 1, .maxrregcount = 255};
 /* float64 on the tensor cores (regblock -DMMA=1, sm_80 and later): mma.sync
- * m8n8k4 .f64 fragments, 8 warps of 64x32 (128x128) or 4 warps of 32x32
- * (64x64, for products with few tiles). */
+ * m8n8k4 .f64 fragments, warps of 64x32 (128x128), 32x32 (64x64, the
+ * square tile dsyrk takes) or 64x32 (128x64, dgemm's).  Measured on an
+ * H100 (level3-bench with GEMM590_KERNEL, bench/NOTES.md): dgemm n = 8192
+ * end to end 89.8 ms on the FMA units (regblock_f64_nvidia), 58.9 ms with
+ * 128x128, 57.0 with 64x64, 55.7 with 128x64; dsyrk 50.6 ms on the FMA
+ * units, 36.1 with 128x128, 35.0 with 64x64. */
 static const g590_params regblock_f64_mma = {.tm = 128, .tn = 128, .ks = 8, .warps_m = 2,
                                              .warps_n = 4, .no_reqd_wg = 1, .maxrregcount = 255,
                                              .mma = 1};
+static const g590_params regblock_f64_mma_128x64 = {.tm = 128, .tn = 64, .ks = 8, .warps_m = 2,
+                                                    .warps_n = 2, .no_reqd_wg = 1,
+                                                    .maxrregcount = 255, .mma = 1};
 /* The TF32 opt-in (regblock -DMMA=1 in float32: mma.sync m16n8k8 .tf32):
  * 8 warps of 64x32 per 128x128 tile, or 4 warps of 32x32 per 64x64. */
 static const g590_params regblock_tf32 = {.tm = 128, .tn = 128, .ks = 16, .warps_m = 2,
@@ -140,6 +147,9 @@ static bool select_f64(const g590_job *call, const g590_device_info *dev, g590_p
     snprintf(why, why_len, "CPU OpenCL device: host BLAS is faster");
   else if (flops < threshold)
     snprintf(why, why_len, "below threshold (%.3g < %.3g flops)", flops, threshold);
+  else if (dev->tensor_cores)
+    g590_plan_family(plan, &g590_regblock, &regblock_f64_mma_128x64,
+                     "regblock 128x64 float64 on tensor cores");
   else if (strstr(dev->vendor, "NVIDIA"))
     g590_plan_family(plan, &g590_regblock, &regblock_f64_nvidia, "regblock 64x128 in float64");
   else
@@ -165,7 +175,10 @@ static bool select_syrk(const g590_job *call, const g590_device_info *dev, g590_
     snprintf(why, why_len, "below threshold (%.3g < %.3g flops)", flops, threshold);
     return false;
   }
-  if (call->type == G590_F64 && nvidia && tiles_128 >= cu)
+  if (call->type == G590_F64 && dev->tensor_cores)
+    g590_plan_family(plan, &g590_regblock, &regblock_f64_mma_64,
+                     "syrk: regblock 64x64 float64 on tensor cores");
+  else if (call->type == G590_F64 && nvidia && tiles_128 >= cu)
     g590_plan_family(plan, &g590_regblock, &regblock_f64_nvidia_square,
                      "syrk: regblock 128x128 in float64");
   else if (call->type == G590_F64)
@@ -318,8 +331,11 @@ int g590_select_candidates(const g590_job *call, const g590_device_info *dev, g5
   bool tensor = (call->fp16_ok || call->type == G590_F16) && dev->tensor_cores &&
                 call->op == G590_GEMM;
   if (call->type == G590_F64) {
-    if (dev->tensor_cores) add_candidate(call, dev, &g590_regblock, &regblock_f64_mma, out, &n, max);
-    if (dev->tensor_cores) add_candidate(call, dev, &g590_regblock, &regblock_f64_mma_64, out, &n, max);
+    if (dev->tensor_cores) {
+      add_candidate(call, dev, &g590_regblock, &regblock_f64_mma_128x64, out, &n, max);
+      add_candidate(call, dev, &g590_regblock, &regblock_f64_mma, out, &n, max);
+      add_candidate(call, dev, &g590_regblock, &regblock_f64_mma_64, out, &n, max);
+    }
     add_candidate(call, dev, &g590_regblock, &regblock_f64, out, &n, max);
     if (nvidia) add_candidate(call, dev, &g590_regblock, &regblock_f64_nvidia, out, &n, max);
     if (nvidia) add_candidate(call, dev, &g590_regblock, &regblock_f64_nvidia_square, out, &n, max);
