@@ -113,32 +113,13 @@ static double job_flops(const g590_job *job) {
   return job->op == G590_SYRK ? n * (n + 1) * k : 2.0 * (double)job->m * n * k;
 }
 
-void g590_run(const g590_job *job) {
-  /* Strings are only formatted when verbose: this runs on every call, and
-   * small products must not pay for it. */
-  const g590_config *cfg = g590_config_get();
+/* Every call that is not a quick return nor small enough for the host
+ * outright: the online choice, the device, and the host for what the
+ * device did not deliver.  A function of its own so that its buffers for
+ * the verbose line (2 KiB of stack) are not on the way of small calls. */
+static __attribute__((noinline)) void run_chosen(const g590_job *job, const g590_config *cfg,
+                                                 double flops) {
   bool verbose = cfg->verbose;
-  if (job->m == 0 || job->n == 0 || ((job->alpha == 0 || job->k == 0) && job->beta == 1)) {
-    if (verbose) g590_log_call(job, "path=none reason=\"quick return\"");
-    return;
-  }
-  if (job->alpha == 0 || job->k == 0) {
-    /* The reference never reads A or B here: C = beta * C. */
-    if (job->type == G590_F16) g590_host_hscale_c(job);
-    else g590_host_scale_c(job); /* a syrk's triangle only */
-    if (verbose) g590_log_call(job, "path=host reason=\"alpha=0 or K=0: C=beta*C\"");
-    return;
-  }
-
-  double flops = job_flops(job);
-  /* Most calls in numpy loops and LAPACK panels are small: they go
-   * straight to the host, with no selector run and no reason formatted
-   * (a verbose line needs the reason, so verbose calls take the long way). */
-  if (!verbose && (cfg->disable_device || g590_cl_declines(job))) {
-    host_run(job, NULL, 0);
-    g590_api_count(GEMM590_PATH_HOST, flops);
-    return;
-  }
   /* Learning (lib/core/adapt.c): the class's path for this call, timed. */
   g590_adapt_ticket ticket = {.cls = -1, .tag = ""};
   g590_job picked;
@@ -175,4 +156,37 @@ void g590_run(const g590_job *job) {
                   (long long)cols_done, ticket.tag);
   else if (verbose)
     g590_log_call(job, "path=host reason=\"%s\" host=%s%s", why, how, ticket.tag);
+}
+
+void g590_run(const g590_job *job) {
+  if (__builtin_expect(g590_host_in_cblas, 0)) {
+    g590_host_reentry(job); /* the host CBLAS's own call: it was counted */
+    return;
+  }
+  /* Strings are only formatted when verbose: this runs on every call, and
+   * small products must not pay for it. */
+  const g590_config *cfg = g590_config_get();
+  bool verbose = cfg->verbose;
+  if (job->m == 0 || job->n == 0 || ((job->alpha == 0 || job->k == 0) && job->beta == 1)) {
+    if (verbose) g590_log_call(job, "path=none reason=\"quick return\"");
+    return;
+  }
+  if (job->alpha == 0 || job->k == 0) {
+    /* The reference never reads A or B here: C = beta * C. */
+    if (job->type == G590_F16) g590_host_hscale_c(job);
+    else g590_host_scale_c(job); /* a syrk's triangle only */
+    if (verbose) g590_log_call(job, "path=host reason=\"alpha=0 or K=0: C=beta*C\"");
+    return;
+  }
+
+  double flops = job_flops(job);
+  /* Most calls in numpy loops and LAPACK panels are small: they go
+   * straight to the host, with no selector run and no reason formatted
+   * (a verbose line needs the reason, so verbose calls take the long way). */
+  if (!verbose && (cfg->disable_device || g590_cl_declines(job))) {
+    host_run(job, NULL, 0);
+    g590_api_count(GEMM590_PATH_HOST, flops);
+    return;
+  }
+  run_chosen(job, cfg, flops);
 }

@@ -211,6 +211,12 @@ struct link_map *g590_host_symbol_owner(void *sym);
  * built-in loop if it lacks the routine, or on re-entry); `how` names
  * which, for the verbose line. */
 void g590_host_blas(const g590_job *call, const char **how);
+/* Set while the host's CBLAS routine runs: a call that reaches g590_run
+ * then is that CBLAS calling its own Fortran routine through our exported
+ * name (netlib's CBLAS does), and g590_host_reentry serves it with the
+ * host's Fortran routine, neither counted nor logged. */
+extern G590_THREAD_LOCAL bool g590_host_in_cblas;
+void g590_host_reentry(const g590_job *call);
 /* Loads the host BLAS now (it is otherwise loaded at its first call). */
 void g590_host_load(void);
 /* The guard around the host BLAS's huge-leading-dimension defect

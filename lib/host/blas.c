@@ -50,6 +50,13 @@ typedef void (*syrk32_fn)(const char *, const char *, const int *, const int *, 
 typedef void (*syrk64_fn)(const char *, const char *, const int64_t *, const int64_t *,
                           const void *, const void *, const int64_t *, const void *, void *,
                           const int64_t *, size_t, size_t);
+/* The same routines' CBLAS spellings (column-major, scalars by value), of
+ * element type T and integer type I. */
+#define CBLAS_GEMM_FN(T, I) \
+  void (*)(int, int, int, I, I, I, T, const void *, I, const void *, I, T, void *, I)
+#define CBLAS_SYRK_FN(T, I) void (*)(int, int, int, I, I, T, const void *, I, T, void *, I)
+enum { CBLAS_COL_MAJOR = 102, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112, CBLAS_UPPER = 121,
+       CBLAS_LOWER = 122 };
 
 /* The forms a host BLAS may export its Fortran routines in, in order of
  * preference: the plain name, then the pip wheels' prefixed ones (scipy's
@@ -62,6 +69,13 @@ static const struct {
              {"scipy_", "_64_", true}};
 
 static void *routines[R_COUNT]; /* NULL: the built-in loop serves that routine */
+/* The host's CBLAS routines in the same form (cblas_sgemm, scipy_cblas_sgemm,
+ * cblas_sgemm64_, scipy_cblas_sgemm64_), where it has them: called by
+ * value, they skip the Fortran interface's work.  OpenBLAS 0.3.21's sgemm_
+ * took 64 ns more than its cblas_sgemm at n = 64 and 6 ns at n = 16 with
+ * its Haswell kernels, measured alone in one process (bench/NOTES.md,
+ * per-call cost). */
+static void *cblas_routines[R_COUNT];
 static bool host_int64;
 static char host_name[320]; /* "<library>" or "<library>:<symbol>", for the verbose line */
 static void *host_handle;
@@ -78,11 +92,16 @@ struct link_map *g590_host_symbol_owner(void *sym) {
   return dladdr1(sym, &info, (void **)&owner, RTLD_DL_LINKMAP) ? owner : NULL;
 }
 
-/* `handle`'s definition of routine r in form f, or NULL when it has none
- * of its own (from a dependency other than `self_map`, or libgemm590). */
-static void *own_symbol(void *handle, struct link_map *self_map, int f, routine r) {
+/* `handle`'s definition of routine r in form f (its CBLAS spelling when
+ * `cblas`), or NULL when it has none of its own (from a dependency other
+ * than `self_map`, or libgemm590). */
+static void *own_symbol(void *handle, struct link_map *self_map, int f, routine r, bool cblas) {
   char name[64];
-  snprintf(name, sizeof name, "%s%s%s", forms[f].prefix, routine_names[r], forms[f].suffix);
+  if (cblas)
+    snprintf(name, sizeof name, "%scblas_%s%s", forms[f].prefix, routine_names[r],
+             forms[f].int64 ? "64_" : "");
+  else
+    snprintf(name, sizeof name, "%s%s%s", forms[f].prefix, routine_names[r], forms[f].suffix);
   void *sym = dlsym(handle, name);
   struct link_map *owner = sym ? g590_host_symbol_owner(sym) : NULL;
   struct link_map *ours = g590_host_symbol_owner((void *)own_symbol);
@@ -95,8 +114,11 @@ static void *own_symbol(void *handle, struct link_map *self_map, int f, routine 
  * other routines in the same form, where it has them. */
 static bool take(void *handle, struct link_map *self_map, const char *label) {
   for (int f = 0; f < (int)(sizeof forms / sizeof *forms); f++) {
-    if (!own_symbol(handle, self_map, f, R_SGEMM)) continue;
-    for (int r = 0; r < R_COUNT; r++) routines[r] = own_symbol(handle, self_map, f, r);
+    if (!own_symbol(handle, self_map, f, R_SGEMM, false)) continue;
+    for (int r = 0; r < R_COUNT; r++) {
+      routines[r] = own_symbol(handle, self_map, f, r, false);
+      cblas_routines[r] = routines[r] ? own_symbol(handle, self_map, f, r, true) : NULL;
+    }
     host_int64 = forms[f].int64;
     host_handle = handle;
     if (f) snprintf(host_name, sizeof host_name, "%s:%ssgemm%s", label, forms[f].prefix,
@@ -159,7 +181,7 @@ static void host_load(void) {
 void g590_host_release(void) {
   if (host_handle) dlclose(host_handle);
   host_handle = NULL;
-  for (int r = 0; r < R_COUNT; r++) routines[r] = NULL;
+  for (int r = 0; r < R_COUNT; r++) routines[r] = cblas_routines[r] = NULL;
 }
 
 static bool fits_int(const g590_job *c) {
@@ -172,9 +194,9 @@ static routine routine_of(const g590_job *job) {
   return job->op == G590_SYRK ? (f64 ? R_DSYRK : R_SSYRK) : (f64 ? R_DGEMM : R_SGEMM);
 }
 
-/* The host BLAS itself, no guard.  A syrk job goes back to the routine's
- * own arguments: op(A) = A^T when trans_a, the normalised triangle. */
-static void host_call(const g590_job *call) {
+/* The host BLAS's Fortran routine, no guard.  A syrk job goes back to the
+ * routine's own arguments: op(A) = A^T when trans_a, the normalised triangle. */
+static void fortran_call(const g590_job *call) {
   void *fn = routines[routine_of(call)];
   const char *ta = call->trans_a ? "T" : "N", *tb = call->trans_b ? "T" : "N";
   const char *uplo = call->upper ? "U" : "L";
@@ -198,6 +220,48 @@ static void host_call(const g590_job *call) {
                       &ldc, 1, 1);
   }
   host_depth--;
+}
+
+/* One CBLAS call of element type T and integer type I (column-major). */
+#define CBLAS_CALL(T, I)                                                                      \
+  (call->op == G590_SYRK                                                                      \
+       ? ((CBLAS_SYRK_FN(T, I))fn)(CBLAS_COL_MAJOR, uplo, ta, (I)call->n, (I)call->k,        \
+                                   (T)call->alpha, call->a, (I)call->lda, (T)call->beta,     \
+                                   call->c, (I)call->ldc)                                     \
+       : ((CBLAS_GEMM_FN(T, I))fn)(CBLAS_COL_MAJOR, ta, tb, (I)call->m, (I)call->n,          \
+                                   (I)call->k, (T)call->alpha, call->a, (I)call->lda,        \
+                                   call->b, (I)call->ldb, (T)call->beta, call->c,            \
+                                   (I)call->ldc))
+
+/* A CBLAS that wraps the Fortran routines (netlib's) calls sgemm_ back
+ * through the PLT, and when libgemm590 is linked or preloaded that sgemm_
+ * is ours: g590_run hands such a call to g590_host_reentry. */
+G590_THREAD_LOCAL bool g590_host_in_cblas;
+
+/* The host BLAS itself, no guard: its CBLAS routine where it has one. */
+static void host_call(const g590_job *call) {
+  void *fn = cblas_routines[routine_of(call)];
+  if (!fn) {
+    fortran_call(call);
+    return;
+  }
+  int ta = call->trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS;
+  int tb = call->trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS;
+  int uplo = call->upper ? CBLAS_UPPER : CBLAS_LOWER;
+  host_depth++;
+  g590_host_in_cblas = true;
+  if (call->type == G590_F64 && host_int64) CBLAS_CALL(double, int64_t);
+  else if (call->type == G590_F64) CBLAS_CALL(double, int);
+  else if (host_int64) CBLAS_CALL(float, int64_t);
+  else CBLAS_CALL(float, int);
+  g590_host_in_cblas = false;
+  host_depth--;
+}
+
+void g590_host_reentry(const g590_job *call) {
+  g590_host_in_cblas = false; /* its Fortran routine calling back would be a loop */
+  fortran_call(call);
+  g590_host_in_cblas = true;
 }
 
 void g590_host_load(void) { g590_once(&host_loaded, &host_once, host_load); }
