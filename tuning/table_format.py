@@ -2,7 +2,7 @@
 the embedded tables (lib/core/tables_generated.c, lib/core/table.h's types) and the
 table file a user installs (GEMM590_TABLE, tuning/README.md).
 
-An entry (train.py's Entry) brings its id, match, key, type, datasets,
+An entry (train.py's Entry) brings its id, match, key, type, routine, datasets,
 report lines, choices (labels: "host" or "family -DNAME=value ...") and
 tree nodes [feature, threshold, left, right, label]."""
 import os
@@ -42,7 +42,11 @@ def comment_lines(text, width=76):
 C_PARAMS = [("-DEMULATE_MMA", "emulate_mma"), ("-DWG", "wg"), ("-DTM", "tm"), ("-DTN", "tn"),
             ("-DKS", "ks"), ("-DWM", "wm"), ("-DWN", "wn"), ("-DWARPS_M", "warps_m"),
             ("-DWARPS_N", "warps_n"), ("-DNO_REQD_WG", "no_reqd_wg"),
-            ("-cl-nv-maxrregcount", "maxrregcount"), ("-DSPLITK", "splitk")]
+            ("-cl-nv-maxrregcount", "maxrregcount"), ("-DSPLITK", "splitk"), ("-DMMA", "mma")]
+
+# A routine's element type and operation as lib/core/table.h's entries hold them.
+C_ROUTINES = {"sgemm": "G590_F32, G590_GEMM", "dgemm": "G590_F64, G590_GEMM",
+              "ssyrk": "G590_F32, G590_SYRK", "dsyrk": "G590_F64, G590_SYRK"}
 
 
 def c_choice(label):
@@ -112,7 +116,7 @@ def emit_c(entries, paths):
         key = c_string(e.key) if e.key else "NULL"
         rows.append(f"    {{{c_string(e.id)}, {match},\n     {key},\n     {typ}, "
                     f"{'true' if e.host_measured else 'false'}, {name}_choices, {len(e.choices)}, "
-                    f"{name}_nodes, {len(nodes)}}},")
+                    f"{name}_nodes, {len(nodes)}, {C_ROUTINES[e.routine]}}},")
     lines.append("const g590_table_entry g590_embedded_tables[] = {")
     lines += rows
     lines.append("};")
@@ -129,7 +133,7 @@ def emit_text(entries, paths):
         if e.match != "name":
             continue
         out += ["", f"entry {e.id}", "match name", f"key {e.key}", f"type {e.type}",
-                f"host-measured {'yes' if e.host_measured else 'no'}"]
+                f"routine {e.routine}", f"host-measured {'yes' if e.host_measured else 'no'}"]
         for r in e.report:
             out.append("# " + r)
         for label in e.choices:

@@ -20,7 +20,7 @@
 
 static const char help[] =
     "usage: table_probe [OPTION]... embedded\n"
-    "       table_probe [OPTION]... select NAME VENDOR gpu|cpu M N K TA TB [REPEAT [UNITS]]\n"
+    "       table_probe [OPTION]... select[-ROUTINE] NAME VENDOR gpu|cpu M N K TA TB [REPEAT [UNITS]]\n"
     "libgemm590's selector on a made-up device, no OpenCL needed (tuning/test_table.py,\n"
     "tuning/score_rules.py).  GEMM590_TABLE and GEMM590_MIN_DEVICE_FLOPS apply.\n"
     "\n"
@@ -30,7 +30,9 @@ static const char help[] =
     "                        for the shape M N K (1 to 2147483647), transposes TA, TB\n"
     "                        (0 or 1), REPEAT times (1 to 1000000, default 1), on a\n"
     "                        device named NAME by VENDOR (type gpu or cpu) with UNITS\n"
-    "                        compute units (1 to 65536, default 64)\n" CLI_STANDARD_HELP;
+    "                        compute units (1 to 65536, default 64)\n"
+    "  select-dgemm, select-ssyrk, select-dsyrk\n"
+    "                        the same for that routine (syrk: M = N, TB = !TA)\n" CLI_STANDARD_HELP;
 
 static const cli probe_cli = {"table_probe", help, "h", cli_standard_options};
 
@@ -48,6 +50,7 @@ static g590_device_info make_device(const char *name, const char *vendor, bool g
   snprintf(d.vendor, sizeof d.vendor, "%s", vendor);
   d.is_gpu = gpu;
   d.is_cpu = !gpu;
+  d.fp64 = true;
   d.max_work_group = 1024;
   d.local_mem = 48 << 10;
   d.compute_units = 64;
@@ -97,7 +100,7 @@ static void check_entry(const g590_table_entry *t) {
   bool gpu = t->type == G590_TYPE_GPU;
   g590_device_info d = make_device(t->match == G590_MATCH_NAME ? t->key : "No Such Device 9000",
                                    t->match == G590_MATCH_VENDOR ? t->key : "No Such Vendor", gpu);
-  const g590_table_entry *found = g590_table_find(&d);
+  const g590_table_entry *found = g590_table_find_routine(&d, t->data_type, t->op);
   if (found != t) fail(t, "not found for its own device");
   if (t->match == G590_MATCH_NAME) {
     /* Mesa's "(radeonsi, ..., kernel version)" tail is not part of the
@@ -107,7 +110,8 @@ static void check_entry(const g590_table_entry *t) {
     int core = tail && tail > t->key && tail[-1] == ' ' ? (int)(tail - t->key - 1) : 200;
     snprintf(annotated, sizeof annotated, "%.*s (driver 1.2.3, linux 9.9)", core, t->key);
     g590_device_info a = make_device(annotated, "No Such Vendor", gpu);
-    if (g590_table_find(&a) != t) fail(t, "not found with an annotated name");
+    if (g590_table_find_routine(&a, t->data_type, t->op) != t)
+      fail(t, "not found with an annotated name");
   }
 }
 
@@ -132,8 +136,11 @@ static int embedded(void) {
   return failures ? 1 : 0;
 }
 
-/* `table_probe select ...`, its operands from argv[0] on. */
+/* `table_probe select[-ROUTINE] ...`, its operands from argv[0] on. */
 static int select_command(int argc, char **argv) {
+  const char *routine = argv[0][6] == '-' ? argv[0] + 7 : "sgemm";
+  bool f64 = routine[0] == 'd', syrk = strcmp(routine + 1, "syrk") == 0;
+  if (strcmp(routine + 1, "gemm") && !syrk) cli_fail(&probe_cli, "unknown routine '%s'", routine);
   if (argc < 9 || argc > 11)
     cli_fail(&probe_cli, "select takes NAME VENDOR gpu|cpu M N K TA TB [REPEAT [UNITS]]");
   if (strcmp(argv[3], "gpu") && strcmp(argv[3], "cpu"))
@@ -144,6 +151,12 @@ static int select_command(int argc, char **argv) {
                     .k = cli_long(&probe_cli, "K", argv[6], 1, INT_MAX),
                     .trans_a = cli_long(&probe_cli, "TA", argv[7], 0, 1),
                     .trans_b = cli_long(&probe_cli, "TB", argv[8], 0, 1), .alpha = 1.0f};
+  call.type = f64 ? G590_F64 : G590_F32;
+  if (syrk) {
+    if (call.m != call.n || call.trans_b == call.trans_a)
+      cli_fail(&probe_cli, "a syrk has M = N and TB = !TA");
+    call.op = G590_SYRK;
+  }
   long repeat = argc > 9 ? cli_long(&probe_cli, "REPEAT", argv[9], 1, 1000000) : 1;
   if (argc > 10) dev.compute_units = (unsigned)cli_long(&probe_cli, "UNITS", argv[10], 1, 65536);
   for (long r = 0; r < repeat; r++) {
@@ -165,6 +178,7 @@ int main(int argc, char **argv) {
   int n = argc - optind;
   char **ops = argv + optind;
   if (n == 1 && strcmp(ops[0], "embedded") == 0) return embedded();
-  if (n >= 1 && strcmp(ops[0], "select") == 0) return select_command(n, ops);
+  if (n >= 1 && strncmp(ops[0], "select", 6) == 0 && (!ops[0][6] || ops[0][6] == '-'))
+    return select_command(n, ops);
   cli_fail(&probe_cli, "expected 'embedded' or 'select ...', got '%s'", n ? ops[0] : "");
 }

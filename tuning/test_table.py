@@ -91,6 +91,30 @@ for env in ({"GEMM590_TABLE": "off"}, {"GEMM590_MIN_DEVICE_FLOPS": "0"}):
           f"{env}: the rules decide", p)
 
 
+# Entries of other routines: a dgemm entry decides cblas_dgemm only; sgemm
+# keeps its own entry, and syrk, without one, the rules.
+ROUTINES = VALID + VALID.replace("entry test-gpu", "entry test-gpu-dgemm").replace(
+    "gemm590-table 1\n# test table\n", "").replace(
+    "host-measured yes", "routine dgemm\nhost-measured yes").replace(
+    "node M 100 1 2", "node M 3000 1 2")
+p = run(["select-dgemm"] + PROBE_GPU + ["2048", "2048", "2048", "0", "0"], table=ROUTINES)
+check(p.stdout.startswith("host | table user:test-gpu-dgemm, leaf 1") and not p.stderr,
+      "dgemm entry: its own tree (host up to M = 3000)", p)
+p = run(["select-dgemm"] + PROBE_GPU + ["4096", "2048", "2048", "0", "0"], table=ROUTINES)
+check(p.stdout.startswith("device regblock") and "user:test-gpu-dgemm, leaf 2" in p.stdout,
+      "dgemm entry: device leaf", p)
+p = select(PROBE_GPU, 2048, 2048, 2048, table=ROUTINES)
+check("user:test-gpu, leaf 2" in p.stdout, "sgemm keeps its entry beside a dgemm one", p)
+p = run(["select-dsyrk"] + PROBE_GPU + ["2048", "2048", "2048", "0", "1"], table=ROUTINES)
+check(p.stdout.startswith("device regblock") and "table" not in p.stdout and not p.stderr,
+      "dsyrk without an entry: the rules, no warning", p)
+# A file with only a dgemm entry for the device leaves sgemm to the
+# embedded table (with the foreign-file warning: it has no sgemm entry).
+only_dgemm = "gemm590-table 1\n" + ROUTINES.split("end\n", 1)[1]
+p = run(["select-dgemm"] + PROBE_GPU + ["4096", "2048", "2048", "0", "0"], table=only_dgemm)
+check("user:test-gpu-dgemm" in p.stdout and not p.stderr, "a file of dgemm entries only", p)
+
+
 def one_warning(proc):
     lines = [l for l in proc.stderr.splitlines() if l.startswith("gemm590: warning: table file")]
     return len(lines) == 1 and len(proc.stderr.splitlines()) == 1
@@ -116,6 +140,7 @@ BROKEN = {
     "unsafe options": VALID.replace("-DWN=4", "-DWN=4 \"; rm"),
     "no end": VALID.replace("end\n", ""),
     "unknown keyword": VALID.replace("type gpu", "kind gpu"),
+    "unknown routine": VALID.replace("host-measured yes", "routine zgemm\nhost-measured yes"),
     "binary": b"gemm590-table 1\n\0\0\xff",
     "huge": "gemm590-table 1\n" + "# x\n" * 300000,
 }

@@ -69,9 +69,10 @@ class Dataset:
     """One device's measurements: times[shape][label] (seconds) of the
     candidates measured on (nearly) every shape."""
 
-    def __init__(self, ident, files):
+    def __init__(self, ident, files, routine="sgemm"):
         self.id = ident
         self.files = files
+        self.routine = routine
         self.device = self.vendor = self.type = self.driver = None
         self.raw = collections.defaultdict(lambda: collections.defaultdict(list))
         self.meta = {}       # label -> (wg_items, local_bytes)
@@ -181,14 +182,19 @@ def label_key(label):
 
 
 def read_datasets(paths):
+    """One dataset per device and routine (CSVs of older tuners have no
+    routine column: sgemm)."""
     by_device = {}
     for path in sorted(paths):
         with open(path, newline="") as f:
             for r in csv.DictReader(f):
-                ds = by_device.get(r["device"])
+                routine = r.get("routine") or "sgemm"
+                ds = by_device.get((r["device"], routine))
                 if ds is None:
                     stem = os.path.splitext(os.path.basename(path))[0]
-                    ds = by_device[r["device"]] = Dataset(stem, [])
+                    if routine != "sgemm" and not stem.endswith(routine):
+                        stem += "-" + routine
+                    ds = by_device[(r["device"], routine)] = Dataset(stem, [], routine)
                     ds.device, ds.vendor, ds.type, ds.driver = (r["device"], r["vendor"],
                                                                 r["type"], r["driver"])
                 if path not in ds.files:
@@ -361,8 +367,9 @@ class Tree:
 
 
 class Entry:
-    def __init__(self, ident, match, key, typ, datasets, labels, description):
+    def __init__(self, ident, match, key, typ, datasets, labels, description, routine="sgemm"):
         self.id, self.match, self.key, self.type = ident, match, key, typ
+        self.routine = routine
         self.datasets = datasets
         self.description = description
         self.host_measured = HOST in labels
@@ -419,11 +426,15 @@ def slug(text):
 
 
 def build_entries(datasets):
+    """An entry per dataset (device and routine), matched by name; for
+    sgemm also per vendor and device type.  Other routines have no generic
+    entries: on devices without their own entry the rules decide."""
     entries = []
     for ds in datasets:
         entries.append(Entry(ds.id, "name", ds.device, ds.type, [ds], ds.labels,
-                             f'device "{ds.device}" ({ds.vendor}, driver {ds.driver})'))
-    measured = [ds for ds in datasets if ds.host_measured]
+                             f'{ds.routine} on device "{ds.device}" ({ds.vendor}, driver '
+                             f'{ds.driver})', ds.routine))
+    measured = [ds for ds in datasets if ds.host_measured and ds.routine == "sgemm"]
     by_vendor = collections.defaultdict(list)
     for ds in measured:
         by_vendor[(ds.vendor, ds.type)].append(ds)

@@ -137,10 +137,12 @@ static bool select_fp32(const g590_job *call, const g590_device_info *dev, g590_
   return true;
 }
 
-/* The float64 choice.  No table is trained for float64 yet: rules alone,
- * with the float32 threshold. */
+/* The float64 choice: the device's dgemm table entry where one is trained,
+ * else these rules, with the float32 threshold. */
 static bool select_f64(const g590_job *call, const g590_device_info *dev, g590_plan *plan,
                        char *why, size_t why_len) {
+  int table = g590_table_select(call, dev, plan, why, why_len);
+  if (table >= 0) return table == 1;
   double flops = 2.0 * (double)call->m * (double)call->n * (double)call->k;
   double threshold = g590_config_get()->min_device_flops;
   if (!dev->is_gpu)
@@ -158,10 +160,12 @@ static bool select_f64(const g590_job *call, const g590_device_info *dev, g590_p
 }
 
 /* syrk: regblock with square tiles (the pipeline reads op(B) from A's
- * padded buffer), half the flops of the gemm.  No table is trained for
- * syrk yet: rules alone, as for float64. */
+ * padded buffer), half the flops of the gemm.  The device's ssyrk or dsyrk
+ * table entry where one is trained, else these rules. */
 static bool select_syrk(const g590_job *call, const g590_device_info *dev, g590_plan *plan,
                         char *why, size_t why_len) {
+  int table = g590_table_select(call, dev, plan, why, why_len);
+  if (table >= 0) return table == 1;
   double flops = (double)call->n * (double)call->n * (double)call->k;
   double threshold = g590_config_get()->min_device_flops;
   double cu = dev->compute_units ? dev->compute_units : 1;
@@ -283,13 +287,22 @@ bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *p
 static double select_floor(const g590_device_info *dev) {
   const g590_config *cfg = g590_config_get();
   if (cfg->kernel) return 0; /* forced: the device takes every call it can */
-  /* The rules of select_fp32: CPU devices never, GPUs from the threshold. */
+  /* The rules: CPU devices never, GPUs from the threshold. */
   double rules = dev->is_gpu ? cfg->min_device_flops / 2 : INFINITY;
-  const g590_table_entry *t = cfg->min_device_flops_set ? NULL : g590_table_find(dev);
-  if (!t) return rules;
-  bool rules_decide;
-  double floor = g590_table_device_floor(t, dev, &rules_decide);
-  return rules_decide ? fmin(floor, rules) : floor;
+  /* The smallest product any routine's entry (or the rules, for a routine
+   * without one) sends to the device. */
+  double floor = INFINITY;
+  for (int i = 0; i < 4; i++) {
+    g590_type type = i & 1 ? G590_F64 : G590_F32;
+    g590_op op = i & 2 ? G590_SYRK : G590_GEMM;
+    if (type == G590_F64 && !dev->fp64) continue;
+    const g590_table_entry *t =
+        cfg->min_device_flops_set ? NULL : g590_table_find_routine(dev, type, op);
+    bool rules_decide = true;
+    double f = t ? g590_table_device_floor(t, dev, &rules_decide) : rules;
+    floor = fmin(floor, rules_decide ? fmin(f, rules) : f);
+  }
+  return floor;
 }
 
 double g590_select_floor(const g590_device_info *dev) {

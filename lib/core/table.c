@@ -69,11 +69,27 @@ static bool entry_matches(const g590_table_entry *t, g590_table_match level,
 }
 
 static const g590_table_entry *find_in(const g590_table_entry *set, int n,
-                                       const g590_device_info *dev) {
+                                       const g590_device_info *dev, g590_type type, g590_op op) {
   for (int level = G590_MATCH_NAME; level <= G590_MATCH_TYPE; level++)
     for (int i = 0; i < n; i++)
-      if (entry_matches(&set[i], (g590_table_match)level, dev)) return &set[i];
+      if (set[i].data_type == type && set[i].op == op &&
+          entry_matches(&set[i], (g590_table_match)level, dev))
+        return &set[i];
   return NULL;
+}
+
+/* The routines an entry can decide, as the table file names them. */
+static const struct {
+  const char *name;
+  g590_type type;
+  g590_op op;
+} routines[] = {{"sgemm", G590_F32, G590_GEMM}, {"dgemm", G590_F64, G590_GEMM},
+                {"ssyrk", G590_F32, G590_SYRK}, {"dsyrk", G590_F64, G590_SYRK}};
+
+const char *g590_table_routine(const g590_table_entry *t) {
+  for (size_t i = 0; i < sizeof routines / sizeof *routines; i++)
+    if (routines[i].type == t->data_type && routines[i].op == t->op) return routines[i].name;
+  return "?";
 }
 
 /* ---- the user table file ---- */
@@ -237,6 +253,13 @@ static const char *parse_table(char *text, int *line_no) {
       if (strcmp(rest, "gpu") == 0) t->type = G590_TYPE_GPU;
       else if (strcmp(rest, "cpu") == 0) t->type = G590_TYPE_CPU;
       else return "type: expected gpu or cpu";
+    } else if (strcmp(line, "routine") == 0) {
+      size_t i = 0;
+      while (i < sizeof routines / sizeof *routines && strcmp(rest, routines[i].name)) i++;
+      if (i == sizeof routines / sizeof *routines)
+        return "routine: expected sgemm, dgemm, ssyrk or dsyrk";
+      t->data_type = routines[i].type;
+      t->op = routines[i].op;
     } else if (strcmp(line, "host-measured") == 0) {
       if (strcmp(rest, "yes") && strcmp(rest, "no")) return "host-measured: expected yes or no";
       t->host_measured = strcmp(rest, "yes") == 0;
@@ -321,18 +344,25 @@ const char *g590_table_file(const g590_table_entry **entries, int *count) {
 }
 
 const g590_table_entry *g590_table_find(const g590_device_info *dev) {
+  return g590_table_find_routine(dev, G590_F32, G590_GEMM);
+}
+
+const g590_table_entry *g590_table_find_routine(const g590_device_info *dev, g590_type type,
+                                                g590_op op) {
   const g590_config *cfg = g590_config_get();
   if (cfg->table && strcmp(cfg->table, "off") == 0) return NULL;
   if (g590_table_file(NULL, NULL)) {
-    const g590_table_entry *t = find_in(user.entries, user.n_entries, dev);
+    const g590_table_entry *t = find_in(user.entries, user.n_entries, dev, type, op);
     if (t) return t;
-    if (!atomic_flag_test_and_set(&foreign_warned))
+    /* A file for the device may well leave the other routines to the
+     * embedded table: only a file without sgemm's entry is foreign. */
+    if (type == G590_F32 && op == G590_GEMM && !atomic_flag_test_and_set(&foreign_warned))
       fprintf(stderr,
               "gemm590: warning: table file %s has no entry for device \"%s\"; "
               "using the embedded table\n",
               user.path, dev->name);
   }
-  return find_in(g590_embedded_tables, g590_embedded_table_count, dev);
+  return find_in(g590_embedded_tables, g590_embedded_table_count, dev, type, op);
 }
 
 /* ---- walking a tree ---- */
@@ -482,7 +512,9 @@ int g590_table_select(const g590_job *call, const g590_device_info *dev, g590_pl
                       char *why, size_t why_len) {
   const g590_config *cfg = g590_config_get();
   if (cfg->min_device_flops_set) return -1;
-  const g590_table_entry *t = g590_table_find(dev);
+  /* binary16 data and the fp16 opt-in follow sgemm's entry. */
+  const g590_table_entry *t =
+      g590_table_find_routine(dev, call->type == G590_F64 ? G590_F64 : G590_F32, call->op);
   if (!t) return -1;
   if (!t->host_measured) {
     double flops = 2.0 * (double)call->m * (double)call->n * (double)call->k;

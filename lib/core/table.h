@@ -70,6 +70,11 @@ typedef struct g590_table_entry {
   int n_choices;
   const g590_table_node *nodes;
   int n_nodes;
+  /* The routine it decides: sgemm (G590_F32, G590_GEMM; binary16 calls
+   * use it too), dgemm, ssyrk or dsyrk.  A routine without an entry for
+   * the device is decided by the rules (lib/core/select.c). */
+  g590_type data_type;
+  g590_op op;
 } g590_table_entry;
 
 /* The embedded tables (lib/core/tables_generated.c). */
@@ -83,6 +88,11 @@ extern const int g590_embedded_table_count;
  * none matches or GEMM590_TABLE=off.  Entries of the file have ids
  * starting "user:". */
 const g590_table_entry *g590_table_find(const g590_device_info *dev);
+/* The same for one routine's entries (g590_table_find: sgemm's). */
+const g590_table_entry *g590_table_find_routine(const g590_device_info *dev, g590_type type,
+                                                g590_op op);
+/* "sgemm", "dgemm", "ssyrk" or "dsyrk": the routine an entry decides. */
+const char *g590_table_routine(const g590_table_entry *t);
 
 /* Frees the user table file's entries (a rejected file; unload, lib/unload.c). */
 void g590_table_release(void);

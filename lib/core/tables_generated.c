@@ -6,7 +6,7 @@
 // (tuning/README.md).  Each leaf line: node index, conditions -> choice.
 #include "table.h"
 
-/* h100: device "NVIDIA H100 80GB HBM3" (NVIDIA Corporation, driver
+/* h100: sgemm on device "NVIDIA H100 80GB HBM3" (NVIDIA Corporation, driver
  * 580.159.04).
  * Data: h100.csv.
  * 184 shapes (46 M x N x K in NN, NT, TN, TT), 15 candidates, time = e2e.
@@ -73,8 +73,8 @@ static const g590_table_node h100_nodes[] = {
     {G590_FEATURE_LEAF, 0, -1, -1, 1},
 };
 
-/* pocl-epyc: device "pthread-skylake-avx512-AMD EPYC" (AuthenticAMD, driver
- * 3.1+debian).
+/* pocl-epyc: sgemm on device "pthread-skylake-avx512-AMD EPYC" (AuthenticAMD,
+ * driver 3.1+debian).
  * Data: pocl-epyc.csv.
  * 48 shapes (12 M x N x K in NN, NT, TN, TT), 7 candidates, time = e2e.
  * Tree: depth limit 0 (of 0..8, by held-out score); merged: depth 0, leaves 1,
@@ -94,9 +94,9 @@ static const g590_table_node pocl_epyc_nodes[] = {
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
 };
 
-/* rx590-seed: device "AMD Radeon RX 590 GME (radeonsi, polaris10, ACO, DRM
- * 3.61, 6.14.0-37-generic)" (AMD, driver Mesa Clover 25.0.7 (seed-rx590: the
- * prototype's kernels)).
+/* rx590-seed: sgemm on device "AMD Radeon RX 590 GME (radeonsi, polaris10,
+ * ACO, DRM 3.61, 6.14.0-37-generic)" (AMD, driver Mesa Clover 25.0.7
+ * (seed-rx590: the prototype's kernels)).
  * Data: rx590-seed.csv.
  * 12 shapes (12 M x N x K in NN), 2 candidates, time = resident.
  * Tree: depth limit 0 (of 0..8, by held-out score); merged: depth 0, leaves 1,
@@ -262,24 +262,24 @@ static const g590_table_node generic_cpu_nodes[] = {
 const g590_table_entry g590_embedded_tables[] = {
     {"h100", G590_MATCH_NAME,
      "NVIDIA H100 80GB HBM3",
-     G590_TYPE_GPU, true, h100_choices, 7, h100_nodes, 15},
+     G590_TYPE_GPU, true, h100_choices, 7, h100_nodes, 15, G590_F32, G590_GEMM},
     {"pocl-epyc", G590_MATCH_NAME,
      "pthread-skylake-avx512-AMD EPYC",
-     G590_TYPE_CPU, true, pocl_epyc_choices, 1, pocl_epyc_nodes, 1},
+     G590_TYPE_CPU, true, pocl_epyc_choices, 1, pocl_epyc_nodes, 1, G590_F32, G590_GEMM},
     {"rx590-seed", G590_MATCH_NAME,
      "AMD Radeon RX 590 GME (radeonsi, polaris10, ACO, DRM 3.61, 6.14.0-37-generic)",
-     G590_TYPE_GPU, false, rx590_seed_choices, 1, rx590_seed_nodes, 1},
+     G590_TYPE_GPU, false, rx590_seed_choices, 1, rx590_seed_nodes, 1, G590_F32, G590_GEMM},
     {"vendor-authenticamd-cpu", G590_MATCH_VENDOR,
      "AuthenticAMD",
-     G590_TYPE_CPU, true, vendor_authenticamd_cpu_choices, 1, vendor_authenticamd_cpu_nodes, 1},
+     G590_TYPE_CPU, true, vendor_authenticamd_cpu_choices, 1, vendor_authenticamd_cpu_nodes, 1, G590_F32, G590_GEMM},
     {"vendor-nvidia-corporation-gpu", G590_MATCH_VENDOR,
      "NVIDIA Corporation",
-     G590_TYPE_GPU, true, vendor_nvidia_corporation_gpu_choices, 7, vendor_nvidia_corporation_gpu_nodes, 15},
+     G590_TYPE_GPU, true, vendor_nvidia_corporation_gpu_choices, 7, vendor_nvidia_corporation_gpu_nodes, 15, G590_F32, G590_GEMM},
     {"generic-gpu", G590_MATCH_TYPE,
      NULL,
-     G590_TYPE_GPU, true, generic_gpu_choices, 5, generic_gpu_nodes, 13},
+     G590_TYPE_GPU, true, generic_gpu_choices, 5, generic_gpu_nodes, 13, G590_F32, G590_GEMM},
     {"generic-cpu", G590_MATCH_TYPE,
      NULL,
-     G590_TYPE_CPU, true, generic_cpu_choices, 1, generic_cpu_nodes, 1},
+     G590_TYPE_CPU, true, generic_cpu_choices, 1, generic_cpu_nodes, 1, G590_F32, G590_GEMM},
 };
 const int g590_embedded_table_count = 7;
