@@ -85,9 +85,11 @@ SPECS = {
                 (["1", "1", "1", "X", "N"], ["TA", "X"]), (["1", "1"], ["M N K"])],
     },
     "gemm590-tune": {
-        "options": ["--quick", "--out", "--device", "--max-size", "--repeats", "--survivors",
-                    "--time-limit", "--list", "--help", "--version"],
+        "options": ["--quick", "--routine", "--out", "--device", "--max-size", "--repeats",
+                    "--survivors", "--sample", "--time-limit", "--list", "--help", "--version"],
         "bad": [(["--repeats", "0"], ["--repeats", "0"]),
+                (["--routine", "zgemm"], ["--routine", "zgemm"]),
+                (["--sample", "-1"], ["--sample", "-1"]),
                 (["--max-size", "big"], ["--max-size", "big"]),
                 (["--time-limit", "-3"], ["--time-limit", "-3"]), (["--out"], ["--out"])],
     },

@@ -1,7 +1,8 @@
 /* gemm590-tune's parts (tuning/gemm590_tune.c says what the program
- * does): the candidates and the regblock space (tune_candidates.c), the
- * grid of shapes (tune_grid.c), the CSV (tune_csv.c), timing and
- * measuring one shape (tune_measure.c), and screening regblock's points
+ * does): the routine measured and its jobs (tune_routine.c), the
+ * candidates and the regblock space (tune_candidates.c), the grid of
+ * shapes (tune_grid.c), the CSV (tune_csv.c), timing and measuring one
+ * shape (tune_measure.c), and screening regblock's points
  * (tune_screen.c). */
 #ifndef G590_TUNE_H
 #define G590_TUNE_H
@@ -19,6 +20,15 @@ typedef struct shape {
   bool ta, tb;
 } shape;
 
+/* The routine measured (--routine): the element type and operation of its
+ * jobs, and its name in the CSV's routine column.  A syrk shape has m == n
+ * and tb == !ta (the job's normalised form: B = A). */
+typedef struct tune_routine {
+  const char *name; /* sgemm, dgemm, ssyrk, dsyrk */
+  g590_type type;   /* G590_F32 or G590_F64 */
+  g590_op op;       /* G590_GEMM or G590_SYRK */
+} tune_routine;
+
 typedef struct candidate {
   const g590_family *family; /* NULL: the host BLAS */
   g590_params params;
@@ -31,12 +41,14 @@ typedef struct candidate {
 typedef struct row {
   shape s;
   char label[32 + PARAMS]; /* "family params" or "host" */
+  char routine[8];         /* rows of other routines may share the file */
   double e2e, resident;
   int ok;
 } row;
 
 typedef struct tuner {
   g590_engine *e;
+  const tune_routine *routine;
   FILE *csv;
   row *rows;
   size_t n_rows, cap_rows;
@@ -49,28 +61,51 @@ typedef struct tuner {
 /* Exits 1 after "gemm590-tune: <message>" on stderr. */
 void tune_die(const char *format, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* ---- the routine (tune_routine.c) ---- */
+/* The routine named `name`, or NULL. */
+const tune_routine *tune_routine_find(const char *name);
+/* True when plan's family and tiles can serve r's jobs (the filter of
+ * add_candidate in lib/core/select.c); sets plan->f64 for r. */
+bool tune_routine_serves(const tune_routine *r, g590_plan *plan);
+/* r's job at shape s, column-major and compact, beta = 0 (C is only
+ * written); a syrk job reads B = A and writes C's upper triangle. */
+g590_job tune_routine_job(const tune_routine *r, const shape *s, const void *a, const void *b,
+                          void *c);
+/* True when every element of c that `job` writes is within float32 or
+ * float64 rounding of ref (operands in [-1, 1]) and every other element
+ * still holds the NaN it was filled with (tune_fill_nan). */
+bool tune_routine_matches(const g590_job *job, const void *c, const void *ref);
+/* n elements of `type` uniform in [-1, 1], from `seed`; the same NaN. */
+void tune_fill_random(g590_type type, void *x, size_t n, unsigned seed);
+void tune_fill_nan(g590_type type, void *x, size_t n);
+
 /* ---- candidates (tune_candidates.c) ---- */
 /* "family options" or "host": how the CSV and the progress line name c. */
 void tune_label(const candidate *c, char *out, size_t len);
-/* Fills c for family f with `params`; false when the device cannot run it. */
+/* Fills c for family f with `params`; false when the device cannot run it
+ * or it cannot serve routine r. */
 bool tune_candidate(candidate *c, const g590_family *f, const g590_params *params,
-                    const g590_device_info *dev);
+                    const g590_device_info *dev, const tune_routine *r);
 /* regblock's searched space: the number of points enumerated; *n_valid
- * of them, those that fit the device, in `out`. */
-int tune_regblock_space(const g590_device_info *dev, candidate *out, int *n_valid);
-/* The distinct regblock tunables the rule-based selector picks for the
- * shapes of `grid` (at most `max`). */
-int tune_rule_points(const g590_device_info *dev, const shape *grid, int n_grid,
-                     g590_params *out, int max);
+ * of them, those that fit the device and serve r, in `out`. */
+int tune_regblock_space(const g590_device_info *dev, const tune_routine *r, candidate *out,
+                        int *n_valid);
+/* The distinct regblock tunables the rule-based selector picks for r at
+ * the shapes of `grid` (at most `max`); for dgemm and syrk also the
+ * tiles it offers for them (g590_select_candidates). */
+int tune_rule_points(const g590_device_info *dev, const tune_routine *r, const shape *grid,
+                     int n_grid, g590_params *out, int max);
 
 /* ---- shapes (tune_grid.c) ---- */
-/* The grid of shapes up to the square S, each in its four transposes. */
-int tune_grid(int64_t S, bool quick, shape *out);
+/* The grid of shapes up to the square S: each in its four transposes, or
+ * for syrk (`syrk`) with n := m in the two normalised forms. */
+int tune_grid(int64_t S, bool quick, bool syrk, shape *out);
 
 /* ---- the CSV (tune_csv.c) ---- */
 /* Reads the rows of an earlier run on the same device into t->rows, and
  * opens `path` for appending (with its header when new). */
 void tune_csv_open(tuner *t, const char *path);
+/* The row of t->routine at s for `label`, or NULL. */
 const row *tune_find_row(const tuner *t, const shape *s, const char *label);
 /* Appends the row of c at s (host_how: the host BLAS's name, for the
  * host's row) to the file and to t->rows. */

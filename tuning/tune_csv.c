@@ -9,10 +9,13 @@
 /* padded, panels: how a device candidate's call crossed the link (operands
  * copied to whole tiles or not; C cut into that many column panels, see
  * lib/cl_pipeline.c).  train.py models the link time per such class: the
- * tile decides it as much as the shape does.  0 for the host. */
+ * tile decides it as much as the shape does.  0 for the host.  routine
+ * (last, so that readers that index the columns before it still work):
+ * sgemm, dgemm, ssyrk or dsyrk; train.py makes one table entry of each. */
 static const char csv_header[] = "device,vendor,type,driver,m,n,k,ta,tb,candidate,params,"
-                                 "wg_items,local_bytes,e2e_s,resident_s,ok,padded,panels";
-enum { CSV_FIELDS = 18 };
+                                 "wg_items,local_bytes,e2e_s,resident_s,ok,padded,panels,"
+                                 "routine";
+enum { CSV_FIELDS = 19 };
 
 static void csv_string(FILE *f, const char *s) {
   fputc('"', f);
@@ -70,7 +73,8 @@ const row *tune_find_row(const tuner *t, const shape *s, const char *label) {
   for (size_t i = 0; i < t->n_rows; i++) {
     const row *r = &t->rows[i];
     if (r->s.m == s->m && r->s.n == s->n && r->s.k == s->k && r->s.ta == s->ta &&
-        r->s.tb == s->tb && strcmp(r->label, label) == 0)
+        r->s.tb == s->tb && strcmp(r->label, label) == 0 &&
+        strcmp(r->routine, t->routine->name) == 0)
       return r;
   }
   return NULL;
@@ -107,7 +111,8 @@ void tune_csv_open(tuner *t, const char *path) {
                  "--out", path, fld[0], dev->name);
       row r = {{atoll(fld[4]), atoll(fld[5]), atoll(fld[6]), atoi(fld[7]) != 0,
                 atoi(fld[8]) != 0},
-               "", parse_time(fld[13]), parse_time(fld[14]), atoi(fld[15])};
+               "", "", parse_time(fld[13]), parse_time(fld[14]), atoi(fld[15])};
+      snprintf(r.routine, sizeof r.routine, "%s", fld[18]);
       if (strcmp(fld[9], "host") == 0) snprintf(r.label, sizeof r.label, "host");
       else snprintf(r.label, sizeof r.label, "%s %s", fld[9], fld[10]);
       add_row(t, &r);
@@ -117,8 +122,11 @@ void tune_csv_open(tuner *t, const char *path) {
   t->csv = fopen(path, "a");
   if (!t->csv) tune_die("cannot write %s", path);
   if (!f) fprintf(t->csv, "%s\n", csv_header);
-  if (t->n_rows)
-    fprintf(stderr, "gemm590-tune: resuming: %zu rows already in %s\n", t->n_rows, path);
+  size_t mine = 0; /* this routine's rows: what resuming skips */
+  for (size_t i = 0; i < t->n_rows; i++) mine += strcmp(t->rows[i].routine, t->routine->name) == 0;
+  if (mine)
+    fprintf(stderr, "gemm590-tune: resuming: %zu %s rows already in %s\n", mine,
+            t->routine->name, path);
 }
 
 void tune_csv_write(tuner *t, const shape *s, const candidate *c, const char *host_how,
@@ -139,9 +147,11 @@ void tune_csv_write(tuner *t, const shape *s, const candidate *c, const char *ho
   if (e2e > 0) fprintf(f, "%.6e", e2e);
   fputc(',', f);
   if (resident > 0) fprintf(f, "%.6e", resident);
-  fprintf(f, ",%d,%d,%lld\n", ok, c->family && c->family->padded, (long long)panels);
+  fprintf(f, ",%d,%d,%lld,%s\n", ok, c->family && c->family->padded, (long long)panels,
+          t->routine->name);
   fflush(f);
-  row r = {*s, "", e2e, resident, ok};
+  row r = {*s, "", "", e2e, resident, ok};
   tune_label(c, r.label, sizeof r.label);
+  snprintf(r.routine, sizeof r.routine, "%s", t->routine->name);
   add_row(t, &r);
 }

@@ -1,5 +1,6 @@
 /* gemm590-tune's grid of shapes: squares, odd sizes, skinny and
- * small-K products, and rectangles, each in its four transposes. */
+ * small-K products, and rectangles, each in its four transposes; for syrk
+ * the same sizes with n := m in its two forms. */
 #include "tune.h"
 
 static int add_dims(shape *out, int n, int64_t m, int64_t nn, int64_t k) {
@@ -8,11 +9,11 @@ static int add_dims(shape *out, int n, int64_t m, int64_t nn, int64_t k) {
   return n;
 }
 
-/* The grid, every (M, N, K) in all four transposes: squares 64..S in
+/* The gemm grid, every (M, N, K) in all four transposes: squares 64..S in
  * powers of two, odd squares, skinny (M or N small, large K), large K
  * with a small product, small K, and rectangles.  S is the largest
  * square. */
-int tune_grid(int64_t S, bool quick, shape *out) {
+static int gemm_grid(int64_t S, bool quick, shape *out) {
   int n = 0;
   for (int64_t s = 64; s <= S; s *= 2) {
     n = add_dims(out, n, s, s, s);
@@ -55,4 +56,26 @@ int tune_grid(int64_t S, bool quick, shape *out) {
     n = add_dims(out, n, 64, 64, S);
   }
   return n;
+}
+
+/* syrk's C is n x n: each size of the gemm grid with n := m (K kept),
+ * once, in the two forms a syrk job takes, op(A) = A (NT: C = A A^T) and
+ * op(A) = A^T (TN: C = A^T A). */
+static int syrk_grid(const shape *gemm, int n_gemm, shape *out) {
+  int n = 0;
+  for (int i = 0; i < n_gemm; i++) {
+    bool seen = false;
+    for (int j = 0; j < n && !seen; j++)
+      seen = out[j].m == gemm[i].m && out[j].k == gemm[i].k;
+    if (seen) continue;
+    out[n++] = (shape){gemm[i].m, gemm[i].m, gemm[i].k, false, true};
+    out[n++] = (shape){gemm[i].m, gemm[i].m, gemm[i].k, true, false};
+  }
+  return n;
+}
+
+int tune_grid(int64_t S, bool quick, bool syrk, shape *out) {
+  if (!syrk) return gemm_grid(S, quick, out);
+  shape gemm[MAX_SHAPES];
+  return syrk_grid(gemm, gemm_grid(S, quick, gemm), out);
 }

@@ -122,13 +122,16 @@ static bool run_resident(void *p, int count) {
 
 static size_t round_up(int64_t x, size_t unit) { return ((size_t)x + unit - 1) / unit * unit; }
 
-static cl_mem device_filled(g590_engine *e, size_t elems) {
+/* `elems` elements of float (or double with f64), each 0.5. */
+static cl_mem device_filled(g590_engine *e, size_t elems, bool f64) {
   cl_int err;
-  cl_mem m = clCreateBuffer(e->context, CL_MEM_READ_WRITE, elems * sizeof(float), NULL, &err);
+  size_t bytes = f64 ? sizeof(double) : sizeof(float);
+  cl_mem m = clCreateBuffer(e->context, CL_MEM_READ_WRITE, elems * bytes, NULL, &err);
   if (err != CL_SUCCESS) return NULL;
   const float half = 0.5f;
-  err = clEnqueueFillBuffer(e->queue, m, &half, sizeof half, 0, elems * sizeof(float), 0, NULL,
-                            NULL);
+  const double half_d = 0.5;
+  err = clEnqueueFillBuffer(e->queue, m, f64 ? (const void *)&half_d : (const void *)&half,
+                            bytes, 0, elems * bytes, 0, NULL, NULL);
   if (err != CL_SUCCESS) {
     clReleaseMemObject(m);
     return NULL;
@@ -137,27 +140,33 @@ static cl_mem device_filled(g590_engine *e, size_t elems) {
 }
 
 /* Kernel time on operands already on the device, laid out as the library
- * lays them out (padded to whole tiles for padded families). */
+ * lays them out (padded to whole tiles for padded families), launched as
+ * lib/cl/pipeline.c launches it: its build options in the same order (so
+ * the program is the one the end-to-end runs built), double with
+ * plan->f64, and for syrk op(B) read from A's buffer with the triangle's
+ * tiles alone (the kernel skips the others; one launch, col0 = 0). */
 static double time_resident(tuner *t, const g590_plan *plan, const shape *s, double give_up) {
   g590_engine *e = t->e;
-  bool pad = plan->family->padded;
+  bool pad = plan->family->padded, syrk = t->routine->op == G590_SYRK;
   size_t m = round_up(s->m, pad ? plan->tile[0] : 1), n = round_up(s->n, pad ? plan->tile[1] : 1);
   size_t k = round_up(s->k, pad ? plan->tile[2] : 1);
   char params[PARAMS], options[256], why[192];
   const char *origin;
   g590_plan_options(plan, params, sizeof params);
-  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=1", params, s->ta,
-           s->tb);
+  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=1%s%s", params,
+           s->ta, s->tb, plan->f64 ? " -DREAL_DOUBLE=1" : "", syrk ? " -DSYRK_UPPER=1" : "");
   pthread_mutex_lock(&e->lock);
   cl_kernel kernel = g590_cl_program_kernel(e, plan->family->name, options, &origin, why, sizeof why);
   pthread_mutex_unlock(&e->lock);
   if (!kernel) return -1;
-  cl_mem a = device_filled(e, m * k), b = device_filled(e, k * n), c = device_filled(e, m * n);
+  cl_mem a = device_filled(e, m * k, plan->f64), c = device_filled(e, m * n, plan->f64);
+  cl_mem b = syrk ? NULL : device_filled(e, k * n, plan->f64);
   double secs = -1;
-  if (a && b && c && clFinish(e->queue) == CL_SUCCESS) {
+  if (a && (b || syrk) && c && clFinish(e->queue) == CL_SUCCESS) {
+    /* syrk: m == n and tb == !ta, so A's leading dimension is op(B)'s. */
     resident_ctx r = {e, kernel, plan,
-                      {(int)m, (int)n, (int)k, 1.0f, 0.0f, a, b, c, (int)(s->ta ? k : m),
-                       (int)(s->tb ? n : k), (int)m, false, 0}};
+                      {(int)m, (int)n, (int)k, 1.0, 0.0, a, syrk ? a : b, c,
+                       (int)(s->ta ? k : m), (int)(s->tb ? n : k), (int)m, plan->f64, 0}};
     secs = time_median(run_resident, &r, t->repeats, give_up);
   }
   if (a) clReleaseMemObject(a);
@@ -169,36 +178,26 @@ static double time_resident(tuner *t, const g590_plan *plan, const shape *s, dou
 /* ---- one shape ---- */
 
 typedef struct operands {
-  float *a, *b, *c, *ref;
+  void *a, *b, *c, *ref; /* float or double, as the routine's type */
   g590_job call;
   const char *host_how;
 } operands;
 
-static void fill_random(float *x, size_t n, unsigned seed) {
-  for (size_t i = 0; i < n; i++) {
-    seed = seed * 1664525u + 1013904223u;
-    x[i] = (float)((seed >> 8) * (2.0 / 16777216.0) - 1.0);
-  }
-}
-
-/* Operands uniform in [-1, 1] and the host BLAS's result as reference. */
-static void operands_make(operands *o, const shape *s) {
-  size_t a_elems = (size_t)(s->m * s->k), b_elems = (size_t)(s->k * s->n);
-  size_t c_elems = (size_t)(s->m * s->n);
-  o->a = malloc(a_elems * sizeof(float));
-  o->b = malloc(b_elems * sizeof(float));
-  o->c = malloc(c_elems * sizeof(float));
-  o->ref = malloc(c_elems * sizeof(float));
+/* Operands uniform in [-1, 1] (a syrk reads A twice: no B) and the host
+ * BLAS's result as reference. */
+static void operands_make(operands *o, const tune_routine *r, const shape *s) {
+  size_t a_elems = (size_t)(s->m * s->k), b_elems = r->op == G590_SYRK ? 0 : (size_t)(s->k * s->n);
+  size_t c_elems = (size_t)(s->m * s->n), bytes = g590_type_bytes(r->type);
+  o->a = malloc(a_elems * bytes);
+  o->b = malloc(b_elems * bytes + 1); /* + 1: malloc(0) may answer NULL */
+  o->c = malloc(c_elems * bytes);
+  o->ref = malloc(c_elems * bytes);
   if (!o->a || !o->b || !o->c || !o->ref)
     tune_die("out of memory for %lldx%lldx%lld", (long long)s->m, (long long)s->n,
              (long long)s->k);
-  fill_random(o->a, a_elems, 11);
-  fill_random(o->b, b_elems, 12);
-  o->call = (g590_job){.entry = "gemm590-tune", .layout = 'C', .user_ta = s->ta ? 'T' : 'N',
-                        .user_tb = s->tb ? 'T' : 'N', .user_m = s->m, .user_n = s->n,
-                        .trans_a = s->ta, .trans_b = s->tb, .m = s->m, .n = s->n, .k = s->k,
-                        .alpha = 1.0f, .beta = 0.0f, .a = o->a, .lda = s->ta ? s->k : s->m,
-                        .b = o->b, .ldb = s->tb ? s->n : s->k, .c = o->ref, .ldc = s->m};
+  tune_fill_random(r->type, o->a, a_elems, 11);
+  tune_fill_random(r->type, o->b, b_elems, 12);
+  o->call = tune_routine_job(r, s, o->a, o->b, o->ref);
   g590_host_blas(&o->call, &o->host_how);
   o->call.c = o->c;
 }
@@ -208,17 +207,6 @@ static void operands_free(operands *o) {
   free(o->b);
   free(o->c);
   free(o->ref);
-}
-
-/* Every element within 64 ulp(1) per unit of K of the reference: operands
- * are in [-1, 1], so each product is at most 1 and both summation orders
- * round within that; a missing or doubled term, or garbage, is far off. */
-static bool matches_reference(const operands *o) {
-  size_t n = (size_t)(o->call.m * o->call.n);
-  double tol = 64.0 * ldexp(1.0, -24) * (double)o->call.k;
-  for (size_t i = 0; i < n; i++)
-    if (!(fabs((double)o->c[i] - (double)o->ref[i]) <= tol)) return false;
-  return true;
 }
 
 /* Measures candidate c at shape s unless the CSV has it; returns the
@@ -242,11 +230,12 @@ static double measure(tuner *t, operands *o, const shape *s, const candidate *c,
   } else {
     e2e_ctx x = {t->e, &o->call, {0}, 0};
     g590_plan_family(&x.plan, c->family, &c->params, "tune");
-    /* NaN in C: an element the kernel never writes fails the check. */
-    size_t c_elems = (size_t)(s->m * s->n);
-    for (size_t i = 0; i < c_elems; i++) o->c[i] = NAN;
+    tune_routine_serves(t->routine, &x.plan); /* sets plan.f64 */
+    /* NaN in C: an element the kernel never writes fails the check, and
+     * so does one a syrk writes outside its triangle. */
+    tune_fill_nan(o->call.type, o->c, (size_t)(s->m * s->n));
     e2e = run_e2e(&x, 1) ? 0 : -1;
-    ok = e2e < 0 ? -1 : matches_reference(o) ? 1 : 0;
+    ok = e2e < 0 ? -1 : tune_routine_matches(&o->call, o->c, o->ref) ? 1 : 0;
     if (ok == 1) {
       e2e = time_median(run_e2e, &x, t->repeats, give_up);
       resident = time_resident(t, &x.plan, s, best > 0 ? give_up : INFINITY);
@@ -277,7 +266,7 @@ bool tune_measure_shape(tuner *t, const char *phase, const shape *s, const candi
   }
   if (!todo) return true;
   operands o;
-  operands_make(&o, s);
+  operands_make(&o, t->routine, s);
   double best = -1;
   char best_label[32 + PARAMS] = "";
   bool finished = true;

@@ -138,7 +138,8 @@ int tune_pick_survivors(const tuner *t, const candidate *pts, int n_pts, const s
         if (!chosen[i]) out[n++] = pts[i];
         chosen[i] = true;
       }
-    if (!in_space && tune_candidate(&out[n], &g590_regblock, &rules[r], &t->e->info)) n++;
+    if (!in_space && tune_candidate(&out[n], &g590_regblock, &rules[r], &t->e->info, t->routine))
+      n++;
   }
   return n;
 }

@@ -1,0 +1,92 @@
+/* gemm590-tune's routines (--routine): sgemm, dgemm, ssyrk and dsyrk.
+ * What differs between them is only the job (element type, operation),
+ * which tiles can serve it, and how a result is checked; everything else
+ * (screening, timing, the CSV) is the same for all four. */
+#include <math.h>
+#include <string.h>
+
+#include "tune.h"
+
+static const tune_routine routines[] = {{"sgemm", G590_F32, G590_GEMM},
+                                        {"dgemm", G590_F64, G590_GEMM},
+                                        {"ssyrk", G590_F32, G590_SYRK},
+                                        {"dsyrk", G590_F64, G590_SYRK}};
+
+const tune_routine *tune_routine_find(const char *name) {
+  for (size_t i = 0; i < sizeof routines / sizeof routines[0]; i++)
+    if (strcmp(routines[i].name, name) == 0) return &routines[i];
+  return NULL;
+}
+
+/* As add_candidate in lib/core/select.c decides for the library's own
+ * candidates: float64 needs a family built for it (and twice the local
+ * memory, which g590_plan_local_bytes counts once plan->f64 is set); syrk
+ * reads op(B) from A's padded buffer, so it needs square tiles, and the
+ * pipeline runs it without split K. */
+bool tune_routine_serves(const tune_routine *r, g590_plan *plan) {
+  const g590_family *f = plan->family;
+  plan->f64 = r->type == G590_F64;
+  if (plan->f64 && !f->float64) return false;
+  return r->op != G590_SYRK || (f->syrk && f->padded && plan->tile[0] == plan->tile[1] &&
+                                plan->splits == 1);
+}
+
+g590_job tune_routine_job(const tune_routine *r, const shape *s, const void *a, const void *b,
+                          void *c) {
+  bool syrk = r->op == G590_SYRK;
+  g590_job job = {.op = r->op, .type = r->type, .entry = "gemm590-tune", .layout = 'C',
+                  .user_ta = s->ta ? 'T' : 'N', .user_tb = s->tb ? 'T' : 'N',
+                  .user_m = s->m, .user_n = s->n, .trans_a = s->ta, .trans_b = s->tb,
+                  .m = s->m, .n = s->n, .k = s->k, .alpha = 1.0, .beta = 0.0,
+                  .a = a, .lda = s->ta ? s->k : s->m, .b = syrk ? a : b,
+                  .ldb = s->tb ? s->n : s->k, .c = c, .ldc = s->m};
+  /* One triangle for every syrk row: the CSV has no uplo column (the
+   * table's features are M, N, K and the transposes), and the other
+   * triangle costs the same. */
+  if (syrk) job.upper = true, job.user_uplo = 'U';
+  return job;
+}
+
+static double element(g590_type type, const void *x, size_t i) {
+  return type == G590_F64 ? ((const double *)x)[i] : (double)((const float *)x)[i];
+}
+
+bool tune_routine_matches(const g590_job *job, const void *c, const void *ref) {
+  /* 64 ulp(1) per unit of K: operands are in [-1, 1], so each product is
+   * at most 1 and both summation orders round within that; a missing or
+   * doubled term, or garbage, is far off. */
+  double tol = 64.0 * ldexp(1.0, job->type == G590_F64 ? -53 : -24) * (double)job->k;
+  size_t bytes = g590_type_bytes(job->type);
+  unsigned char nan_bits[8];
+  tune_fill_nan(job->type, nan_bits, 1);
+  for (int64_t j = 0; j < job->n; j++) {
+    int64_t i0, i1;
+    g590_job_rows(job, j, &i0, &i1);
+    for (int64_t i = 0; i < job->m; i++) {
+      size_t at = (size_t)(j * job->ldc + i);
+      if (i < i0 || i >= i1) {
+        /* Outside the triangle: never written, still the very NaN. */
+        if (memcmp((const char *)c + at * bytes, nan_bits, bytes) != 0) return false;
+      } else if (!(fabs(element(job->type, c, at) - element(job->type, ref, at)) <= tol)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+void tune_fill_random(g590_type type, void *x, size_t n, unsigned seed) {
+  for (size_t i = 0; i < n; i++) {
+    seed = seed * 1664525u + 1013904223u;
+    double v = (seed >> 8) * (2.0 / 16777216.0) - 1.0;
+    if (type == G590_F64) ((double *)x)[i] = v;
+    else ((float *)x)[i] = (float)v;
+  }
+}
+
+void tune_fill_nan(g590_type type, void *x, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (type == G590_F64) ((double *)x)[i] = NAN;
+    else ((float *)x)[i] = NAN;
+  }
+}
