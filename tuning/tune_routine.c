@@ -3,6 +3,7 @@
  * which tiles can serve it, and how a result is checked; everything else
  * (screening, timing, the CSV) is the same for all four. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "tune.h"
@@ -52,10 +53,14 @@ static double element(g590_type type, const void *x, size_t i) {
 }
 
 bool tune_routine_matches(const g590_job *job, const void *c, const void *ref) {
-  /* 64 ulp(1) per unit of K: operands are in [-1, 1], so each product is
-   * at most 1 and both summation orders round within that; a missing or
-   * doubled term, or garbage, is far off. */
-  double tol = 64.0 * ldexp(1.0, job->type == G590_F64 ? -53 : -24) * (double)job->k;
+  /* 64 ulp(1) per unit of K, times |C| / sqrt(K) where that is above 1:
+   * operands are in [-1, 1], so each product is at most 1, and a random
+   * element of C is about sqrt(K) / 3; a syrk's diagonal sums K squares
+   * (about K / 3), and its rounding grows with it (100 ulps of 663 at
+   * K = 2048 in float64).  A missing or doubled term, or garbage, is far
+   * off. */
+  double unit = 64.0 * ldexp(1.0, job->type == G590_F64 ? -53 : -24) * (double)job->k;
+  double root_k = sqrt((double)job->k);
   size_t bytes = g590_type_bytes(job->type);
   unsigned char nan_bits[8];
   tune_fill_nan(job->type, nan_bits, 1);
@@ -67,7 +72,8 @@ bool tune_routine_matches(const g590_job *job, const void *c, const void *ref) {
       if (i < i0 || i >= i1) {
         /* Outside the triangle: never written, still the very NaN. */
         if (memcmp((const char *)c + at * bytes, nan_bits, bytes) != 0) return false;
-      } else if (!(fabs(element(job->type, c, at) - element(job->type, ref, at)) <= tol)) {
+      } else if (!(fabs(element(job->type, c, at) - element(job->type, ref, at)) <=
+                   unit * fmax(1.0, fabs(element(job->type, ref, at)) / root_k))) {
         return false;
       }
     }
@@ -75,10 +81,18 @@ bool tune_routine_matches(const g590_job *job, const void *c, const void *ref) {
   return true;
 }
 
+/* Uniform in [-1, 1), element i of stream `seed`, from a 64-bit mix of
+ * both (splitmix64's finaliser).  Not a linear congruential generator:
+ * two of those with different seeds are one cycle at two offsets, so B
+ * was A shifted, and in NT products some elements of C summed K squares
+ * (453 at K = 2048 where |C| is about 15 elsewhere). */
 void tune_fill_random(g590_type type, void *x, size_t n, unsigned seed) {
   for (size_t i = 0; i < n; i++) {
-    seed = seed * 1664525u + 1013904223u;
-    double v = (seed >> 8) * (2.0 / 16777216.0) - 1.0;
+    uint64_t z = ((uint64_t)seed << 40) + i + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    double v = (double)(z >> 40) * (2.0 / 16777216.0) - 1.0;
     if (type == G590_F64) ((double *)x)[i] = v;
     else ((float *)x)[i] = (float)v;
   }
