@@ -86,12 +86,6 @@ static const struct {
 } routines[] = {{"sgemm", G590_F32, G590_GEMM}, {"dgemm", G590_F64, G590_GEMM},
                 {"ssyrk", G590_F32, G590_SYRK}, {"dsyrk", G590_F64, G590_SYRK}};
 
-const char *g590_table_routine(const g590_table_entry *t) {
-  for (size_t i = 0; i < sizeof routines / sizeof *routines; i++)
-    if (routines[i].type == t->data_type && routines[i].op == t->op) return routines[i].name;
-  return "?";
-}
-
 /* ---- the user table file ---- */
 
 typedef struct user_table {

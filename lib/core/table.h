@@ -91,8 +91,7 @@ const g590_table_entry *g590_table_find(const g590_device_info *dev);
 /* The same for one routine's entries (g590_table_find: sgemm's). */
 const g590_table_entry *g590_table_find_routine(const g590_device_info *dev, g590_type type,
                                                 g590_op op);
-/* "sgemm", "dgemm", "ssyrk" or "dsyrk": the routine an entry decides. */
-const char *g590_table_routine(const g590_table_entry *t);
+
 
 /* Frees the user table file's entries (a rejected file; unload, lib/unload.c). */
 void g590_table_release(void);
