@@ -172,13 +172,11 @@ static void print_device(world *w) {
   if (w->e && !w->off) {
     /* The entry above decides sgemm (and binary16); the other routines
      * have entries of their own where they were tuned. */
-    static const struct { const char *name; g590_type type; g590_op op; } others[] = {
-        {"dgemm", G590_F64, G590_GEMM}, {"ssyrk", G590_F32, G590_SYRK},
-        {"dsyrk", G590_F64, G590_SYRK}};
     printf("other routines:");
-    for (int i = 0; i < 3; i++) {
-      const g590_table_entry *t = g590_table_find_routine(&w->e->info, others[i].type, others[i].op);
-      printf(" %s %s%s", others[i].name, t ? "table " : "rules", t ? t->id : "");
+    for (int i = 1; i < G590_ROUTINES; i++) {
+      const g590_routine *r = &g590_routines[i];
+      const g590_table_entry *t = g590_table_find_routine(&w->e->info, r->type, r->op);
+      printf(" %s %s%s", r->name, t ? "table " : "rules", t ? t->id : "");
     }
     printf("\n");
   }

@@ -101,7 +101,7 @@ static const cli tune_cli = {"gemm590-tune", help, "h", long_options};
 int main(int argc, char **argv) {
   bool quick = false, list = false;
   const char *out = NULL;
-  const tune_routine *routine = tune_routine_find("sgemm");
+  const g590_routine *routine = g590_routine_find("sgemm");
   long max_size = 0, repeats = 0, survivors = 0; /* 0: the default of --quick or a full run */
   long sample = -1;                              /* -1: likewise */
   double time_limit = 0;
@@ -111,7 +111,7 @@ int main(int argc, char **argv) {
     case OPT_LIST: list = true; break;
     case OPT_OUT: out = optarg; break;
     case OPT_ROUTINE:
-      routine = tune_routine_find(optarg);
+      routine = g590_routine_find(optarg);
       if (!routine)
         cli_fail(&tune_cli, "--routine '%s': not sgemm, dgemm, ssyrk or dsyrk", optarg);
       break;
@@ -237,7 +237,7 @@ int main(int argc, char **argv) {
   for (int s = 0; s < n_grid; s++) grid_work += tune_task_work(&grid[s]);
   t.work_total = (n_screened + (refine ? 12 : 0)) * screen_work + (n_fixed + keep + 3) * grid_work;
   for (size_t i = 0; i < t.n_rows; i++)
-    if (strcmp(t.rows[i].routine, routine->name) == 0) t.work_done += tune_task_work(&t.rows[i].s);
+    if (t.rows[i].routine == routine) t.work_done += tune_task_work(&t.rows[i].s);
 
   bool finished = tune_screen_points(&t, screen, n_screen, screened, n_screened);
   int n_sampled = n_screened;

@@ -138,9 +138,10 @@ static int embedded(void) {
 
 /* `table_probe select[-ROUTINE] ...`, its operands from argv[0] on. */
 static int select_command(int argc, char **argv) {
-  const char *routine = argv[0][6] == '-' ? argv[0] + 7 : "sgemm";
-  bool f64 = routine[0] == 'd', syrk = strcmp(routine + 1, "syrk") == 0;
-  if (strcmp(routine + 1, "gemm") && !syrk) cli_fail(&probe_cli, "unknown routine '%s'", routine);
+  const char *name = argv[0][6] == '-' ? argv[0] + 7 : "sgemm";
+  const g590_routine *routine = g590_routine_find(name);
+  if (!routine) cli_fail(&probe_cli, "unknown routine '%s'", name);
+  bool syrk = routine->op == G590_SYRK;
   if (argc < 9 || argc > 11)
     cli_fail(&probe_cli, "select takes NAME VENDOR gpu|cpu M N K TA TB [REPEAT [UNITS]]");
   if (strcmp(argv[3], "gpu") && strcmp(argv[3], "cpu"))
@@ -151,7 +152,7 @@ static int select_command(int argc, char **argv) {
                     .k = cli_long(&probe_cli, "K", argv[6], 1, INT_MAX),
                     .trans_a = cli_long(&probe_cli, "TA", argv[7], 0, 1),
                     .trans_b = cli_long(&probe_cli, "TB", argv[8], 0, 1), .alpha = 1.0f};
-  call.type = f64 ? G590_F64 : G590_F32;
+  call.type = routine->type;
   if (syrk) {
     if (call.m != call.n || call.trans_b == call.trans_a)
       cli_fail(&probe_cli, "a syrk has M = N and TB = !TA");

@@ -20,15 +20,6 @@ typedef struct shape {
   bool ta, tb;
 } shape;
 
-/* The routine measured (--routine): the element type and operation of its
- * jobs, and its name in the CSV's routine column.  A syrk shape has m == n
- * and tb == !ta (the job's normalised form: B = A). */
-typedef struct tune_routine {
-  const char *name; /* sgemm, dgemm, ssyrk, dsyrk */
-  g590_type type;   /* G590_F32 or G590_F64 */
-  g590_op op;       /* G590_GEMM or G590_SYRK */
-} tune_routine;
-
 typedef struct candidate {
   const g590_family *family; /* NULL: the host BLAS */
   g590_params params;
@@ -41,14 +32,14 @@ typedef struct candidate {
 typedef struct row {
   shape s;
   char label[32 + PARAMS]; /* "family params" or "host" */
-  char routine[8];         /* rows of other routines may share the file */
+  const g590_routine *routine; /* rows of other routines may share the file */
   double e2e, resident;
   int ok;
 } row;
 
 typedef struct tuner {
   g590_engine *e;
-  const tune_routine *routine;
+  const g590_routine *routine;
   FILE *csv;
   row *rows;
   size_t n_rows, cap_rows;
@@ -61,15 +52,13 @@ typedef struct tuner {
 /* Exits 1 after "gemm590-tune: <message>" on stderr. */
 void tune_die(const char *format, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-/* ---- the routine (tune_routine.c) ---- */
-/* The routine named `name`, or NULL. */
-const tune_routine *tune_routine_find(const char *name);
-/* True when plan's family and tiles can serve r's jobs (the filter of
- * add_candidate in lib/core/select.c); sets plan->f64 for r. */
-bool tune_routine_serves(const tune_routine *r, g590_plan *plan);
+/* ---- the routine measured, --routine (tune_routine.c) ----
+ * g590_routine (lib/core/table.h) names it; a syrk shape has m == n and
+ * tb == !ta (the job's normalised form: B = A).  The tiles that serve it:
+ * g590_plan_serves (lib/core/select.h). */
 /* r's job at shape s, column-major and compact, beta = 0 (C is only
  * written); a syrk job reads B = A and writes C's upper triangle. */
-g590_job tune_routine_job(const tune_routine *r, const shape *s, const void *a, const void *b,
+g590_job tune_routine_job(const g590_routine *r, const shape *s, const void *a, const void *b,
                           void *c);
 /* True when every element of c that `job` writes is within float32 or
  * float64 rounding of ref (operands in [-1, 1]) and every other element
@@ -85,15 +74,15 @@ void tune_label(const candidate *c, char *out, size_t len);
 /* Fills c for family f with `params`; false when the device cannot run it
  * or it cannot serve routine r. */
 bool tune_candidate(candidate *c, const g590_family *f, const g590_params *params,
-                    const g590_device_info *dev, const tune_routine *r);
+                    const g590_device_info *dev, const g590_routine *r);
 /* regblock's searched space: the number of points enumerated; *n_valid
  * of them, those that fit the device and serve r, in `out`. */
-int tune_regblock_space(const g590_device_info *dev, const tune_routine *r, candidate *out,
+int tune_regblock_space(const g590_device_info *dev, const g590_routine *r, candidate *out,
                         int *n_valid);
 /* The distinct regblock tunables the rule-based selector picks for r at
  * the shapes of `grid` (at most `max`); for dgemm and syrk also the
  * tiles it offers for them (g590_select_candidates). */
-int tune_rule_points(const g590_device_info *dev, const tune_routine *r, const shape *grid,
+int tune_rule_points(const g590_device_info *dev, const g590_routine *r, const shape *grid,
                      int n_grid, g590_params *out, int max);
 
 /* ---- shapes (tune_grid.c) ---- */

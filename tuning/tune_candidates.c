@@ -12,10 +12,11 @@ void tune_label(const candidate *c, char *out, size_t len) {
 }
 
 bool tune_candidate(candidate *c, const g590_family *f, const g590_params *params,
-                    const g590_device_info *dev, const tune_routine *r) {
+                    const g590_device_info *dev, const g590_routine *r) {
   g590_plan plan;
   g590_plan_family(&plan, f, params, "tune");
-  bool serves = tune_routine_serves(r, &plan); /* before local_bytes: float64 doubles them */
+  /* Before local_bytes: float64 doubles them. */
+  bool serves = g590_plan_serves(&plan, r->type, r->op);
   c->family = f;
   c->params = plan.params;
   g590_plan_options(&plan, c->options, sizeof c->options);
@@ -30,7 +31,7 @@ bool tune_candidate(candidate *c, const g590_family *f, const g590_params *param
  * fast there, bench/NOTES.md).  Work-groups below 64 items are left out:
  * they fill neither a 64-wide wavefront nor two warps.  Valid: fits the
  * device and serves r (syrk: the square tiles only). */
-int tune_regblock_space(const g590_device_info *dev, const tune_routine *r, candidate *out,
+int tune_regblock_space(const g590_device_info *dev, const g590_routine *r, candidate *out,
                         int *n_valid) {
   static const int tiles[] = {32, 64, 128}, steps[] = {8, 16}, per_item[] = {4, 8};
   bool nvidia = strstr(dev->vendor, "NVIDIA") != NULL;
@@ -68,7 +69,7 @@ static void add_point(g590_params *out, int *n, int max, const g590_params *p) {
  * (g590_select_candidates: its float64 tiles, the float64 MMA tiles on
  * tensor-core devices, the square ones for syrk), which the rules alone
  * may never pick on this device (a CPU device: never). */
-int tune_rule_points(const g590_device_info *dev, const tune_routine *r, const shape *grid,
+int tune_rule_points(const g590_device_info *dev, const g590_routine *r, const shape *grid,
                      int n_grid, g590_params *out, int max) {
   int n = 0;
   bool sgemm = r->type == G590_F32 && r->op == G590_GEMM;

@@ -73,8 +73,7 @@ const row *tune_find_row(const tuner *t, const shape *s, const char *label) {
   for (size_t i = 0; i < t->n_rows; i++) {
     const row *r = &t->rows[i];
     if (r->s.m == s->m && r->s.n == s->n && r->s.k == s->k && r->s.ta == s->ta &&
-        r->s.tb == s->tb && strcmp(r->label, label) == 0 &&
-        strcmp(r->routine, t->routine->name) == 0)
+        r->s.tb == s->tb && strcmp(r->label, label) == 0 && r->routine == t->routine)
       return r;
   }
   return NULL;
@@ -111,8 +110,8 @@ void tune_csv_open(tuner *t, const char *path) {
                  "--out", path, fld[0], dev->name);
       row r = {{atoll(fld[4]), atoll(fld[5]), atoll(fld[6]), atoi(fld[7]) != 0,
                 atoi(fld[8]) != 0},
-               "", "", parse_time(fld[13]), parse_time(fld[14]), atoi(fld[15])};
-      snprintf(r.routine, sizeof r.routine, "%s", fld[18]);
+               "", g590_routine_find(fld[18]), parse_time(fld[13]), parse_time(fld[14]),
+               atoi(fld[15])};
       if (strcmp(fld[9], "host") == 0) snprintf(r.label, sizeof r.label, "host");
       else snprintf(r.label, sizeof r.label, "%s %s", fld[9], fld[10]);
       add_row(t, &r);
@@ -123,7 +122,7 @@ void tune_csv_open(tuner *t, const char *path) {
   if (!t->csv) tune_die("cannot write %s", path);
   if (!f) fprintf(t->csv, "%s\n", csv_header);
   size_t mine = 0; /* this routine's rows: what resuming skips */
-  for (size_t i = 0; i < t->n_rows; i++) mine += strcmp(t->rows[i].routine, t->routine->name) == 0;
+  for (size_t i = 0; i < t->n_rows; i++) mine += t->rows[i].routine == t->routine;
   if (mine)
     fprintf(stderr, "gemm590-tune: resuming: %zu %s rows already in %s\n", mine,
             t->routine->name, path);
@@ -150,8 +149,7 @@ void tune_csv_write(tuner *t, const shape *s, const candidate *c, const char *ho
   fprintf(f, ",%d,%d,%lld,%s\n", ok, c->family && c->family->padded, (long long)panels,
           t->routine->name);
   fflush(f);
-  row r = {*s, "", "", e2e, resident, ok};
+  row r = {*s, "", t->routine, e2e, resident, ok};
   tune_label(c, r.label, sizeof r.label);
-  snprintf(r.routine, sizeof r.routine, "%s", t->routine->name);
   add_row(t, &r);
 }

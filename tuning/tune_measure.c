@@ -185,7 +185,7 @@ typedef struct operands {
 
 /* Operands uniform in [-1, 1] (a syrk reads A twice: no B) and the host
  * BLAS's result as reference. */
-static void operands_make(operands *o, const tune_routine *r, const shape *s) {
+static void operands_make(operands *o, const g590_routine *r, const shape *s) {
   size_t a_elems = (size_t)(s->m * s->k), b_elems = r->op == G590_SYRK ? 0 : (size_t)(s->k * s->n);
   size_t c_elems = (size_t)(s->m * s->n), bytes = g590_type_bytes(r->type);
   o->a = malloc(a_elems * bytes);
@@ -230,7 +230,7 @@ static double measure(tuner *t, operands *o, const shape *s, const candidate *c,
   } else {
     e2e_ctx x = {t->e, &o->call, {0}, 0};
     g590_plan_family(&x.plan, c->family, &c->params, "tune");
-    tune_routine_serves(t->routine, &x.plan); /* sets plan.f64 */
+    g590_plan_serves(&x.plan, t->routine->type, t->routine->op); /* sets plan.f64 */
     /* NaN in C: an element the kernel never writes fails the check, and
      * so does one a syrk writes outside its triangle. */
     tune_fill_nan(o->call.type, o->c, (size_t)(s->m * s->n));

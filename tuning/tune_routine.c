@@ -1,38 +1,15 @@
 /* gemm590-tune's routines (--routine): sgemm, dgemm, ssyrk and dsyrk.
  * What differs between them is only the job (element type, operation),
- * which tiles can serve it, and how a result is checked; everything else
- * (screening, timing, the CSV) is the same for all four. */
+ * which tiles can serve it (g590_plan_serves), and how a result is
+ * checked; everything else (screening, timing, the CSV) is the same for
+ * all four. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "tune.h"
 
-static const tune_routine routines[] = {{"sgemm", G590_F32, G590_GEMM},
-                                        {"dgemm", G590_F64, G590_GEMM},
-                                        {"ssyrk", G590_F32, G590_SYRK},
-                                        {"dsyrk", G590_F64, G590_SYRK}};
-
-const tune_routine *tune_routine_find(const char *name) {
-  for (size_t i = 0; i < sizeof routines / sizeof routines[0]; i++)
-    if (strcmp(routines[i].name, name) == 0) return &routines[i];
-  return NULL;
-}
-
-/* As add_candidate in lib/core/select.c decides for the library's own
- * candidates: float64 needs a family built for it (and twice the local
- * memory, which g590_plan_local_bytes counts once plan->f64 is set); syrk
- * reads op(B) from A's padded buffer, so it needs square tiles, and the
- * pipeline runs it without split K. */
-bool tune_routine_serves(const tune_routine *r, g590_plan *plan) {
-  const g590_family *f = plan->family;
-  plan->f64 = r->type == G590_F64;
-  if (plan->f64 && !f->float64) return false;
-  return r->op != G590_SYRK || (f->syrk && f->padded && plan->tile[0] == plan->tile[1] &&
-                                plan->splits == 1);
-}
-
-g590_job tune_routine_job(const tune_routine *r, const shape *s, const void *a, const void *b,
+g590_job tune_routine_job(const g590_routine *r, const shape *s, const void *a, const void *b,
                           void *c) {
   bool syrk = r->op == G590_SYRK;
   g590_job job = {.op = r->op, .type = r->type, .entry = "gemm590-tune", .layout = 'C',

@@ -292,12 +292,11 @@ static double select_floor(const g590_device_info *dev) {
   /* The smallest product any routine's entry (or the rules, for a routine
    * without one) sends to the device. */
   double floor = INFINITY;
-  for (int i = 0; i < 4; i++) {
-    g590_type type = i & 1 ? G590_F64 : G590_F32;
-    g590_op op = i & 2 ? G590_SYRK : G590_GEMM;
-    if (type == G590_F64 && !dev->fp64) continue;
+  for (int i = 0; i < G590_ROUTINES; i++) {
+    const g590_routine *r = &g590_routines[i];
+    if (r->type == G590_F64 && !dev->fp64) continue;
     const g590_table_entry *t =
-        cfg->min_device_flops_set ? NULL : g590_table_find_routine(dev, type, op);
+        cfg->min_device_flops_set ? NULL : g590_table_find_routine(dev, r->type, r->op);
     bool rules_decide = true;
     double f = t ? g590_table_device_floor(t, dev, &rules_decide) : rules;
     floor = fmin(floor, rules_decide ? fmin(f, rules) : f);
@@ -311,6 +310,14 @@ double g590_select_floor(const g590_device_info *dev) {
   return g590_adapt_enabled(dev) ? fmin(floor, G590_ADAPT_MIN_FLOPS / 2) : floor;
 }
 
+bool g590_plan_serves(g590_plan *plan, g590_type type, g590_op op) {
+  const g590_family *f = plan->family;
+  plan->f64 = type == G590_F64;
+  if (plan->f64 && !f->float64) return false;
+  return op != G590_SYRK ||
+         (f->syrk && plan->tile[0] == plan->tile[1] && plan->splits == 1);
+}
+
 /* Adds `c` to the candidates unless it is there already or cannot serve the call. */
 static void add_candidate(const g590_job *call, const g590_device_info *dev, const g590_family *f,
                           const g590_params *p, g590_choice *out, int *n, int max) {
@@ -318,12 +325,8 @@ static void add_candidate(const g590_job *call, const g590_device_info *dev, con
   if (f) {
     g590_plan plan;
     g590_plan_family(&plan, f, p, "");
-    plan.f64 = call->type == G590_F64;
     c.params = plan.params;
-    bool square = plan.tile[0] == plan.tile[1];
-    if (!g590_plan_fits(&plan, dev) || (plan.f64 && !f->float64) ||
-        (call->op == G590_SYRK && (!f->syrk || !square || plan.splits > 1)))
-      return;
+    if (!g590_plan_serves(&plan, call->type, call->op) || !g590_plan_fits(&plan, dev)) return;
   }
   for (int i = 0; i < *n; i++)
     if (out[i].family == c.family && (!f || g590_params_equal(&out[i].params, &c.params))) return;

@@ -25,6 +25,13 @@ double g590_select_floor(const g590_device_info *dev);
  * the regret bench): the selector's own choice first, then a few tiles
  * of the families that serve the call, split K, and the host last
  * (family NULL); each fits the device.  Returns how many, at most `max`. */
+/* Sets plan->f64 for a job of `type` and says whether the plan's family
+ * and tiles can serve a job of `type` and `op`: float64 needs a family
+ * built for it; a syrk reads op(B) from A's padded buffer, so it needs a
+ * syrk family, square tiles and no split K.  (The device's limits are
+ * g590_plan_fits's.) */
+bool g590_plan_serves(g590_plan *plan, g590_type type, g590_op op);
+
 int g590_select_candidates(const g590_job *call, const g590_device_info *dev, g590_choice *out,
                            int max);
 

@@ -78,13 +78,16 @@ static const g590_table_entry *find_in(const g590_table_entry *set, int n,
   return NULL;
 }
 
-/* The routines an entry can decide, as the table file names them. */
-static const struct {
-  const char *name;
-  g590_type type;
-  g590_op op;
-} routines[] = {{"sgemm", G590_F32, G590_GEMM}, {"dgemm", G590_F64, G590_GEMM},
-                {"ssyrk", G590_F32, G590_SYRK}, {"dsyrk", G590_F64, G590_SYRK}};
+const g590_routine g590_routines[G590_ROUTINES] = {{"sgemm", G590_F32, G590_GEMM},
+                                                   {"dgemm", G590_F64, G590_GEMM},
+                                                   {"ssyrk", G590_F32, G590_SYRK},
+                                                   {"dsyrk", G590_F64, G590_SYRK}};
+
+const g590_routine *g590_routine_find(const char *name) {
+  for (int i = 0; i < G590_ROUTINES; i++)
+    if (strcmp(g590_routines[i].name, name) == 0) return &g590_routines[i];
+  return NULL;
+}
 
 /* ---- the user table file ---- */
 
@@ -248,12 +251,10 @@ static const char *parse_table(char *text, int *line_no) {
       else if (strcmp(rest, "cpu") == 0) t->type = G590_TYPE_CPU;
       else return "type: expected gpu or cpu";
     } else if (strcmp(line, "routine") == 0) {
-      size_t i = 0;
-      while (i < sizeof routines / sizeof *routines && strcmp(rest, routines[i].name)) i++;
-      if (i == sizeof routines / sizeof *routines)
-        return "routine: expected sgemm, dgemm, ssyrk or dsyrk";
-      t->data_type = routines[i].type;
-      t->op = routines[i].op;
+      const g590_routine *r = g590_routine_find(rest);
+      if (!r) return "routine: expected sgemm, dgemm, ssyrk or dsyrk";
+      t->data_type = r->type;
+      t->op = r->op;
     } else if (strcmp(line, "host-measured") == 0) {
       if (strcmp(rest, "yes") && strcmp(rest, "no")) return "host-measured: expected yes or no";
       t->host_measured = strcmp(rest, "yes") == 0;

@@ -30,6 +30,19 @@ typedef enum {
 
 typedef enum { G590_TYPE_GPU = 0, G590_TYPE_CPU = 1 } g590_table_type;
 
+/* A routine a table entry decides, by the name table files, the tuner's
+ * --routine and its CSV use: sgemm (binary16 calls follow it too), dgemm,
+ * ssyrk, dsyrk. */
+typedef struct g590_routine {
+  const char *name;
+  g590_type type;
+  g590_op op;
+} g590_routine;
+enum { G590_ROUTINES = 4 };
+extern const g590_routine g590_routines[G590_ROUTINES]; /* sgemm first */
+/* The routine called `name`, or NULL. */
+const g590_routine *g590_routine_find(const char *name);
+
 /* Tree features: the sizes and their product compare as integers, the
  * transposes as 0/1.  The product M*N*K (half the flops) lets one split
  * draw the host/device line that separate splits on M, N and K could only
