@@ -20,7 +20,8 @@
 
 static const char help[] =
     "usage: table_probe [OPTION]... embedded\n"
-    "       table_probe [OPTION]... select[-ROUTINE] NAME VENDOR gpu|cpu M N K TA TB [REPEAT [UNITS]]\n"
+    "       table_probe [OPTION]... select[-ROUTINE] NAME VENDOR gpu|cpu M N K TA TB\n"
+    "                                   [REPEAT [UNITS]]\n"
     "libgemm590's selector on a made-up device, no OpenCL needed (tuning/test_table.py,\n"
     "tuning/score_rules.py).  GEMM590_TABLE and GEMM590_MIN_DEVICE_FLOPS apply.\n"
     "\n"
