@@ -106,6 +106,13 @@ static cl_mem device_random(g590_engine *e, size_t elems, int bytes, unsigned se
   if (bytes == 2) {
     uint16_t *hh = (uint16_t *)h;
     for (size_t i = 0; i < elems; i++) hh[i] = g590_host_float_to_half(h[i]);
+  } else if (bytes == 8) {
+    double *hd = malloc(elems * sizeof(double));
+    if (hd)
+      for (size_t i = 0; i < elems; i++) hd[i] = h[i];
+    free(h);
+    if (!hd) return NULL;
+    h = (float *)hd;
   }
   cl_int err;
   cl_mem m = clCreateBuffer(e->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
@@ -114,9 +121,12 @@ static cl_mem device_random(g590_engine *e, size_t elems, int bytes, unsigned se
   return err == CL_SUCCESS ? m : NULL;
 }
 
-static double bench_resident(g590_engine *e, const variant *v, shape s, bool ta, bool tb) {
+/* f64: the float64 kernel (-DREAL_DOUBLE=1) on float64 operands. */
+static double bench_resident(g590_engine *e, const variant *v, shape s, bool ta, bool tb,
+                             bool f64) {
   g590_plan plan;
   g590_plan_family(&plan, v->family, &v->params, "bench");
+  plan.f64 = f64;
   size_t um = v->family->padded ? plan.tile[0] : 1, un = v->family->padded ? plan.tile[1] : 1;
   size_t uk = v->family->padded ? plan.tile[2] : 1;
   size_t m = round_up((size_t)s.m, um), n = round_up((size_t)s.n, un), k = round_up((size_t)s.k, uk);
@@ -124,18 +134,20 @@ static double bench_resident(g590_engine *e, const variant *v, shape s, bool ta,
   char params[G590_OPTIONS_MAX], options[256], why[192];
   const char *origin;
   g590_plan_options(&plan, params, sizeof params);
-  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=1", params, ta, tb);
+  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=1%s", params, ta,
+           tb, f64 ? " -DREAL_DOUBLE=1" : "");
   pthread_mutex_lock(&e->lock);
   cl_kernel kernel = g590_cl_program_kernel(e, v->family->name, options, &origin, why, sizeof why);
   pthread_mutex_unlock(&e->lock);
   if (!kernel) return -1;
-  int eb = v->family->operand_bytes;
+  int eb = f64 ? 8 : v->family->operand_bytes;
   cl_mem a = device_random(e, m * k, eb, 1), b = device_random(e, k * n, eb, 2);
-  cl_mem c = device_random(e, m * n, 4, 3);
+  cl_mem c = device_random(e, m * n, f64 ? 8 : 4, 3);
   double secs = -1;
   if (a && b && c) {
     resident_ctx r = {e, kernel, &plan,
-                      {(int)m, (int)n, (int)k, 1.0f, 0.0f, a, b, c, (int)lda, (int)ldb, (int)m, false, 0}};
+                      {(int)m, (int)n, (int)k, 1.0f, 0.0f, a, b, c, (int)lda, (int)ldb, (int)m, f64,
+                       0}};
     secs = time_runs(run_resident, &r, true, e);
   }
   if (a) clReleaseMemObject(a);
@@ -338,7 +350,7 @@ static double check(const problem *p) { return max_rel_diff(p->C, p->ref, p->c_e
 
 /* ---- the rows of one shape, provider by provider ---- */
 static void bench_family(const problem *p, const variant *v) {
-  double res = bench_resident(p->e, v, p->s, p->call.trans_a, p->call.trans_b);
+  double res = bench_resident(p->e, v, p->s, p->call.trans_a, p->call.trans_b, false);
   e2e_ctx x = {p->e, output_call(p), {0}};
   g590_plan_family(&x.plan, v->family, &v->params, "bench");
   double e2e = time_runs(run_e2e, &x, false, p->e);
@@ -352,7 +364,7 @@ static void report_floor(const problem *p, const floor_rates *fr, double e2e) {
   char why[192];
   if (!g590_select(&p->call, &p->e->info, &plan, why, sizeof why)) return;
   variant v = {plan.family, plan.params, "selector"};
-  double res = bench_resident(p->e, &v, p->s, p->call.trans_a, p->call.trans_b), t[4];
+  double res = bench_resident(p->e, &v, p->s, p->call.trans_a, p->call.trans_b, false), t[4];
   if (res <= 0) return;
   double f = floor_seconds(fr, (double)p->s.m, (double)p->s.n, (double)p->s.k, res, t);
   printf("  floor %.3f ms (up %.3f, down %.3f, copies %.3f, kernel %.3f): e2e %.3f ms is %.0f%% "
@@ -487,6 +499,45 @@ static void bench_shapes(const options *o, g590_engine *e, const table *t,
   }
 }
 
+/* --float64: per shape, the resident DGEMM kernel of each variant (by
+ * default every tile the library considers for the shape) and of the
+ * selector's choice.  The end-to-end float64 path is level3-bench's. */
+static void bench_f64_shapes(const options *o, g590_engine *e, const table *t) {
+  for (int si = 0; si < o->nshapes; si++) {
+    shape s = o->shapes[si];
+    g590_job call = {.op = G590_GEMM, .type = G590_F64, .entry = "bench", .layout = 'C',
+                     .trans_a = o->ta, .trans_b = o->tb, .m = s.m, .n = s.n, .k = s.k,
+                     .alpha = 1, .lda = o->ta ? s.k : s.m, .ldb = o->tb ? s.n : s.k,
+                     .ldc = s.m};
+    variant vs[MAX_VARIANTS + 1];
+    int nv = 0;
+    if (o->variants_given) {
+      for (; nv < o->nvariants; nv++) vs[nv] = o->variants[nv];
+    } else {
+      g590_choice offered[MAX_VARIANTS];
+      int n_offered = g590_select_candidates(&call, &e->info, offered, MAX_VARIANTS);
+      for (int i = 0; i < n_offered; i++) {
+        if (!offered[i].family) continue; /* the host */
+        vs[nv] = (variant){offered[i].family, offered[i].params, ""};
+        snprintf(vs[nv].label, sizeof vs[nv].label, "%s#%d", offered[i].family->name, nv + 1);
+        nv++;
+      }
+    }
+    g590_plan plan;
+    char why[192];
+    if (g590_select(&call, &e->info, &plan, why, sizeof why) && plan.family)
+      vs[nv++] = (variant){plan.family, plan.params, "dgemm(selector)"};
+    else
+      printf("note: %ldx%ldx%ld: the selector keeps it on the host (%s)\n", s.m, s.n, s.k, why);
+    for (int vi = 0; vi < nv; vi++) {
+      char params[G590_OPTIONS_MAX];
+      g590_params_options(&vs[vi].params, params, sizeof params);
+      report(t, vs[vi].label, s, bench_resident(e, &vs[vi], s, o->ta, o->tb, true), -1.0, NAN);
+      printf("  %s\n", params);
+    }
+  }
+}
+
 int main(int argc, char **argv) {
   options o;
   parse_options(argc, argv, &o);
@@ -532,7 +583,9 @@ int main(int argc, char **argv) {
   } else if (o.floor) {
     printf("note: no floor: %s\n", e ? why : "no device");
   }
-  bench_shapes(&o, e, &t, clblast_sgemm, nvblas, openblas_sgemm, fr);
+  if (o.f64 && e) bench_f64_shapes(&o, e, &t);
+  else if (o.f64) printf("note: --float64 has no host rows: level3-bench --routines dgemm\n");
+  else bench_shapes(&o, e, &t, clblast_sgemm, nvblas, openblas_sgemm, fr);
   if (o.clblast_tuned && e) bench_clblast_tuned(&o, e, &t, clblast, clblast_sgemm, openblas_sgemm);
   else if (o.clblast_tuned) printf("note: no clblast-tuned rows: no device\n");
   if (o.cublas) bench_cublas(&o, &t);

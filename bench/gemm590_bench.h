@@ -22,6 +22,7 @@ typedef struct {
   int nvariants;
   char trans[3];
   bool ta, tb, host, floor;
+  bool f64, variants_given; /* --float64; --variants named the variants */
   const char *csv, *build_log, *nvblas, *cublas, *clblast_tuned, *plot, *python;
 } options;
 

@@ -28,6 +28,10 @@ static const char help[] =
     "  --variants SPEC       families, ';'-separated, each FAMILY or FAMILY:-DNAME=value...\n"
     "                        (default: tile20_v3, tile24, fp16_mixed, and regblock with\n"
     "                        128x128, 128x64 and 64x64 tiles)\n"
+    "  --float64             DGEMM kernels instead: resident rows only, each variant and\n"
+    "                        the selector's choice (default variants: every tile the\n"
+    "                        library considers for the shape); with --cublas, pass its\n"
+    "                        --float64 too.  End to end: level3-bench --routines dgemm\n"
     "  --no-host             leave out the openblas rows\n"
     "  --floor               measure the link and copy rates, and after each cblas_sgemm\n"
     "                        row print the end-to-end floor and the share of it reached\n"
@@ -50,7 +54,8 @@ static const char help[] =
     "Exit status: 0 done, 1 a failure (CSV, plot), 2 a bad command line.\n";
 
 enum { OPT_SHAPE = 0x200, OPT_TRANS, OPT_VARIANTS, OPT_NO_HOST, OPT_CSV, OPT_PLOT, OPT_PYTHON,
-       OPT_BUILD_LOG, OPT_NVBLAS, OPT_CUBLAS, OPT_CLBLAST_TUNED, OPT_SIZES, OPT_FLOOR };
+       OPT_BUILD_LOG, OPT_NVBLAS, OPT_CUBLAS, OPT_CLBLAST_TUNED, OPT_SIZES, OPT_FLOOR,
+       OPT_FLOAT64 };
 
 static const struct option long_options[] = {
     {"sizes", required_argument, NULL, OPT_SIZES},
@@ -59,6 +64,7 @@ static const struct option long_options[] = {
     {"variants", required_argument, NULL, OPT_VARIANTS},
     {"no-host", no_argument, NULL, OPT_NO_HOST},
     {"floor", no_argument, NULL, OPT_FLOOR},
+    {"float64", no_argument, NULL, OPT_FLOAT64},
     {"csv", required_argument, NULL, OPT_CSV},
     {"plot", required_argument, NULL, OPT_PLOT},
     {"python", required_argument, NULL, OPT_PYTHON},
@@ -123,7 +129,8 @@ void parse_options(int argc, char **argv, options *o) {
       add_shape(o, (shape){mnk[0], mnk[1], mnk[2]});
       break;
     case OPT_TRANS: cli_trans(&bench_cli, "--trans", optarg, o->trans); break;
-    case OPT_VARIANTS: variants = optarg; break;
+    case OPT_VARIANTS: variants = optarg, o->variants_given = true; break;
+    case OPT_FLOAT64: o->f64 = true; break;
     case OPT_NO_HOST: o->host = false; break;
     case OPT_FLOOR: o->floor = true; break;
     case OPT_CSV: o->csv = optarg; break;
@@ -140,6 +147,9 @@ void parse_options(int argc, char **argv, options *o) {
   if (!o->python || !o->python[0]) o->python = "python3";
   o->ta = o->trans[0] == 'T';
   o->tb = o->trans[1] == 'T';
+  if (o->f64 && (o->floor || o->nvblas || o->clblast_tuned))
+    cli_fail(&bench_cli, "--float64 measures resident kernels only: no --floor, --nvblas or "
+             "--clblast-tuned");
   parse_variants(o, variants);
   if (!o->nshapes) add_sizes(o, DEFAULT_SIZES);
 }

@@ -4,10 +4,19 @@
  * scipy_cblas_X64_ (64-bit integers; numpy 2.x uses the latter). */
 #include "gemm590.h"
 #include "g590.h"
+#include "lane.h"
 
 #define G590_API __attribute__((visibility("default")))
 
-void g590_api_cblas_gemm(const char *entry, const char *rout, g590_type type, int math,
+/* Valid CBLAS layout and transposes: the lane's first test. */
+static inline bool g590_lane_cblas_args(int layout, int transa, int transb) {
+  return (layout == G590_LANE_ROW || layout == G590_LANE_COL) && transa >= G590_LANE_N &&
+         transa <= G590_LANE_T + 1 && transb >= G590_LANE_N && transb <= G590_LANE_T + 1;
+}
+
+/* Not inlined into the entry points: its job would give each of them a
+ * large frame, which the host lane's calls would pay for. */
+__attribute__((noinline)) void g590_api_cblas_gemm(const char *entry, const char *rout, g590_type type, int math,
                          int layout, int transa, int transb, int64_t m, int64_t n, int64_t k,
                          double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
                          double beta, void *c, int64_t ldc) {
@@ -48,6 +57,10 @@ static void cblas_syrk(const char *entry, const char *rout, g590_type type, int 
   G590_API void name(const ORDER layout, const TRANS transa, const TRANS transb, const INT m,    \
                      const INT n, const INT k, const T alpha, const T *a, const INT lda,         \
                      const T *b, const INT ldb, const T beta, T *c, const INT ldc) {             \
+    if (g590_lane_cblas_args((int)layout, (int)transa, (int)transb) &&                           \
+        G590_LANE_GEMM(T, type == G590_F64, (int)layout, (int)transa, (int)transb, m, n, k,      \
+                       alpha, a, lda, b, ldb, beta, c, ldc))                                     \
+      return;                                                                                    \
     g590_api_cblas_gemm(#name, rout, type, math, (int)layout, (int)transa, (int)transb, m, n, k, \
                         alpha, a, lda, b, ldb, beta, c, ldc);                                    \
   }

@@ -102,10 +102,14 @@ static bool list_mine(void) {
   return true;
 }
 
-void g590_api_count(int path, double flops) {
+void g590_api_count_mnk(int path, uint64_t mnk) {
   if (__builtin_expect(!mine.listed, 0) && !list_mine()) return;
   add_relaxed(&mine.c.calls[path], 1);
-  add_relaxed(&mine.c.mnk[path], flops < 0x1p63 ? (uint64_t)(flops / 2) : UINT64_MAX / 4);
+  add_relaxed(&mine.c.mnk[path], mnk);
+}
+
+void g590_api_count(int path, double flops) {
+  g590_api_count_mnk(path, flops < 0x1p63 ? (uint64_t)(flops / 2) : UINT64_MAX / 4);
 }
 
 /* Calls and M*N*K since load, per path; counts_lock held. */

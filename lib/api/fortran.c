@@ -4,10 +4,12 @@
  * scipy_X_64_ (64-bit integers). */
 #include "gemm590.h"
 #include "g590.h"
+#include "lane.h"
 
 #define G590_API __attribute__((visibility("default")))
 
-static void gemm_fortran(const char *entry, const char *srname, g590_type type, int math,
+/* Not inlined into the entry points, as g590_api_cblas_gemm (lib/api/cblas.c). */
+static __attribute__((noinline)) void gemm_fortran(const char *entry, const char *srname, g590_type type, int math,
                          char transa, char transb, int64_t m, int64_t n, int64_t k,
                          double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
                          double beta, void *c, int64_t ldc) {
@@ -44,6 +46,11 @@ static void syrk_fortran(const char *entry, const char *srname, g590_type type, 
                      const INT *ldb, const T *beta, T *c, const INT *ldc, size_t transa_len,   \
                      size_t transb_len) {                                                      \
     (void)transa_len, (void)transb_len;                                                        \
+    int ta_ = g590_lane_trans(*transa), tb_ = g590_lane_trans(*transb);                        \
+    if (ta_ && tb_ &&                                                                          \
+        G590_LANE_GEMM(T, type == G590_F64, G590_LANE_COL, ta_, tb_, *m, *n, *k, *alpha, a,     \
+                       *lda, b, *ldb, *beta, c, *ldc))                                           \
+      return;                                                                                    \
     gemm_fortran(#name, srname, type, math, *transa, *transb, *m, *n, *k, *alpha, a, *lda, b,  \
                  *ldb, *beta, c, *ldc);                                                        \
   }

@@ -5,6 +5,7 @@
  * column ranges of large products (lib/cl/split.c). */
 #include <ctype.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,11 +287,14 @@ void g590_cl_release(void) {
   g590_table_release();
 }
 
-bool g590_cl_declines(const g590_job *call) {
-  if (forked_child) return true;
+double g590_cl_floor_mnk(void) {
+  if (forked_child) return INFINITY;
   g590_once(&engine_inited, &engine_once, engine_init);
-  return !engine_ready ||
-         (double)call->m * (double)call->n * (double)call->k < engines[0].floor_mnk;
+  return engine_ready ? engines[0].floor_mnk : INFINITY;
+}
+
+bool g590_cl_declines(const g590_job *call) {
+  return (double)call->m * (double)call->n * (double)call->k < g590_cl_floor_mnk();
 }
 
 const g590_device_info *g590_cl_device(void) {

@@ -1,4 +1,5 @@
 /* Device path for builds without OpenCL: every call is "not handled". */
+#include <math.h>
 #include <stdio.h>
 
 #include "adapt.h"
@@ -10,6 +11,8 @@ g590_status g590_cl_job(const g590_job *call, g590_done *done, char *what, size_
   snprintf(why, why_len, "no device: built without OpenCL");
   return G590_NOT_HANDLED;
 }
+
+double g590_cl_floor_mnk(void) { return INFINITY; }
 
 bool g590_cl_declines(const g590_job *call) {
   (void)call;

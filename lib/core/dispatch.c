@@ -2,6 +2,7 @@
  * returns, then the device, then the host; the element type only picks
  * the host routine and the C scaling.  Every call that reaches here
  * prints exactly one verbose line. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -156,6 +157,20 @@ static __attribute__((noinline)) void run_chosen(const g590_job *job, const g590
                   (long long)cols_done, ticket.tag);
   else if (verbose)
     g590_log_call(job, "path=host reason=\"%s\" host=%s%s", why, how, ticket.tag);
+}
+
+/* The host lane's bound, decided once per process: the device's floor
+ * (what g590_cl_declines compares with), closed when every call must
+ * print its verbose line.  The lane (lib/api/lane.h) is this dispatcher's
+ * "small enough for the host outright" branch below, taken at the entry
+ * point so that such calls build no job (bench/call-cost). */
+double g590_lane_bound;
+_Atomic bool g590_lane_ready;
+pthread_once_t g590_lane_once = PTHREAD_ONCE_INIT;
+
+void g590_lane_init(void) {
+  const g590_config *cfg = g590_config_get();
+  g590_lane_bound = cfg->verbose ? 0 : cfg->disable_device ? INFINITY : g590_cl_floor_mnk();
 }
 
 void g590_run(const g590_job *job) {

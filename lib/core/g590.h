@@ -196,6 +196,21 @@ g590_status g590_cl_job(const g590_job *job, g590_done *done, char *what, size_t
  * selector ever sends to this device), decided without formatting a
  * reason: the dispatcher's fast way to the host for small calls. */
 bool g590_cl_declines(const g590_job *job);
+/* That smallest product, as M*N*K: INFINITY without a device. */
+double g590_cl_floor_mnk(void);
+
+/* The host lane's bound (lib/core/dispatch.c): a valid gemm with M*N*K
+ * below it, not a quick return, goes from its entry point straight to the
+ * host BLAS (lib/api/lane.h), as the dispatcher would send it there; 0
+ * when the lane is closed (verbose log on). */
+extern double g590_lane_bound;
+extern _Atomic bool g590_lane_ready;
+extern pthread_once_t g590_lane_once;
+void g590_lane_init(void);
+static inline double g590_lane_mnk(void) {
+  g590_once(&g590_lane_ready, &g590_lane_once, g590_lane_init);
+  return g590_lane_bound;
+}
 
 /* The first device's facts (the one the selector plans for), or NULL
  * when there is no device (none, disabled, failed, a forked child). */
@@ -242,7 +257,18 @@ void g590_host_builtin(const g590_job *call);
  * never reads), float32 or float64. */
 void g590_host_scale_c(const g590_job *call);
 
+/* A host CBLAS gemm of element type T and integer type I. */
+#define CBLAS_GEMM_FN(T, I) \
+  void (*)(int, int, int, I, I, I, T, const void *, I, const void *, I, T, void *, I)
+/* The host lane's routine (lib/api/lane.h): the host BLAS's CBLAS sgemm
+ * (dgemm when f64) and in *int64 whether it takes 64-bit integers; NULL
+ * where it has none, it is not loaded yet, or the caller is inside the
+ * host BLAS already (the dispatcher serves those). */
+void *g590_host_lane_routine(bool f64, bool *int64);
+
 /* ---- counters (lib/api/counters.c) ---- */
 void g590_api_count(int path, double flops);
+/* The same for one call of M*N*K multiply-adds (the host lane's count). */
+void g590_api_count_mnk(int path, uint64_t mnk);
 
 #endif
