@@ -8,12 +8,6 @@
 
 #define G590_API __attribute__((visibility("default")))
 
-/* Valid CBLAS layout and transposes: the lane's first test. */
-static inline bool g590_lane_cblas_args(int layout, int transa, int transb) {
-  return (layout == G590_LANE_ROW || layout == G590_LANE_COL) && transa >= G590_LANE_N &&
-         transa <= G590_LANE_T + 1 && transb >= G590_LANE_N && transb <= G590_LANE_T + 1;
-}
-
 /* Not inlined into the entry points: its job would give each of them a
  * large frame, which the host lane's calls would pay for. */
 __attribute__((noinline)) void g590_api_cblas_gemm(const char *entry, const char *rout, g590_type type, int math,
@@ -33,9 +27,11 @@ __attribute__((noinline)) void g590_api_cblas_gemm(const char *entry, const char
   g590_run(&job);
 }
 
-static void cblas_syrk(const char *entry, const char *rout, g590_type type, int layout, int uplo,
-                       int trans, int64_t n, int64_t k, double alpha, const void *a, int64_t lda,
-                       double beta, void *c, int64_t ldc) {
+static __attribute__((noinline)) void cblas_syrk(const char *entry, const char *rout,
+                                                  g590_type type, int layout, int uplo,
+                                                  int trans, int64_t n, int64_t k, double alpha,
+                                                  const void *a, int64_t lda, double beta,
+                                                  void *c, int64_t ldc) {
   /* float32 syrk follows the thread's math mode as sgemm does. */
   g590_job job = {.op = G590_SYRK, .type = type,
                   .fp16_ok = type == G590_F32 && g590_api_math() == GEMM590_MATH_FP16, .entry = entry,
@@ -69,6 +65,11 @@ static void cblas_syrk(const char *entry, const char *rout, g590_type type, int 
   G590_API void name(const ORDER layout, const UPLO uplo, const TRANS trans, const INT n,        \
                      const INT k, const T alpha, const T *a, const INT lda, const T beta, T *c,  \
                      const INT ldc) {                                                            \
+    if (g590_lane_cblas_args((int)layout, (int)trans, (int)trans) &&                             \
+        g590_lane_cblas_uplo((int)uplo) &&                                                       \
+        G590_LANE_SYRK(T, type == G590_F64, (int)layout, (int)uplo, (int)trans, n, k, alpha, a,  \
+                       lda, beta, c, ldc))                                                       \
+      return;                                                                                    \
     cblas_syrk(#name, rout, type, (int)layout, (int)uplo, (int)trans, n, k, alpha, a, lda, beta, \
                c, ldc);                                                                          \
   }

@@ -24,9 +24,11 @@ static __attribute__((noinline)) void gemm_fortran(const char *entry, const char
   g590_run(&job);
 }
 
-static void syrk_fortran(const char *entry, const char *srname, g590_type type, char uplo,
-                         char trans, int64_t n, int64_t k, double alpha, const void *a,
-                         int64_t lda, double beta, void *c, int64_t ldc) {
+static __attribute__((noinline)) void syrk_fortran(const char *entry, const char *srname,
+                                                    g590_type type, char uplo, char trans,
+                                                    int64_t n, int64_t k, double alpha,
+                                                    const void *a, int64_t lda, double beta,
+                                                    void *c, int64_t ldc) {
   g590_job job = {.op = G590_SYRK, .type = type,
                   .fp16_ok = type == G590_F32 && g590_api_math() == GEMM590_MATH_FP16, .entry = entry,
                   .alpha = alpha, .beta = beta, .c = c};
@@ -38,6 +40,16 @@ static void syrk_fortran(const char *entry, const char *srname, g590_type type, 
   }
   g590_run(&job);
 }
+
+/* The entry points call gemm_fortran and syrk_fortran out of line (a job
+ * in their frames would slow the host lane), and such a call must not be
+ * compiled as a tail call: a tail call writes its stack arguments over the
+ * entry's own incoming ones, including the two hidden string lengths, and
+ * callers written in C (f2py's wrappers in scipy, LAPACKE) do not pass
+ * those, so the writes would land in the caller's frame (measured: scipy's
+ * ssyrk wrapper then failed with "returned NULL without setting an
+ * exception").  An empty asm statement after the call keeps it a call. */
+#define NOT_A_TAIL_CALL() __asm__ volatile("")
 
 /* One spelling of a Fortran gemm or syrk; INT is the integer type. */
 #define FORTRAN_GEMM_(name, srname, T, type, math, INT)                                         \
@@ -53,6 +65,7 @@ static void syrk_fortran(const char *entry, const char *srname, g590_type type, 
       return;                                                                                    \
     gemm_fortran(#name, srname, type, math, *transa, *transb, *m, *n, *k, *alpha, a, *lda, b,  \
                  *ldb, *beta, c, *ldc);                                                        \
+    NOT_A_TAIL_CALL();                                                                         \
   }
 
 #define FORTRAN_SYRK(name, srname, T, type, INT)                                               \
@@ -60,7 +73,13 @@ static void syrk_fortran(const char *entry, const char *srname, g590_type type, 
                      const T *alpha, const T *a, const INT *lda, const T *beta, T *c,          \
                      const INT *ldc, size_t uplo_len, size_t trans_len) {                      \
     (void)uplo_len, (void)trans_len;                                                           \
+    int up_ = g590_lane_uplo(*uplo), t_ = g590_lane_trans(*trans);                             \
+    if (up_ && t_ &&                                                                           \
+        G590_LANE_SYRK(T, type == G590_F64, G590_LANE_COL, up_, t_, *n, *k, *alpha, a, *lda,   \
+                       *beta, c, *ldc))                                                          \
+      return;                                                                                    \
     syrk_fortran(#name, srname, type, *uplo, *trans, *n, *k, *alpha, a, *lda, *beta, c, *ldc); \
+    NOT_A_TAIL_CALL();                                                                         \
   }
 
 #define SGEMM_ARGS "SGEMM ", float, G590_F32, g590_api_math()

@@ -1,13 +1,13 @@
 /* The host lane: most calls in numpy loops and LAPACK panels are tiny, and
  * for them the cost of a call is the product.  A valid float32 or float64
- * gemm that the dispatcher would send straight to the host (M*N*K below
- * g590_lane_mnk, lib/core/dispatch.c) goes from its entry point to the host
- * BLAS's CBLAS routine with the caller's own arguments: no job is built,
- * nothing is formatted, and the arguments pass through in registers (which
- * is why this is inline in each entry point).  Every other call (invalid,
- * a quick return, alpha = 0, a large or huge-strided product, verbose on,
- * a host BLAS without CBLAS routines, a call from inside the host BLAS)
- * takes the dispatcher's way, which decides the same for it. */
+ * gemm or syrk that the dispatcher would send straight to the host (M*N*K
+ * below g590_lane_mnk, lib/core/dispatch.c) goes from its entry point to
+ * the host BLAS's CBLAS routine with the caller's own arguments: no job is
+ * built, nothing is formatted, and the arguments pass through in registers
+ * (which is why this is inline in each entry point).  Every other call
+ * (invalid, a quick return, alpha = 0, a large or huge-strided product,
+ * verbose on, a host BLAS without CBLAS routines, a call from inside the
+ * host BLAS) takes the dispatcher's way, which decides the same for it. */
 #ifndef G590_LANE_H
 #define G590_LANE_H
 
@@ -16,59 +16,105 @@
 #include "gemm590.h"
 #include "g590.h"
 
-enum { G590_LANE_ROW = 101, G590_LANE_COL = 102, G590_LANE_N = 111, G590_LANE_T = 112 };
+enum { G590_LANE_ROW = 101, G590_LANE_COL = 102, G590_LANE_N = 111, G590_LANE_T = 112,
+       G590_LANE_C = 113, G590_LANE_UPPER = 121, G590_LANE_LOWER = 122 };
 
 static inline int64_t g590_lane_max3(int64_t x, int64_t y, int64_t z) {
   int64_t m = x > y ? x : y;
   return m > z ? m : z;
 }
 
-/* True when a call with these sizes may take the lane.  row: the caller's
- * layout is row-major; ta, tb: its operands are transposed. */
-static inline bool g590_lane_fits(bool row, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
-                                  double alpha, int64_t lda, int64_t ldb, int64_t ldc) {
-  /* Empty products and alpha = 0 are the dispatcher's (quick returns,
-   * C = beta * C without reading A and B); negative sizes are errors. */
-  if (m <= 0 || n <= 0 || k <= 0 || alpha == 0) return false;
-  /* The leading dimensions the reference requires: a row-major operand
-   * stored untransposed has its columns as rows. */
-  if (lda < (ta != row ? k : m) || ldb < (tb != row ? n : k) || ldc < (row ? n : m))
-    return false;
-  /* Every offset within 32 bits: the host guard's condition for leaving a
-   * call alone (lib/host/guard.c); then every size fits the host's int. */
+/* The part of the test every routine shares: non-empty, alpha != 0, every
+ * offset within 32 bits, M*N*K below the bound.  Empty products and
+ * alpha = 0 are the dispatcher's (quick returns, C = beta * C without
+ * reading A and B); negative sizes are errors.  Offsets within 32 bits
+ * are the host guard's condition for leaving a call alone
+ * (lib/host/guard.c), and then every size fits the host's int. */
+static inline bool g590_lane_small(int64_t m, int64_t n, int64_t k, double alpha, int64_t max_ld) {
   int64_t reach;
-  if (__builtin_mul_overflow(g590_lane_max3(lda, ldb, ldc), g590_lane_max3(m, n, k), &reach) ||
-      reach > INT_MAX)
+  if (m <= 0 || n <= 0 || k <= 0 || alpha == 0 ||
+      __builtin_mul_overflow(max_ld, g590_lane_max3(m, n, k), &reach) || reach > INT_MAX)
     return false;
   return (double)m * (double)n * (double)k < g590_lane_mnk();
 }
 
+/* A gemm may take the lane.  row: the caller's layout is row-major; ta,
+ * tb: its operands are transposed.  The leading dimensions are the ones the
+ * reference requires: a row-major operand stored untransposed has its
+ * columns as rows. */
+static inline bool g590_lane_gemm_fits(bool row, bool ta, bool tb, int64_t m, int64_t n,
+                                       int64_t k, double alpha, int64_t lda, int64_t ldb,
+                                       int64_t ldc) {
+  if (lda < (ta != row ? k : m) || ldb < (tb != row ? n : k) || ldc < (row ? n : m))
+    return false;
+  return g590_lane_small(m, n, k, alpha, g590_lane_max3(lda, ldb, ldc));
+}
+
+/* A syrk of the n x k op(A) may take the lane (as above). */
+static inline bool g590_lane_syrk_fits(bool row, bool t, int64_t n, int64_t k, double alpha,
+                                       int64_t lda, int64_t ldc) {
+  if (lda < (t != row ? k : n) || ldc < n) return false;
+  return g590_lane_small(n, n, k, alpha, lda > ldc ? lda : ldc);
+}
+
+/* Calls the host routine fn_ (CBLAS_<OP>_FN of element type T) with the
+ * integer arguments INTS cast to the host's integer type, and counts it.
+ * A host CBLAS that calls our sgemm_ back is served by the dispatcher
+ * (g590_host_reentry): g590_host_in_cblas says so. */
+#define G590_LANE_CALL(FN, T, int64_, fn_, mnk, ...)                                           \
+  do {                                                                                         \
+    g590_host_in_cblas = true;                                                                 \
+    if (int64_) ((FN(T, int64_t))fn_)(__VA_ARGS__);                                            \
+    else ((FN(T, int))fn_)(__VA_ARGS__);                                                       \
+    g590_host_in_cblas = false;                                                                \
+    g590_api_count_mnk(GEMM590_PATH_HOST, mnk);                                                \
+  } while (0)
+
 /* The lane for a CBLAS or Fortran gemm entry of element type T: evaluates
  * to true when the host computed the call (counted), false when nothing
- * was done.  LAYOUT, TA, TB are CBLAS enum values (the host CBLAS takes
- * ConjTrans as Trans for real data). */
+ * was done.  LAYOUT, TA, TB are valid CBLAS enum values (the host CBLAS
+ * takes ConjTrans as Trans for real data); the sizes are converted by the
+ * call (all fit an int when the lane is taken). */
 #define G590_LANE_GEMM(T, f64, LAYOUT, TA, TB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)     \
   ({                                                                                           \
     bool served_ = false, int64_;                                                              \
     void *fn_;                                                                                 \
-    if (g590_lane_fits((LAYOUT) == G590_LANE_ROW, (TA) != G590_LANE_N, (TB) != G590_LANE_N, m,  \
-                       n, k, alpha, lda, ldb, ldc) &&                                          \
-        (fn_ = g590_host_lane_routine(f64, &int64_))) {                                        \
-      /* A host CBLAS that calls our sgemm_ back is served by the dispatcher                   \
-       * (g590_host_reentry). */                                                               \
-      g590_host_in_cblas = true;                                                               \
-      if (int64_)                                                                              \
-        ((CBLAS_GEMM_FN(T, int64_t))fn_)(LAYOUT, TA, TB, m, n, k, alpha, a, lda, b, ldb, beta,  \
-                                         c, ldc);                                              \
-      else                                                                                     \
-        ((CBLAS_GEMM_FN(T, int))fn_)(LAYOUT, TA, TB, (int)(m), (int)(n), (int)(k), alpha, a,    \
-                                     (int)(lda), b, (int)(ldb), beta, c, (int)(ldc));          \
-      g590_host_in_cblas = false;                                                              \
-      g590_api_count_mnk(GEMM590_PATH_HOST, (uint64_t)(m) * (uint64_t)(n) * (uint64_t)(k));     \
+    if (g590_lane_gemm_fits((LAYOUT) == G590_LANE_ROW, (TA) != G590_LANE_N,                    \
+                            (TB) != G590_LANE_N, m, n, k, alpha, lda, ldb, ldc) &&             \
+        (fn_ = g590_host_lane_routine(G590_GEMM, f64, &int64_))) {                             \
+      G590_LANE_CALL(CBLAS_GEMM_FN, T, int64_, fn_,                                            \
+                     (uint64_t)(m) * (uint64_t)(n) * (uint64_t)(k), LAYOUT, TA, TB, m, n, k,   \
+                     alpha, a, lda, b, ldb, beta, c, ldc);                                     \
       served_ = true;                                                                          \
     }                                                                                          \
     served_;                                                                                   \
   })
+
+/* The same for a syrk entry (UPLO a valid CBLAS enum value); counted as
+ * the dispatcher counts a syrk, n (n + 1) k / 2 multiply-adds. */
+#define G590_LANE_SYRK(T, f64, LAYOUT, UPLO, TRANS, n, k, alpha, a, lda, beta, c, ldc)         \
+  ({                                                                                           \
+    bool served_ = false, int64_;                                                              \
+    void *fn_;                                                                                 \
+    if (g590_lane_syrk_fits((LAYOUT) == G590_LANE_ROW, (TRANS) != G590_LANE_N, n, k, alpha,     \
+                            lda, ldc) &&                                                       \
+        (fn_ = g590_host_lane_routine(G590_SYRK, f64, &int64_))) {                             \
+      G590_LANE_CALL(CBLAS_SYRK_FN, T, int64_, fn_,                                            \
+                     (uint64_t)(n) * (uint64_t)((n) + 1) * (uint64_t)(k) / 2, LAYOUT, UPLO,     \
+                     TRANS, n, k, alpha, a, lda, beta, c, ldc);                                \
+      served_ = true;                                                                          \
+    }                                                                                          \
+    served_;                                                                                   \
+  })
+
+/* Valid CBLAS layout and transposes (and uplo): the lane's first test. */
+static inline bool g590_lane_cblas_args(int layout, int transa, int transb) {
+  return (layout == G590_LANE_ROW || layout == G590_LANE_COL) && transa >= G590_LANE_N &&
+         transa <= G590_LANE_C && transb >= G590_LANE_N && transb <= G590_LANE_C;
+}
+static inline bool g590_lane_cblas_uplo(int uplo) {
+  return uplo == G590_LANE_UPPER || uplo == G590_LANE_LOWER;
+}
 
 /* A Fortran transpose letter as a CBLAS enum value, 0 when invalid. */
 static inline int g590_lane_trans(char t) {
@@ -77,6 +123,11 @@ static inline int g590_lane_trans(char t) {
   case 'T': case 't': case 'C': case 'c': return G590_LANE_T;
   default: return 0;
   }
+}
+
+/* A Fortran uplo letter as a CBLAS enum value, 0 when invalid. */
+static inline int g590_lane_uplo(char u) {
+  return u == 'U' || u == 'u' ? G590_LANE_UPPER : u == 'L' || u == 'l' ? G590_LANE_LOWER : 0;
 }
 
 #endif

@@ -257,14 +257,15 @@ void g590_host_builtin(const g590_job *call);
  * never reads), float32 or float64. */
 void g590_host_scale_c(const g590_job *call);
 
-/* A host CBLAS gemm of element type T and integer type I. */
+/* A host CBLAS gemm and syrk of element type T and integer type I. */
 #define CBLAS_GEMM_FN(T, I) \
   void (*)(int, int, int, I, I, I, T, const void *, I, const void *, I, T, void *, I)
-/* The host lane's routine (lib/api/lane.h): the host BLAS's CBLAS sgemm
- * (dgemm when f64) and in *int64 whether it takes 64-bit integers; NULL
- * where it has none, it is not loaded yet, or the caller is inside the
- * host BLAS already (the dispatcher serves those). */
-void *g590_host_lane_routine(bool f64, bool *int64);
+#define CBLAS_SYRK_FN(T, I) void (*)(int, int, int, I, I, T, const void *, I, T, void *, I)
+/* The host lane's routine (lib/api/lane.h): the host BLAS's CBLAS gemm or
+ * syrk (op) of float32 or float64 (f64), and in *int64 whether it takes
+ * 64-bit integers; NULL where it has none, it is not loaded yet, or the
+ * caller is inside the host BLAS already (the dispatcher serves those). */
+void *g590_host_lane_routine(g590_op op, bool f64, bool *int64);
 
 /* ---- counters (lib/api/counters.c) ---- */
 void g590_api_count(int path, double flops);

@@ -51,9 +51,8 @@ typedef void (*syrk32_fn)(const char *, const char *, const int *, const int *, 
 typedef void (*syrk64_fn)(const char *, const char *, const int64_t *, const int64_t *,
                           const void *, const void *, const int64_t *, const void *, void *,
                           const int64_t *, size_t, size_t);
-/* The same routines' CBLAS spellings (scalars by value): CBLAS_GEMM_FN in
- * lib/core/g590.h, and syrk's, of element type T and integer type I. */
-#define CBLAS_SYRK_FN(T, I) void (*)(int, int, int, I, I, T, const void *, I, T, void *, I)
+/* The same routines' CBLAS spellings (scalars by value) are CBLAS_GEMM_FN
+ * and CBLAS_SYRK_FN in lib/core/g590.h. */
 enum { CBLAS_COL_MAJOR = 102, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112, CBLAS_UPPER = 121,
        CBLAS_LOWER = 122 };
 
@@ -257,11 +256,12 @@ static void host_call(const g590_job *call) {
   host_depth--;
 }
 
-void *g590_host_lane_routine(bool f64, bool *int64) {
+void *g590_host_lane_routine(g590_op op, bool f64, bool *int64) {
   if (!atomic_load_explicit(&host_loaded, memory_order_acquire) || host_depth > 0 ||
       g590_host_in_cblas)
     return NULL;
   *int64 = host_int64;
+  if (op == G590_SYRK) return cblas_routines[f64 ? R_DSYRK : R_SSYRK];
   return cblas_routines[f64 ? R_DGEMM : R_SGEMM];
 }
 
