@@ -10,10 +10,12 @@
 
 /* Not inlined into the entry points: its job would give each of them a
  * large frame, which the host lane's calls would pay for. */
-__attribute__((noinline)) void g590_api_cblas_gemm(const char *entry, const char *rout, g590_type type, int math,
-                         int layout, int transa, int transb, int64_t m, int64_t n, int64_t k,
-                         double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
-                         double beta, void *c, int64_t ldc) {
+__attribute__((noinline)) void g590_api_cblas_gemm(const char *entry, const char *rout,
+                                                   g590_type type, int math, int layout,
+                                                   int transa, int transb, int64_t m, int64_t n,
+                                                   int64_t k, double alpha, const void *a,
+                                                   int64_t lda, const void *b, int64_t ldb,
+                                                   double beta, void *c, int64_t ldc) {
   g590_job job = {.op = G590_GEMM, .type = type, .fp16_ok = math == GEMM590_MATH_FP16, .tf32_ok = math == GEMM590_MATH_TF32, .entry = entry,
                   .alpha = alpha, .beta = beta, .c = c};
   bool swapped;
@@ -65,6 +67,7 @@ static __attribute__((noinline)) void cblas_syrk(const char *entry, const char *
   G590_API void name(const ORDER layout, const UPLO uplo, const TRANS trans, const INT n,        \
                      const INT k, const T alpha, const T *a, const INT lda, const T beta, T *c,  \
                      const INT ldc) {                                                            \
+    /* syrk has one transpose: checked as both of a gemm's. */                                   \
     if (g590_lane_cblas_args((int)layout, (int)trans, (int)trans) &&                             \
         g590_lane_cblas_uplo((int)uplo) &&                                                       \
         G590_LANE_SYRK(T, type == G590_F64, (int)layout, (int)uplo, (int)trans, n, k, alpha, a,  \

@@ -9,10 +9,12 @@
 #define G590_API __attribute__((visibility("default")))
 
 /* Not inlined into the entry points, as g590_api_cblas_gemm (lib/api/cblas.c). */
-static __attribute__((noinline)) void gemm_fortran(const char *entry, const char *srname, g590_type type, int math,
-                         char transa, char transb, int64_t m, int64_t n, int64_t k,
-                         double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
-                         double beta, void *c, int64_t ldc) {
+static __attribute__((noinline)) void gemm_fortran(const char *entry, const char *srname,
+                                                    g590_type type, int math, char transa,
+                                                    char transb, int64_t m, int64_t n, int64_t k,
+                                                    double alpha, const void *a, int64_t lda,
+                                                    const void *b, int64_t ldb, double beta,
+                                                    void *c, int64_t ldc) {
   g590_job job = {.op = G590_GEMM, .type = type, .fp16_ok = math == GEMM590_MATH_FP16, .tf32_ok = math == GEMM590_MATH_TF32, .entry = entry,
                   .alpha = alpha, .beta = beta, .c = c};
   int info = g590_api_fortran_job(&job, transa, transb, m, n, k, a, lda, b, ldb, ldc);
