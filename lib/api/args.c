@@ -1,15 +1,15 @@
 /* Argument checks with the reference BLAS parameter numbers: every entry
  * point turns its arguments into a job here (lib/core/g590.h). */
 #include "g590.h"
+#include "lane.h"
 
 static int64_t max1(int64_t x) { return x > 1 ? x : 1; }
 
+/* The letters are the host lane's (lib/api/lane.h): 0 for N, 1 for T or C,
+ * -1 for anything else. */
 static int parse_trans_char(char t) {
-  switch (t) {
-  case 'N': case 'n': return 0;
-  case 'T': case 't': case 'C': case 'c': return 1;
-  default: return -1;
-  }
+  int e = g590_lane_trans(t);
+  return e ? e != G590_LANE_N : -1;
 }
 
 /* Same order as the reference SGEMM: the first failing parameter wins. */
@@ -116,9 +116,8 @@ static int check_syrk(bool trans, int64_t n, int64_t k, int64_t lda, int64_t ldc
 }
 
 static int parse_uplo_char(char u) {
-  if (u == 'U' || u == 'u') return 1;
-  if (u == 'L' || u == 'l') return 0;
-  return -1;
+  int e = g590_lane_uplo(u);
+  return e ? e == G590_LANE_UPPER : -1;
 }
 
 int g590_api_fortran_syrk_job(g590_job *job, char uplo, char trans, int64_t n, int64_t k,

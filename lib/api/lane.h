@@ -58,7 +58,8 @@ static inline bool g590_lane_syrk_fits(bool row, bool t, int64_t n, int64_t k, d
 }
 
 /* Calls the host routine fn_ (CBLAS_<OP>_FN of element type T) with the
- * integer arguments INTS cast to the host's integer type, and counts it.
+ * arguments after mnk, converted to the host's integer type by the cast
+ * prototype, and counts mnk multiply-adds.
  * A host CBLAS that calls our sgemm_ back is served by the dispatcher
  * (g590_host_reentry): g590_host_in_cblas says so. */
 #define G590_LANE_CALL(FN, T, int64_, fn_, mnk, ...)                                           \
