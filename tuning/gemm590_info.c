@@ -154,10 +154,11 @@ static void print_device(world *w) {
   } else {
     const g590_device_info *d = &w->e->info;
     printf("libgemm590's device: \"%s\" (%s, driver %s), %u compute units, %zu work-items, "
-           "%llu KiB local memory%s\n",
+           "%llu KiB local memory%s%s\n",
            d->name, d->vendor, d->driver, d->compute_units, d->max_work_group,
            (unsigned long long)(d->local_mem >> 10),
-           d->tensor_cores ? ", tensor cores (tensor_f16)" : "");
+           d->tensor_cores ? ", tensor cores (tensor_f16)" : "",
+           d->f64_mma_16x8x8 ? ", float64 m16n8k8" : "");
     w->entry = g590_table_find(d);
   }
   w->off = table_off_reason(w);

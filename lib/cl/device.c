@@ -79,12 +79,15 @@ static void read_info(cl_device_id d, g590_device_info *info) {
   cl_device_fp_config fp64 = 0;
   clGetDeviceInfo(d, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL);
   info->fp64 = fp64 != 0;
-  /* cl_nv_device_attribute_query: mma.sync m16n8k16 needs sm_80. */
+  /* cl_nv_device_attribute_query: mma.sync m16n8k16 needs sm_80, the
+   * float64 m16n8k8 shape sm_90. */
   cl_uint major = 0;
   if (contains_nocase(info->vendor, "NVIDIA") &&
       clGetDeviceInfo(d, CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV, sizeof major, &major, NULL) ==
-          CL_SUCCESS)
+          CL_SUCCESS) {
     info->tensor_cores = major >= 8;
+    info->f64_mma_16x8x8 = major >= 9;
+  }
 }
 
 /* Does device `d` (index di of platform index pi) match one entry of

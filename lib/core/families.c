@@ -54,7 +54,7 @@ static const struct tunable {
     [P_NO_REQD_WG] = {"-DNO_REQD_WG=", offsetof(g590_params, no_reqd_wg), 1, 1},
     [P_MAXRREGCOUNT] = {"-cl-nv-maxrregcount=", offsetof(g590_params, maxrregcount), 1, 255},
     [P_SPLITK] = {"-DSPLITK=", offsetof(g590_params, splitk), 1, 16},
-    [P_MMA] = {"-DMMA=", offsetof(g590_params, mma), 1, 1},
+    [P_MMA] = {"-DMMA=", offsetof(g590_params, mma), 1, 2},
 };
 
 static int *field(g590_params *p, int t) { return (int *)((char *)p + tunables[t].offset); }

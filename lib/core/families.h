@@ -21,6 +21,7 @@ typedef struct g590_device_info {
   uint64_t global_mem;  /* bytes */
   unsigned compute_units;
   bool tensor_cores;    /* NVIDIA, compute capability 8.0 or later: tensor_f16 runs */
+  bool f64_mma_16x8x8;  /* NVIDIA, 9.0 or later: mma.sync m16n8k8 .f64 (regblock -DMMA=2) */
   bool fp64;            /* double precision (cl_khr_fp64): float64 jobs can run */
 } g590_device_info;
 
@@ -38,7 +39,7 @@ typedef struct g590_params {
   int no_reqd_wg;       /* -DNO_REQD_WG=1: no reqd_work_group_size (NVIDIA runs faster) */
   int maxrregcount;     /* -cl-nv-maxrregcount: NVIDIA's register cap per item */
   int splitk;           /* -DSPLITK: K cut into this many slices, summed after */
-  int mma;              /* -DMMA=1: regblock in float64 on the tensor cores (WARPS_M x WARPS_N warps) */
+  int mma;              /* -DMMA=1: regblock on the tensor cores (WARPS_M x WARPS_N warps); 2: float64 m16n8k8 */
 } g590_params;
 
 typedef struct g590_family {

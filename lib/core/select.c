@@ -222,7 +222,7 @@ static void select_tensor(const g590_job *call, const g590_device_info *dev, g59
 bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *plan, char *why,
                  size_t why_len) {
   const g590_config *cfg = g590_config_get();
-  bool f64 = call->type == G590_F64;
+  bool f64 = call->type == G590_F64, forced_plan = false;
   if (f64 && !dev->fp64) {
     snprintf(why, why_len, "float64: the device has no double precision");
     return false;
@@ -245,6 +245,7 @@ bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *p
       return false;
     }
     g590_plan_family(plan, forced.family, &forced.params, "forced by GEMM590_KERNEL");
+    forced_plan = true;
   } else if (call->op == G590_SYRK) {
     if (!select_syrk(call, dev, plan, why, why_len)) return false;
   } else if (f64) {
@@ -269,6 +270,17 @@ bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *p
     snprintf(why, why_len, "regblock -DMMA=1 on float32 is TF32: math mode tf32 only");
     return false;
   }
+  if (!f64 && plan->params.mma == 2) {
+    snprintf(why, why_len, "regblock -DMMA=2 is float64 only");
+    return false;
+  }
+  /* Every float64 tensor-core tile (the rules', a table's, a learned or
+   * tuned pick; -DMMA=1, m8n8k4) takes the m16n8k8 shape where the device
+   * has it: on the H200 the same tiles ran 1.41-1.45x faster resident
+   * (dgemm 128x64, 2048 and 4096; bench/NOTES.md).  A forced kernel keeps
+   * what it names, so both forms stay measurable. */
+  if (f64 && plan->params.mma == 1 && dev->f64_mma_16x8x8 && !forced_plan)
+    plan->params.mma = 2;
   plan->f64 = f64;
   /* fp16 opt-in: a float32 kernel (tensor_f16 where tensor cores exist),
    * with A and B crossing the host link as binary16 (half their bytes) and
