@@ -73,6 +73,15 @@
 #ifndef EMULATE_MMA
 #define EMULATE_MMA 0
 #endif
+#ifndef ASYNC
+#define ASYNC 0
+#endif
+#ifndef STAGES
+#define STAGES 3
+#endif
+#if ASYNC && !(MMA && REAL_DOUBLE)
+#error "regblock -DASYNC=1 is a form of the float64 tensor-core kernel"
+#endif
 
 #define RM (WM / 4)
 #define RN (WN / 4)
@@ -176,9 +185,65 @@ void write_b(__local real_t *Bs, int at, real4_t x) {
 #endif
 }
 
-/* op(A)(row, k) and op(B)(k, col) of the current K step in local memory. */
+/* op(A)(row, k) and op(B)(k, col) of the current K step in local memory.
+ * -DASYNC=1 copies tiles as they lie in global memory, so an operand whose
+ * K index is the contiguous one (A transposed, B not) is kept [row][k],
+ * rows KS + 4 doubles long: a half-warp's 16 fragment loads (4 rows g, 4
+ * columns t) then fall on 16 distinct bank pairs. */
+#define LDK_S (KS + 4)
+#if ASYNC && TRANS_A
+#define A_AT(k, row) as_[(row) * LDK_S + (k)]
+#define A_TILE (TM * LDK_S)
+#else
 #define A_AT(k, row) as_[(k) * LDA_S + (row)]
+#define A_TILE (KS * LDA_S)
+#endif
+#if ASYNC && !TRANS_B
+#define B_AT(k, col) bs_[(col) * LDK_S + (k)]
+#define B_TILE (TN * LDK_S)
+#else
 #define B_AT(k, col) bs_[(k) * LDB_S + (col)]
+#define B_TILE (KS * LDB_S)
+#endif
+
+#if ASYNC
+/* Where the v-th real4_t of a K step lands in the tiles ASYNC keeps. */
+int a_local_async(int v) {
+#if TRANS_A
+  return (v / (KS / 4)) * LDK_S + (v % (KS / 4)) * 4;
+#else
+  return a_local(v);
+#endif
+}
+int b_local_async(int v) {
+#if TRANS_B
+  return b_local(v);
+#else
+  return (v / (KS / 4)) * LDK_S + (v % (KS / 4)) * 4;
+#endif
+}
+#if EMULATE_MMA
+/* Off NVIDIA: a plain copy, complete at once (the waits have nothing to do). */
+void copy_async(__local real_t *dst, __global const real4_t *src) { *(__local real4_t *)dst = *src; }
+#define COMMIT()
+#define WAIT_ALL_BUT(n)
+#else
+/* cp.async (sm_80 and later): a real4_t is two 16-byte copies that bypass
+ * the registers and L1; a __local pointer's value is its shared-memory
+ * address.  Copies are committed in one group per K step, and waiting for
+ * all but the newest n groups leaves n steps in flight. */
+void copy_async(__local real_t *dst, __global const real4_t *src) {
+  __global const real_t *s = (__global const real_t *)src;
+  __asm__ volatile("cp.async.cg.shared.global [%0], [%1], 16;\n\t"
+                   "cp.async.cg.shared.global [%2], [%3], 16;"
+                   :
+                   : "l"((ulong)dst), "l"(s), "l"((ulong)(dst + 2)), "l"(s + 2)
+                   : "memory");
+}
+#define COMMIT() __asm__ volatile("cp.async.commit_group;" ::: "memory")
+#define WAIT_ALL_BUT(n) __asm__ volatile("cp.async.wait_group %0;" ::"n"(n) : "memory")
+#endif
+#endif
 
 #if MMA == 2 && !REAL_DOUBLE
 #error "regblock -DMMA=2 is the float64 m16n8k8 form"
@@ -258,10 +323,15 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
                  __global const real_t *A, const int lda, __global const real_t *B, const int ldb,
                  const real_t beta, __global real_t *C, const int ldc, const int col0) {
   /* real4_t-aligned: accessed as real4_t below. */
-  __local real4_t As4[2][KS * LDA_S / 4];
-  __local real4_t Bs4[2][KS * LDB_S / 4];
-  __local real_t(*As)[KS * LDA_S] = (__local real_t(*)[KS * LDA_S])As4;
-  __local real_t(*Bs)[KS * LDB_S] = (__local real_t(*)[KS * LDB_S])Bs4;
+#if ASYNC
+#define BUFFERS STAGES
+#else
+#define BUFFERS 2
+#endif
+  __local real4_t As4[BUFFERS][A_TILE / 4];
+  __local real4_t Bs4[BUFFERS][B_TILE / 4];
+  __local real_t(*As)[A_TILE] = (__local real_t(*)[A_TILE])As4;
+  __local real_t(*Bs)[B_TILE] = (__local real_t(*)[B_TILE])Bs4;
   const int tid = get_local_id(0);
 #if MMA
   const int lane = tid % 32, lg = lane / 4, lt = lane % 4;
@@ -301,25 +371,65 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
     int v = tid + p * NT;
     pa[p] = (__global const real4_t *)A + a_global(v < A_VECS ? v : 0, i0, lda) +
             (size_t)z * (size_t)steps * a_step;
+#if ASYNC
+    la[p] = a_local_async(v < A_VECS ? v : 0);
+#else
     la[p] = a_local(v < A_VECS ? v : 0);
+#endif
   }
   for (int p = 0; p < B_PER_ITEM; p++) {
     int v = tid + p * NT;
     pb[p] = (__global const real4_t *)B + b_global(v < B_VECS ? v : 0, jb, ldb) +
             (size_t)z * (size_t)steps * b_step;
+#if ASYNC
+    lb[p] = b_local_async(v < B_VECS ? v : 0);
+#else
     lb[p] = b_local(v < B_VECS ? v : 0);
+#endif
   }
 
+#if ASYNC
+  /* K step t lives in buffer t % STAGES.  The first STAGES - 1 steps are
+   * requested up front; each iteration then waits for its own step, and
+   * requests the one STAGES - 1 ahead into the buffer every item finished
+   * with before the barrier.  Every iteration commits a group, empty or
+   * not, so that the wait's count stays right at the end of K. */
+  for (int s = 0; s < STAGES - 1; s++) {
+    if (s < steps) {
+      for (int p = 0; p < A_PER_ITEM; p++)
+        if (tid + p * NT < A_VECS) copy_async(As[s] + la[p], pa[p] + (size_t)s * a_step);
+      for (int p = 0; p < B_PER_ITEM; p++)
+        if (tid + p * NT < B_VECS) copy_async(Bs[s] + lb[p], pb[p] + (size_t)s * b_step);
+    }
+    COMMIT();
+  }
+#else
   /* The first step goes straight to buffer 0. */
   for (int p = 0; p < A_PER_ITEM; p++)
     if (tid + p * NT < A_VECS) write_a(As[0], la[p], *pa[p]);
   for (int p = 0; p < B_PER_ITEM; p++)
     if (tid + p * NT < B_VECS) write_b(Bs[0], lb[p], *pb[p]);
   barrier(CLK_LOCAL_MEM_FENCE);
+#endif
 
   for (int t = 0; t < steps; t++) {
+#if ASYNC
+    const int cur = t % STAGES, ahead = t + STAGES - 1;
+    WAIT_ALL_BUT(STAGES - 2);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (ahead < steps) {
+      const int to = ahead % STAGES;
+      for (int p = 0; p < A_PER_ITEM; p++)
+        if (tid + p * NT < A_VECS) copy_async(As[to] + la[p], pa[p] + (size_t)ahead * a_step);
+      for (int p = 0; p < B_PER_ITEM; p++)
+        if (tid + p * NT < B_VECS) copy_async(Bs[to] + lb[p], pb[p] + (size_t)ahead * b_step);
+    }
+    COMMIT();
+#else
     const int cur = t & 1;
     const bool more = t + 1 < steps;
+#endif
+#if !ASYNC
     if (more) {
       for (int p = 0; p < A_PER_ITEM; p++) {
         pa[p] += a_step;
@@ -330,6 +440,7 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
         if (tid + p * NT < B_VECS) rb_[p] = *pb[p];
       }
     }
+#endif
 #if MMA
     __local const real_t *as_ = As[cur], *bs_ = Bs[cur];
 #pragma unroll
@@ -366,6 +477,7 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
       }
     }
 #endif
+#if !ASYNC
     if (more) {
       for (int p = 0; p < A_PER_ITEM; p++)
         if (tid + p * NT < A_VECS) write_a(As[cur ^ 1], la[p], ra[p]);
@@ -373,6 +485,7 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
         if (tid + p * NT < B_VECS) write_b(Bs[cur ^ 1], lb[p], rb_[p]);
     }
     barrier(CLK_LOCAL_MEM_FENCE);
+#endif
   }
 
   /* A partial tile goes, unscaled, to slice z (each slice is as large as

@@ -26,6 +26,8 @@ enum {
   P_MAXRREGCOUNT,
   P_SPLITK,
   P_MMA,
+  P_ASYNC,
+  P_STAGES,
   P_COUNT
 };
 #define BIT(p) (1u << (p))
@@ -55,6 +57,8 @@ static const struct tunable {
     [P_MAXRREGCOUNT] = {"-cl-nv-maxrregcount=", offsetof(g590_params, maxrregcount), 1, 255},
     [P_SPLITK] = {"-DSPLITK=", offsetof(g590_params, splitk), 1, 16},
     [P_MMA] = {"-DMMA=", offsetof(g590_params, mma), 1, 2},
+    [P_ASYNC] = {"-DASYNC=", offsetof(g590_params, async), 1, 1},
+    [P_STAGES] = {"-DSTAGES=", offsetof(g590_params, stages), 2, 4},
 };
 
 static int *field(g590_params *p, int t) { return (int *)((char *)p + tunables[t].offset); }
@@ -145,9 +149,14 @@ static void regblock_geometry(const g590_params *p, size_t local[2], size_t tile
   tile[2] = (size_t)p->ks * (size_t)p->splitk;
 }
 
-/* As4/Bs4: two K steps of (TM + 4) and (TN + 4) floats per k. */
+/* As4/Bs4: two K steps of (TM + 4) and (TN + 4) floats per k.  With
+ * -DASYNC=1, STAGES (default 3) K steps, and an operand whose K index is
+ * contiguous is kept TM (TN) rows of KS + 4: the larger of the two. */
 static size_t regblock_local_bytes(const g590_params *p) {
-  return 2 * (size_t)p->ks * ((size_t)p->tm + 4 + (size_t)p->tn + 4) * sizeof(float);
+  size_t tm = (size_t)p->tm, tn = (size_t)p->tn, ks = (size_t)p->ks;
+  if (!p->async) return 2 * ks * (tm + 4 + tn + 4) * sizeof(float);
+  size_t a = ks * tm + 4 * (tm > ks ? tm : ks), b = ks * tn + 4 * (tn > ks ? tn : ks);
+  return (size_t)(p->stages ? p->stages : 3) * (a + b) * sizeof(float);
 }
 
 /* tensor_f16: WARPS_M x WARPS_N warps of 32 items per TM x TN tile. */
@@ -180,7 +189,7 @@ const g590_family g590_regblock = {
     "regblock", "regblock", 4, false, true,
     BIT(P_TM) | BIT(P_TN) | BIT(P_KS) | BIT(P_WM) | BIT(P_WN) | BIT(P_NO_REQD_WG) |
         BIT(P_MAXRREGCOUNT) | BIT(P_SPLITK) | BIT(P_MMA) | BIT(P_WARPS_M) | BIT(P_WARPS_N) |
-        BIT(P_EMULATE_MMA),
+        BIT(P_EMULATE_MMA) | BIT(P_ASYNC) | BIT(P_STAGES),
     {.tm = 128, .tn = 128, .ks = 8, .wm = 8, .wn = 8},
     regblock_geometry, regblock_local_bytes, true, true};
 /* Reads float32 copies that binary16 holds exactly (lowers precision of
