@@ -254,10 +254,7 @@ void copy_async(__local real_t *dst, __global const real4_t *src) {
  * the element layout of the TF32 form below, in doubles. */
 typedef double4 frag_a;
 typedef double2 frag_b;
-#define LOAD_A(k, r)                                                                         \
-  (double4)(A_AT(k + lt, r + lg), A_AT(k + lt, r + lg + 8), A_AT(k + lt + 4, r + lg),        \
-            A_AT(k + lt + 4, r + lg + 8))
-#define LOAD_B(k, q) (double2)(B_AT(k + lt, q + lg), B_AT(k + lt + 4, q + lg))
+#define FRAG(x) (x)
 #define MMA_SYNC(acc, a, b)                                                                   \
   __asm__("mma.sync.aligned.m16n8k8.row.col.f64.f64.f64.f64 {%0,%1,%2,%3}, "             \
           "{%4,%5,%6,%7}, {%8,%9}, {%10,%11,%12,%13};"                                   \
@@ -281,20 +278,26 @@ uint tf32(float x) {
   __asm__("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
   return r;
 }
-/* The same for one m16n8k8 fragment, A and B rounded to TF32. */
+/* The same for one m16n8k8 fragment, A and B rounded to TF32: A elements
+ * at rows g and g + 8, columns t and t + 4, B at rows t and t + 4. */
 typedef uint4 frag_a;
 typedef uint2 frag_b;
-#define LOAD_A(k, r)                                                       \
-  (uint4)(tf32(A_AT(k + lt, r + lg)), tf32(A_AT(k + lt, r + lg + 8)),      \
-          tf32(A_AT(k + lt + 4, r + lg)), tf32(A_AT(k + lt + 4, r + lg + 8)))
-#define LOAD_B(k, q) (uint2)(tf32(B_AT(k + lt, q + lg)), tf32(B_AT(k + lt + 4, q + lg)))
+#define FRAG(x) tf32(x)
 #define MMA_SYNC(acc, a, b)                                                                   \
   __asm__("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, "           \
           "{%4,%5,%6,%7}, {%8,%9}, {%10,%11,%12,%13};"                                   \
           : "=f"(acc[0]), "=f"(acc[1]), "=f"(acc[2]), "=f"(acc[3])                       \
           : "r"(a.x), "r"(a.y), "r"(a.z), "r"(a.w), "r"(b.x), "r"(b.y), "f"(acc[0]),     \
             "f"(acc[1]), "f"(acc[2]), "f"(acc[3]))
-#elif MMA
+#endif
+#if (MMA == 2 || (MMA && !REAL_DOUBLE)) && !EMULATE_MMA
+/* m16n8k8 fragments, float64 or TF32. */
+#define LOAD_A(k, r)                                                                  \
+  (frag_a)(FRAG(A_AT(k + lt, r + lg)), FRAG(A_AT(k + lt, r + lg + 8)),                \
+           FRAG(A_AT(k + lt + 4, r + lg)), FRAG(A_AT(k + lt + 4, r + lg + 8)))
+#define LOAD_B(k, q) (frag_b)(FRAG(B_AT(k + lt, q + lg)), FRAG(B_AT(k + lt + 4, q + lg)))
+#endif
+#if MMA && EMULATE_MMA
 /* Emulated: each of the lane's elements of C (row r + g (+ 8 for the
  * second pair of a TF32 fragment), column q + 2t + e % 2) summed from
  * local memory, rounding float32 to TF32 as cvt.rna does (to nearest,
@@ -394,13 +397,15 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
    * requests the one STAGES - 1 ahead into the buffer every item finished
    * with before the barrier.  Every iteration commits a group, empty or
    * not, so that the wait's count stays right at the end of K. */
+#define FETCH(buffer, step)                                                                   \
+  do {                                                                                        \
+    for (int p = 0; p < A_PER_ITEM; p++)                                                      \
+      if (tid + p * NT < A_VECS) copy_async(As[buffer] + la[p], pa[p] + (size_t)(step)*a_step); \
+    for (int p = 0; p < B_PER_ITEM; p++)                                                      \
+      if (tid + p * NT < B_VECS) copy_async(Bs[buffer] + lb[p], pb[p] + (size_t)(step)*b_step); \
+  } while (0)
   for (int s = 0; s < STAGES - 1; s++) {
-    if (s < steps) {
-      for (int p = 0; p < A_PER_ITEM; p++)
-        if (tid + p * NT < A_VECS) copy_async(As[s] + la[p], pa[p] + (size_t)s * a_step);
-      for (int p = 0; p < B_PER_ITEM; p++)
-        if (tid + p * NT < B_VECS) copy_async(Bs[s] + lb[p], pb[p] + (size_t)s * b_step);
-    }
+    if (s < steps) FETCH(s, s);
     COMMIT();
   }
 #else
@@ -417,13 +422,7 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
     const int cur = t % STAGES, ahead = t + STAGES - 1;
     WAIT_ALL_BUT(STAGES - 2);
     barrier(CLK_LOCAL_MEM_FENCE);
-    if (ahead < steps) {
-      const int to = ahead % STAGES;
-      for (int p = 0; p < A_PER_ITEM; p++)
-        if (tid + p * NT < A_VECS) copy_async(As[to] + la[p], pa[p] + (size_t)ahead * a_step);
-      for (int p = 0; p < B_PER_ITEM; p++)
-        if (tid + p * NT < B_VECS) copy_async(Bs[to] + lb[p], pb[p] + (size_t)ahead * b_step);
-    }
+    if (ahead < steps) FETCH(ahead % STAGES, ahead);
     COMMIT();
 #else
     const int cur = t & 1;
