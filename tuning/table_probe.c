@@ -55,6 +55,12 @@ static g590_device_info make_device(const char *name, const char *vendor, bool g
   d.max_work_group = 1024;
   d.local_mem = 48 << 10;
   d.compute_units = 64;
+  /* Named like NVIDIA GPUs the library was measured on: their compute
+   * capability's features (A100 sm_80; H100, H200 sm_90). */
+  bool nvidia = strstr(vendor, "NVIDIA") != NULL;
+  bool sm90 = nvidia && (strstr(name, "H100") || strstr(name, "H200"));
+  d.tensor_cores = sm90 || (nvidia && strstr(name, "A100"));
+  d.f64_mma_16x8x8 = sm90;
   return d;
 }
 

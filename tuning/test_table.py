@@ -114,6 +114,21 @@ only_dgemm = "gemm590-table 1\n" + ROUTINES.split("end\n", 1)[1]
 p = run(["select-dgemm"] + PROBE_GPU + ["4096", "2048", "2048", "0", "0"], table=only_dgemm)
 check("user:test-gpu-dgemm" in p.stdout and not p.stderr, "a file of dgemm entries only", p)
 
+# float64 on the tensor cores takes m16n8k8 (-DMMA=2) on sm_90, from the
+# device's entry as from the rules, and m8n8k4 (-DMMA=1) before it; a
+# forced kernel keeps what it names.
+H200 = ["NVIDIA H200", "NVIDIA Corporation", "gpu"]
+for routine, shape in (("select-dgemm", ["4096", "4096", "4096", "0", "0"]),
+                       ("select-dsyrk", ["4096", "4096", "4096", "0", "1"])):
+    for table in (None, "off"):
+        p = run([routine] + H200 + shape, **({"GEMM590_TABLE": table} if table else {}))
+        check("-DMMA=2" in p.stdout, f"{routine} on an H200 (table {table or 'embedded'}): m16n8k8", p)
+    p = run([routine, "NVIDIA A100", "NVIDIA Corporation", "gpu"] + shape, GEMM590_TABLE="off")
+    check("-DMMA=1" in p.stdout, f"{routine} on an A100: m8n8k4", p)
+forced = "regblock:-DTM=128 -DTN=64 -DKS=8 -DWARPS_M=2 -DWARPS_N=2 -DMMA=1"
+p = run(["select-dgemm"] + H200 + ["4096", "4096", "4096", "0", "0"], GEMM590_KERNEL=forced)
+check("-DMMA=1" in p.stdout and "forced" in p.stdout, "a forced -DMMA=1 stays m8n8k4", p)
+
 
 def one_warning(proc):
     lines = [l for l in proc.stderr.splitlines() if l.startswith("gemm590: warning: table file")]
