@@ -123,8 +123,10 @@ for routine, shape in (("select-dgemm", ["4096", "4096", "4096", "0", "0"]),
     for table in (None, "off"):
         p = run([routine] + H200 + shape, **({"GEMM590_TABLE": table} if table else {}))
         check("-DMMA=2" in p.stdout, f"{routine} on an H200 (table {table or 'embedded'}): m16n8k8", p)
-    p = run([routine, "NVIDIA A100", "NVIDIA Corporation", "gpu"] + shape, GEMM590_TABLE="off")
-    check("-DMMA=1" in p.stdout, f"{routine} on an A100: m8n8k4", p)
+    for table in (None, "off"):
+        p = run([routine, "NVIDIA A100", "NVIDIA Corporation", "gpu"] + shape,
+                **({"GEMM590_TABLE": table} if table else {}))
+        check("-DMMA=1" in p.stdout, f"{routine} on an A100 (table {table or 'embedded'}): m8n8k4", p)
 forced = "regblock:-DTM=128 -DTN=64 -DKS=8 -DWARPS_M=2 -DWARPS_N=2 -DMMA=1"
 p = run(["select-dgemm"] + H200 + ["4096", "4096", "4096", "0", "0"], GEMM590_KERNEL=forced)
 check("-DMMA=1" in p.stdout and "forced" in p.stdout, "a forced -DMMA=1 stays m8n8k4", p)

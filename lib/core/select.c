@@ -59,6 +59,16 @@ static const g590_params regblock_f64_mma_64 = {.tm = 64, .tn = 64, .ks = 8, .wa
                                                 .warps_n = 2, .no_reqd_wg = 1,
                                                 .maxrregcount = 255, .mma = 1};
 
+/* Every float64 tensor-core tile (the rules', a table's, a learned or
+ * tuned pick, a candidate) takes the m16n8k8 shape (-DMMA=2) where the
+ * device has it, and m8n8k4 (-DMMA=1) elsewhere: on the H200 the same
+ * tiles ran 1.41-1.45x faster resident with m16n8k8 (dgemm 128x64 at 2048
+ * and 4096; bench/NOTES.md), and a table trained on one device may serve
+ * a device of the other kind. */
+static void f64_mma_form(g590_params *p, const g590_device_info *dev) {
+  if (p->mma) p->mma = dev->f64_mma_16x8x8 ? 2 : 1;
+}
+
 /* GEMM590_KERNEL, parsed once: the forced family and its tunables, or
  * why it names none. */
 static g590_choice forced;
@@ -274,13 +284,8 @@ bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *p
     snprintf(why, why_len, "regblock -DMMA=2 is float64 only");
     return false;
   }
-  /* Every float64 tensor-core tile (the rules', a table's, a learned or
-   * tuned pick; -DMMA=1, m8n8k4) takes the m16n8k8 shape where the device
-   * has it: on the H200 the same tiles ran 1.41-1.45x faster resident
-   * (dgemm 128x64, 2048 and 4096; bench/NOTES.md).  A forced kernel keeps
-   * what it names, so both forms stay measurable. */
-  if (f64 && plan->params.mma == 1 && dev->f64_mma_16x8x8 && !forced_plan)
-    plan->params.mma = 2;
+  /* A forced kernel keeps what it names, so both forms stay measurable. */
+  if (f64 && !forced_plan) f64_mma_form(&plan->params, dev);
   plan->f64 = f64;
   /* fp16 opt-in: a float32 kernel (tensor_f16 where tensor cores exist),
    * with A and B crossing the host link as binary16 (half their bytes) and
@@ -337,6 +342,7 @@ static void add_candidate(const g590_job *call, const g590_device_info *dev, con
   if (f) {
     g590_plan plan;
     g590_plan_family(&plan, f, p, "");
+    if (call->type == G590_F64) f64_mma_form(&plan.params, dev);
     c.params = plan.params;
     if (!g590_plan_serves(&plan, call->type, call->op) || !g590_plan_fits(&plan, dev)) return;
   }
