@@ -130,6 +130,9 @@ for routine, shape in (("select-dgemm", ["4096", "4096", "4096", "0", "0"]),
 forced = "regblock:-DTM=128 -DTN=64 -DKS=8 -DWARPS_M=2 -DWARPS_N=2 -DMMA=1"
 p = run(["select-dgemm"] + H200 + ["4096", "4096", "4096", "0", "0"], GEMM590_KERNEL=forced)
 check("-DMMA=1" in p.stdout and "forced" in p.stdout, "a forced -DMMA=1 stays m8n8k4", p)
+p = run(["select-dgemm"] + H200 + ["4096", "4096", "4096", "0", "0"],
+        GEMM590_KERNEL="regblock:-DTM=32 -DTN=32 -DKS=8 -DWM=4 -DWN=4 -DASYNC=1")
+check(p.stdout.startswith("host | regblock -DASYNC=1"), "-DASYNC=1 without the tensor cores: host", p)
 
 
 def one_warning(proc):

@@ -284,6 +284,10 @@ bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *p
     snprintf(why, why_len, "regblock -DMMA=2 is float64 only");
     return false;
   }
+  if (plan->params.async && !(f64 && plan->params.mma)) {
+    snprintf(why, why_len, "regblock -DASYNC=1 is a form of the float64 tensor-core tiles");
+    return false;
+  }
   /* A forced kernel keeps what it names, so both forms stay measurable. */
   if (f64 && !forced_plan) f64_mma_form(&plan->params, dev);
   plan->f64 = f64;
