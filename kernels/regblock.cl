@@ -50,7 +50,12 @@
  *     columns t and t + 4 of the fragment, B at rows t and t + 4, column
  *     g; rows TM + 8 floats long put the 32 lanes on 32 banks.
  * -DEMULATE_MMA=1 computes each fragment element from local memory
- * instead, with the same roundings (tests on any device). */
+ * instead, with the same roundings (tests on any device).
+ *
+ * -DASYNC=1 [-DSTAGES=2..4] (float64 tensor-core tiles): the tiles are
+ * fetched with cp.async into a ring of STAGES buffers instead of through
+ * registers.  Correct on the H100, but no faster there (3 stages matched
+ * the register path, 2 lost 10-15 %; bench/NOTES.md): nothing selects it. */
 #ifndef TM
 #define TM 128
 #endif
