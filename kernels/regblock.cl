@@ -100,6 +100,10 @@
 #define FM 8
 #define FK 4
 #define FE 2
+#elif MMA == 3
+#define FM 16
+#define FK 16
+#define FE 4
 #else
 #define FM 16
 #define FK 8
@@ -250,8 +254,8 @@ void copy_async(__local real_t *dst, __global const real4_t *src) {
 #endif
 #endif
 
-#if MMA == 2 && !REAL_DOUBLE
-#error "regblock -DMMA=2 is the float64 m16n8k8 form"
+#if MMA >= 2 && !REAL_DOUBLE
+#error "regblock -DMMA=2 and 3 are float64 forms (m16n8k8, m16n8k16)"
 #endif
 #if MMA == 2 && !EMULATE_MMA
 /* A lane's fragments of op(A) (rows r..r+15) and op(B) (columns q..q+7)
@@ -266,6 +270,25 @@ typedef double2 frag_b;
           : "=d"(acc[0]), "=d"(acc[1]), "=d"(acc[2]), "=d"(acc[3])                       \
           : "d"(a.x), "d"(a.y), "d"(a.z), "d"(a.w), "d"(b.x), "d"(b.y), "d"(acc[0]),     \
             "d"(acc[1]), "d"(acc[2]), "d"(acc[3]))
+#elif MMA == 3 && !EMULATE_MMA
+/* m16n8k16 .f64 (sm_90): the m16n8k8 fragments of K offsets k and k + 8
+ * side by side, in one instruction. */
+typedef double8 frag_a;
+typedef double4 frag_b;
+#define LOAD_A(k, r)                                                                             \
+  (double8)(A_AT(k + lt, r + lg), A_AT(k + lt, r + lg + 8), A_AT(k + lt + 4, r + lg),            \
+            A_AT(k + lt + 4, r + lg + 8), A_AT(k + lt + 8, r + lg), A_AT(k + lt + 8, r + lg + 8), \
+            A_AT(k + lt + 12, r + lg), A_AT(k + lt + 12, r + lg + 8))
+#define LOAD_B(k, q)                                                                             \
+  (double4)(B_AT(k + lt, q + lg), B_AT(k + lt + 4, q + lg), B_AT(k + lt + 8, q + lg),            \
+            B_AT(k + lt + 12, q + lg))
+#define MMA_SYNC(acc, a, b)                                                                   \
+  __asm__("mma.sync.aligned.m16n8k16.row.col.f64.f64.f64.f64 {%0,%1,%2,%3}, "            \
+          "{%4,%5,%6,%7,%8,%9,%10,%11}, {%12,%13,%14,%15}, {%16,%17,%18,%19};"           \
+          : "=d"(acc[0]), "=d"(acc[1]), "=d"(acc[2]), "=d"(acc[3])                       \
+          : "d"(a.s0), "d"(a.s1), "d"(a.s2), "d"(a.s3), "d"(a.s4), "d"(a.s5), "d"(a.s6), \
+            "d"(a.s7), "d"(b.x), "d"(b.y), "d"(b.z), "d"(b.w), "d"(acc[0]), "d"(acc[1]), \
+            "d"(acc[2]), "d"(acc[3]))
 #elif MMA && REAL_DOUBLE && !EMULATE_MMA
 /* A lane's fragments of op(A) (rows r..r+7) and op(B) (columns q..q+7) at
  * K offset k, and acc += a * b for one m8n8k4 fragment. */

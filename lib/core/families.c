@@ -56,7 +56,7 @@ static const struct tunable {
     [P_NO_REQD_WG] = {"-DNO_REQD_WG=", offsetof(g590_params, no_reqd_wg), 1, 1},
     [P_MAXRREGCOUNT] = {"-cl-nv-maxrregcount=", offsetof(g590_params, maxrregcount), 1, 255},
     [P_SPLITK] = {"-DSPLITK=", offsetof(g590_params, splitk), 1, 16},
-    [P_MMA] = {"-DMMA=", offsetof(g590_params, mma), 1, 2},
+    [P_MMA] = {"-DMMA=", offsetof(g590_params, mma), 1, 3},
     [P_ASYNC] = {"-DASYNC=", offsetof(g590_params, async), 1, 1},
     [P_STAGES] = {"-DSTAGES=", offsetof(g590_params, stages), 2, 4},
 };

@@ -39,7 +39,7 @@ typedef struct g590_params {
   int no_reqd_wg;       /* -DNO_REQD_WG=1: no reqd_work_group_size (NVIDIA runs faster) */
   int maxrregcount;     /* -cl-nv-maxrregcount: NVIDIA's register cap per item */
   int splitk;           /* -DSPLITK: K cut into this many slices, summed after */
-  int mma;              /* -DMMA=1: regblock on the tensor cores (WARPS_M x WARPS_N warps); 2: float64 m16n8k8 */
+  int mma;              /* -DMMA=1: regblock on the tensor cores (WARPS_M x WARPS_N warps); 2, 3: float64 m16n8k8, m16n8k16 */
   int async;            /* -DASYNC=1: regblock float64 MMA tiles loaded by cp.async */
   int stages;           /* -DSTAGES: K steps in flight with ASYNC (default 3) */
 } g590_params;

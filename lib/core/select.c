@@ -61,12 +61,14 @@ static const g590_params regblock_f64_mma_64 = {.tm = 64, .tn = 64, .ks = 8, .wa
 
 /* Every float64 tensor-core tile (the rules', a table's, a learned or
  * tuned pick, a candidate) takes the m16n8k8 shape (-DMMA=2) where the
- * device has it, and m8n8k4 (-DMMA=1) elsewhere: on the H200 the same
- * tiles ran 1.41-1.45x faster resident with m16n8k8 (dgemm 128x64 at 2048
- * and 4096; bench/NOTES.md), and a table trained on one device may serve
- * a device of the other kind. */
+ * device has it, and m8n8k4 (-DMMA=1) elsewhere; m16n8k16 (-DMMA=3)
+ * stays where it runs.  On the H200 the same tiles ran 1.41-1.45x faster
+ * resident with m16n8k8 (dgemm 128x64 at 2048 and 4096;
+ * bench/NOTES.md), and a table trained on one device may serve a device
+ * of the other kind. */
 static void f64_mma_form(g590_params *p, const g590_device_info *dev) {
-  if (p->mma) p->mma = dev->f64_mma_16x8x8 ? 2 : 1;
+  if (p->mma && !dev->f64_mma_16x8x8) p->mma = 1;
+  else if (p->mma == 1) p->mma = 2;
 }
 
 /* GEMM590_KERNEL, parsed once: the forced family and its tunables, or
@@ -280,8 +282,8 @@ bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *p
     snprintf(why, why_len, "regblock -DMMA=1 on float32 is TF32: math mode tf32 only");
     return false;
   }
-  if (!f64 && plan->params.mma == 2) {
-    snprintf(why, why_len, "regblock -DMMA=2 is float64 only");
+  if (!f64 && plan->params.mma >= 2) {
+    snprintf(why, why_len, "regblock -DMMA=%d is float64 only", plan->params.mma);
     return false;
   }
   if (plan->params.async && !(f64 && plan->params.mma)) {
