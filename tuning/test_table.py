@@ -121,11 +121,10 @@ H200 = ["NVIDIA H200", "NVIDIA Corporation", "gpu"]
 for routine, shape in (("select-dgemm", ["4096", "4096", "4096", "0", "0"]),
                        ("select-dsyrk", ["4096", "4096", "4096", "0", "1"])):
     for table in (None, "off"):
-        p = run([routine] + H200 + shape, **({"GEMM590_TABLE": table} if table else {}))
+        env = {"GEMM590_TABLE": table} if table else {}
+        p = run([routine] + H200 + shape, **env)
         check("-DMMA=2" in p.stdout, f"{routine} on an H200 (table {table or 'embedded'}): m16n8k8", p)
-    for table in (None, "off"):
-        p = run([routine, "NVIDIA A100", "NVIDIA Corporation", "gpu"] + shape,
-                **({"GEMM590_TABLE": table} if table else {}))
+        p = run([routine, "NVIDIA A100", "NVIDIA Corporation", "gpu"] + shape, **env)
         check("-DMMA=1" in p.stdout, f"{routine} on an A100 (table {table or 'embedded'}): m8n8k4", p)
 forced = "regblock:-DTM=128 -DTN=64 -DKS=8 -DWARPS_M=2 -DWARPS_N=2 -DMMA=1"
 p = run(["select-dgemm"] + H200 + ["4096", "4096", "4096", "0", "0"], GEMM590_KERNEL=forced)
