@@ -9,7 +9,7 @@ static int64_t max1(int64_t x) { return x > 1 ? x : 1; }
  * -1 for anything else. */
 static int parse_trans_char(char t) {
   int e = g590_lane_trans(t);
-  return e ? e != G590_LANE_N : -1;
+  return e ? e != G590_CBLAS_N : -1;
 }
 
 /* Same order as the reference SGEMM: the first failing parameter wins. */
@@ -26,15 +26,15 @@ static int check_fortran(bool trans_a, bool trans_b, int64_t m, int64_t n, int64
   return 0;
 }
 
-enum { ROW_MAJOR = 101, COL_MAJOR = 102, NO_TRANS = 111, TRANS = 112, CONJ_TRANS = 113 };
-
 static int parse_cblas_trans(int t) {
-  if (t == NO_TRANS) return 0;
-  if (t == TRANS || t == CONJ_TRANS) return 1;
+  if (t == G590_CBLAS_N) return 0;
+  if (t == G590_CBLAS_T || t == G590_CBLAS_C) return 1;
   return -1;
 }
 
-static char trans_letter(int t) { return t == NO_TRANS ? 'N' : t == TRANS ? 'T' : 'C'; }
+static char trans_letter(int t) {
+  return t == G590_CBLAS_N ? 'N' : t == G590_CBLAS_T ? 'T' : 'C';
+}
 
 /* Netlib CBLAS numbering: layout 1, transA 2, transB 3, M 4, N 5, K 6,
  * lda 9, ldb 11, ldc 14.  Netlib checks a row-major call on the swapped
@@ -49,8 +49,8 @@ int g590_api_cblas_job(g590_job *job, int layout, int transa, int transb, int64_
   static const int cblas_number[14] = {[3] = 4, [4] = 5, [5] = 6, [8] = 9, [10] = 11,
                                        [13] = 14};
   int ta = parse_cblas_trans(transa), tb = parse_cblas_trans(transb);
-  *swapped = layout == ROW_MAJOR;
-  if (layout != ROW_MAJOR && layout != COL_MAJOR) return 1;
+  *swapped = layout == G590_CBLAS_ROW;
+  if (layout != G590_CBLAS_ROW && layout != G590_CBLAS_COL) return 1;
   if (ta < 0) return 2;
   if (tb < 0) return 3;
   job->layout = *swapped ? 'R' : 'C';
@@ -117,7 +117,7 @@ static int check_syrk(bool trans, int64_t n, int64_t k, int64_t lda, int64_t ldc
 
 static int parse_uplo_char(char u) {
   int e = g590_lane_uplo(u);
-  return e ? e == G590_LANE_UPPER : -1;
+  return e ? e == G590_CBLAS_UPPER : -1;
 }
 
 int g590_api_fortran_syrk_job(g590_job *job, char uplo, char trans, int64_t n, int64_t k,
@@ -132,7 +132,6 @@ int g590_api_fortran_syrk_job(g590_job *job, char uplo, char trans, int64_t n, i
   return check_syrk(t, n, k, lda, ldc);
 }
 
-enum { UPPER = 121, LOWER = 122 };
 
 /* Netlib CBLAS numbering: the Fortran number + 1 (layout first), no swap
  * for row-major calls.  Row-major C is column-major C^T: the other
@@ -140,14 +139,14 @@ enum { UPPER = 121, LOWER = 122 };
 int g590_api_cblas_syrk_job(g590_job *job, int layout, int uplo, int trans, int64_t n,
                             int64_t k, const void *a, int64_t lda, int64_t ldc) {
   int t = parse_cblas_trans(trans);
-  bool row = layout == ROW_MAJOR;
-  if (layout != ROW_MAJOR && layout != COL_MAJOR) return 1;
-  if (uplo != UPPER && uplo != LOWER) return 2;
+  bool row = layout == G590_CBLAS_ROW;
+  if (layout != G590_CBLAS_ROW && layout != G590_CBLAS_COL) return 1;
+  if (uplo != G590_CBLAS_UPPER && uplo != G590_CBLAS_LOWER) return 2;
   if (t < 0) return 3;
   job->layout = row ? 'R' : 'C';
-  job->user_uplo = uplo == UPPER ? 'U' : 'L';
+  job->user_uplo = uplo == G590_CBLAS_UPPER ? 'U' : 'L';
   job->user_ta = trans_letter(trans);
-  syrk_fill(job, (uplo == UPPER) != row, t != row, n, k, a, lda, ldc);
+  syrk_fill(job, (uplo == G590_CBLAS_UPPER) != row, t != row, n, k, a, lda, ldc);
   int info = check_syrk(job->trans_a, n, k, lda, ldc);
   return info ? info + 1 : 0;
 }

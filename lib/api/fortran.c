@@ -62,7 +62,7 @@ static __attribute__((noinline)) void syrk_fortran(const char *entry, const char
     (void)transa_len, (void)transb_len;                                                        \
     int ta_ = g590_lane_trans(*transa), tb_ = g590_lane_trans(*transb);                        \
     if (ta_ && tb_ &&                                                                          \
-        G590_LANE_GEMM(T, type == G590_F64, G590_LANE_COL, ta_, tb_, *m, *n, *k, *alpha, a,     \
+        G590_LANE_GEMM(T, type == G590_F64, G590_CBLAS_COL, ta_, tb_, *m, *n, *k, *alpha, a,   \
                        *lda, b, *ldb, *beta, c, *ldc))                                           \
       return;                                                                                    \
     gemm_fortran(#name, srname, type, math, *transa, *transb, *m, *n, *k, *alpha, a, *lda, b,  \
@@ -77,7 +77,7 @@ static __attribute__((noinline)) void syrk_fortran(const char *entry, const char
     (void)uplo_len, (void)trans_len;                                                           \
     int up_ = g590_lane_uplo(*uplo), t_ = g590_lane_trans(*trans);                             \
     if (up_ && t_ &&                                                                           \
-        G590_LANE_SYRK(T, type == G590_F64, G590_LANE_COL, up_, t_, *n, *k, *alpha, a, *lda,   \
+        G590_LANE_SYRK(T, type == G590_F64, G590_CBLAS_COL, up_, t_, *n, *k, *alpha, a, *lda,  \
                        *beta, c, *ldc))                                                          \
       return;                                                                                    \
     syrk_fortran(#name, srname, type, *uplo, *trans, *n, *k, *alpha, a, *lda, *beta, c, *ldc); \

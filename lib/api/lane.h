@@ -16,9 +16,6 @@
 #include "gemm590.h"
 #include "g590.h"
 
-enum { G590_LANE_ROW = 101, G590_LANE_COL = 102, G590_LANE_N = 111, G590_LANE_T = 112,
-       G590_LANE_C = 113, G590_LANE_UPPER = 121, G590_LANE_LOWER = 122 };
-
 static inline int64_t g590_lane_max3(int64_t x, int64_t y, int64_t z) {
   int64_t m = x > y ? x : y;
   return m > z ? m : z;
@@ -80,8 +77,8 @@ static inline bool g590_lane_syrk_fits(bool row, bool t, int64_t n, int64_t k, d
   ({                                                                                           \
     bool served_ = false, int64_;                                                              \
     void *fn_;                                                                                 \
-    if (g590_lane_gemm_fits((LAYOUT) == G590_LANE_ROW, (TA) != G590_LANE_N,                    \
-                            (TB) != G590_LANE_N, m, n, k, alpha, lda, ldb, ldc) &&             \
+    if (g590_lane_gemm_fits((LAYOUT) == G590_CBLAS_ROW, (TA) != G590_CBLAS_N,                  \
+                            (TB) != G590_CBLAS_N, m, n, k, alpha, lda, ldb, ldc) &&            \
         (fn_ = g590_host_lane_routine(G590_GEMM, f64, &int64_))) {                             \
       G590_LANE_CALL(CBLAS_GEMM_FN, T, int64_, fn_,                                            \
                      (uint64_t)(m) * (uint64_t)(n) * (uint64_t)(k), LAYOUT, TA, TB, m, n, k,   \
@@ -97,7 +94,7 @@ static inline bool g590_lane_syrk_fits(bool row, bool t, int64_t n, int64_t k, d
   ({                                                                                           \
     bool served_ = false, int64_;                                                              \
     void *fn_;                                                                                 \
-    if (g590_lane_syrk_fits((LAYOUT) == G590_LANE_ROW, (TRANS) != G590_LANE_N, n, k, alpha,     \
+    if (g590_lane_syrk_fits((LAYOUT) == G590_CBLAS_ROW, (TRANS) != G590_CBLAS_N, n, k, alpha,  \
                             lda, ldc) &&                                                       \
         (fn_ = g590_host_lane_routine(G590_SYRK, f64, &int64_))) {                             \
       G590_LANE_CALL(CBLAS_SYRK_FN, T, int64_, fn_,                                            \
@@ -110,25 +107,25 @@ static inline bool g590_lane_syrk_fits(bool row, bool t, int64_t n, int64_t k, d
 
 /* Valid CBLAS layout and transposes (and uplo): the lane's first test. */
 static inline bool g590_lane_cblas_args(int layout, int transa, int transb) {
-  return (layout == G590_LANE_ROW || layout == G590_LANE_COL) && transa >= G590_LANE_N &&
-         transa <= G590_LANE_C && transb >= G590_LANE_N && transb <= G590_LANE_C;
+  return (layout == G590_CBLAS_ROW || layout == G590_CBLAS_COL) && transa >= G590_CBLAS_N &&
+         transa <= G590_CBLAS_C && transb >= G590_CBLAS_N && transb <= G590_CBLAS_C;
 }
 static inline bool g590_lane_cblas_uplo(int uplo) {
-  return uplo == G590_LANE_UPPER || uplo == G590_LANE_LOWER;
+  return uplo == G590_CBLAS_UPPER || uplo == G590_CBLAS_LOWER;
 }
 
 /* A Fortran transpose letter as a CBLAS enum value, 0 when invalid. */
 static inline int g590_lane_trans(char t) {
   switch (t) {
-  case 'N': case 'n': return G590_LANE_N;
-  case 'T': case 't': case 'C': case 'c': return G590_LANE_T;
+  case 'N': case 'n': return G590_CBLAS_N;
+  case 'T': case 't': case 'C': case 'c': return G590_CBLAS_T;
   default: return 0;
   }
 }
 
 /* A Fortran uplo letter as a CBLAS enum value, 0 when invalid. */
 static inline int g590_lane_uplo(char u) {
-  return u == 'U' || u == 'u' ? G590_LANE_UPPER : u == 'L' || u == 'l' ? G590_LANE_LOWER : 0;
+  return u == 'U' || u == 'u' ? G590_CBLAS_UPPER : u == 'L' || u == 'l' ? G590_CBLAS_LOWER : 0;
 }
 
 #endif

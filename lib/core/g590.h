@@ -257,6 +257,10 @@ void g590_host_builtin(const g590_job *call);
  * never reads), float32 or float64. */
 void g590_host_scale_c(const g590_job *call);
 
+/* The CBLAS enum values (cblas.h's CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_UPLO):
+ * what the CBLAS entry points receive and the host's CBLAS routines take. */
+enum { G590_CBLAS_ROW = 101, G590_CBLAS_COL = 102, G590_CBLAS_N = 111, G590_CBLAS_T = 112,
+       G590_CBLAS_C = 113, G590_CBLAS_UPPER = 121, G590_CBLAS_LOWER = 122 };
 /* A host CBLAS gemm and syrk of element type T and integer type I. */
 #define CBLAS_GEMM_FN(T, I) \
   void (*)(int, int, int, I, I, I, T, const void *, I, const void *, I, T, void *, I)

@@ -53,8 +53,6 @@ typedef void (*syrk64_fn)(const char *, const char *, const int64_t *, const int
                           const int64_t *, size_t, size_t);
 /* The same routines' CBLAS spellings (scalars by value) are CBLAS_GEMM_FN
  * and CBLAS_SYRK_FN in lib/core/g590.h. */
-enum { CBLAS_COL_MAJOR = 102, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112, CBLAS_UPPER = 121,
-       CBLAS_LOWER = 122 };
 
 /* The forms a host BLAS may export its Fortran routines in, in order of
  * preference: the plain name, then the pip wheels' prefixed ones (scipy's
@@ -223,10 +221,10 @@ static void fortran_call(const g590_job *call) {
 /* One CBLAS call of element type T and integer type I (column-major). */
 #define CBLAS_CALL(T, I)                                                                      \
   (call->op == G590_SYRK                                                                      \
-       ? ((CBLAS_SYRK_FN(T, I))fn)(CBLAS_COL_MAJOR, uplo, ta, (I)call->n, (I)call->k,        \
+       ? ((CBLAS_SYRK_FN(T, I))fn)(G590_CBLAS_COL, uplo, ta, (I)call->n, (I)call->k,          \
                                    (T)call->alpha, call->a, (I)call->lda, (T)call->beta,     \
                                    call->c, (I)call->ldc)                                     \
-       : ((CBLAS_GEMM_FN(T, I))fn)(CBLAS_COL_MAJOR, ta, tb, (I)call->m, (I)call->n,          \
+       : ((CBLAS_GEMM_FN(T, I))fn)(G590_CBLAS_COL, ta, tb, (I)call->m, (I)call->n,            \
                                    (I)call->k, (T)call->alpha, call->a, (I)call->lda,        \
                                    call->b, (I)call->ldb, (T)call->beta, call->c,            \
                                    (I)call->ldc))
@@ -243,9 +241,9 @@ static void host_call(const g590_job *call) {
     fortran_call(call);
     return;
   }
-  int ta = call->trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS;
-  int tb = call->trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS;
-  int uplo = call->upper ? CBLAS_UPPER : CBLAS_LOWER;
+  int ta = call->trans_a ? G590_CBLAS_T : G590_CBLAS_N;
+  int tb = call->trans_b ? G590_CBLAS_T : G590_CBLAS_N;
+  int uplo = call->upper ? G590_CBLAS_UPPER : G590_CBLAS_LOWER;
   host_depth++;
   g590_host_in_cblas = true;
   if (call->type == G590_F64 && host_int64) CBLAS_CALL(double, int64_t);
