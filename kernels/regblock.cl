@@ -52,6 +52,16 @@
  * -DEMULATE_MMA=1 computes each fragment element from local memory
  * instead, with the same roundings (tests on any device).
  *
+ * -DSWIZZLE=1 (float64 tensor-core tiles, TM and TN multiples of 16):
+ *   rows of exactly TM (TN) doubles, no padding, and element (k, x) of a
+ *   K step kept at column x ^ 4 (k % 4): a half-warp's fragment loads
+ *   (rows k + t, columns x + g) still fall on 16 distinct bank pairs, and
+ *   a 128x64 tile with KS 16 fits the 48 KiB of local memory double
+ *   buffered (it does not with padding).
+ * -DPROBE=1 or 2 (diagnostic, wrong results: only with GEMM590_PROBE=1
+ * and a forced kernel): the K loop without its global loads and local
+ * stores (1), and without its barriers too (2), to measure what each
+ * costs (bench/NOTES.md).
  * -DASYNC=1 [-DSTAGES=2..4] (float64 tensor-core tiles): the tiles are
  * fetched with cp.async into a ring of STAGES buffers instead of through
  * registers.  Correct on the H100, but no faster there (3 stages matched
@@ -87,6 +97,18 @@
 #if ASYNC && !(MMA && REAL_DOUBLE)
 #error "regblock -DASYNC=1 is a form of the float64 tensor-core kernel"
 #endif
+#ifndef SWIZZLE
+#define SWIZZLE 0
+#endif
+#ifndef PROBE
+#define PROBE 0
+#endif
+#if PROBE && ASYNC
+#error "regblock -DPROBE: the K loop through registers"
+#endif
+#if SWIZZLE && (!(MMA && REAL_DOUBLE) || ASYNC || (TM % 16) || (TN % 16))
+#error "regblock -DSWIZZLE=1: float64 tensor-core tiles through registers, TM and TN multiples of 16"
+#endif
 
 #define RM (WM / 4)
 #define RN (WN / 4)
@@ -121,8 +143,18 @@
  * land in different banks, while rows stay 16-byte aligned. */
 #if MMA && !REAL_DOUBLE
 #define PAD 8
+#elif SWIZZLE
+#define PAD 0
 #else
 #define PAD 4
+#endif
+/* Where column x of local row k is kept (-DSWIZZLE=1; the identity
+ * otherwise).  Bits 2 and 3 only: a real4_t of 4 aligned columns stays
+ * whole. */
+#if SWIZZLE
+#define SWZ(k, x) ((x) ^ (((k)&3) << 2))
+#else
+#define SWZ(k, x) (x)
 #endif
 #define LDA_S (TM + PAD)
 #define LDB_S (TN + PAD)
@@ -150,7 +182,8 @@ int a_local(int v) {
 #if TRANS_A
   return ((v % (KS / 4)) * 4) * LDA_S + v / (KS / 4);
 #else
-  return (v / (TM / 4)) * LDA_S + (v % (TM / 4)) * 4;
+  int l = v / (TM / 4);
+  return l * LDA_S + SWZ(l, (v % (TM / 4)) * 4);
 #endif
 }
 size_t b_global(int v, int j0, int ldb) {
@@ -163,16 +196,25 @@ size_t b_global(int v, int j0, int ldb) {
 }
 int b_local(int v) {
 #if TRANS_B
-  return (v / (TN / 4)) * LDB_S + (v % (TN / 4)) * 4;
+  int l = v / (TN / 4);
+  return l * LDB_S + SWZ(l, (v % (TN / 4)) * 4);
 #else
   return ((v % (KS / 4)) * 4) * LDB_S + v / (KS / 4);
 #endif
 }
 
 /* Stores a real4_t of A into the local tile laid out [l][i]: as it is when
- * A's columns are contiguous, transposed (4 scalars, LDA_S apart) when not. */
+ * A's columns are contiguous, transposed (4 scalars, LDA_S apart) when not.
+ * A transposed store starts at a row l that is a multiple of 4, so row
+ * l + r keeps column i at SWZ(r, i). */
 void write_a(__local real_t *As, int at, real4_t x) {
-#if TRANS_A
+#if TRANS_A && SWIZZLE
+  int i = at % LDA_S, row = at - i;
+  As[row + SWZ(0, i)] = x.x;
+  As[row + LDA_S + SWZ(1, i)] = x.y;
+  As[row + 2 * LDA_S + SWZ(2, i)] = x.z;
+  As[row + 3 * LDA_S + SWZ(3, i)] = x.w;
+#elif TRANS_A
   As[at] = x.x;
   As[at + LDA_S] = x.y;
   As[at + 2 * LDA_S] = x.z;
@@ -186,6 +228,12 @@ void write_a(__local real_t *As, int at, real4_t x) {
 void write_b(__local real_t *Bs, int at, real4_t x) {
 #if TRANS_B
   *(__local real4_t *)(Bs + at) = x;
+#elif SWIZZLE
+  int j = at % LDB_S, row = at - j;
+  Bs[row + SWZ(0, j)] = x.x;
+  Bs[row + LDB_S + SWZ(1, j)] = x.y;
+  Bs[row + 2 * LDB_S + SWZ(2, j)] = x.z;
+  Bs[row + 3 * LDB_S + SWZ(3, j)] = x.w;
 #else
   Bs[at] = x.x;
   Bs[at + LDB_S] = x.y;
@@ -204,14 +252,14 @@ void write_b(__local real_t *Bs, int at, real4_t x) {
 #define A_AT(k, row) as_[(row) * LDK_S + (k)]
 #define A_TILE (TM * LDK_S)
 #else
-#define A_AT(k, row) as_[(k) * LDA_S + (row)]
+#define A_AT(k, row) as_[(k) * LDA_S + SWZ(k, row)]
 #define A_TILE (KS * LDA_S)
 #endif
 #if ASYNC && !TRANS_B
 #define B_AT(k, col) bs_[(col) * LDK_S + (k)]
 #define B_TILE (TN * LDK_S)
 #else
-#define B_AT(k, col) bs_[(k) * LDB_S + (col)]
+#define B_AT(k, col) bs_[(k) * LDB_S + SWZ(k, col)]
 #define B_TILE (KS * LDB_S)
 #endif
 
@@ -457,7 +505,7 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
     const bool more = t + 1 < steps;
 #endif
 #if !ASYNC
-    if (more) {
+    if (more && !PROBE) {
       for (int p = 0; p < A_PER_ITEM; p++) {
         pa[p] += a_step;
         if (tid + p * NT < A_VECS) ra[p] = *pa[p];
@@ -505,13 +553,15 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
     }
 #endif
 #if !ASYNC
-    if (more) {
+    if (more && !PROBE) {
       for (int p = 0; p < A_PER_ITEM; p++)
         if (tid + p * NT < A_VECS) write_a(As[cur ^ 1], la[p], ra[p]);
       for (int p = 0; p < B_PER_ITEM; p++)
         if (tid + p * NT < B_VECS) write_b(Bs[cur ^ 1], lb[p], rb_[p]);
     }
+#if PROBE < 2
     barrier(CLK_LOCAL_MEM_FENCE);
+#endif
 #endif
   }
 

@@ -17,47 +17,31 @@
  * blocks, which would race with their increments.  Flops are counted as
  * the integer M*N*K; a value is exact once the calls it covers have
  * returned. */
-typedef struct counts {
-  _Atomic uint64_t calls[GEMM590_PATH_COUNT];
-  _Atomic uint64_t mnk[GEMM590_PATH_COUNT];
-} counts;
-
-typedef struct thread_counts {
-  counts c;
-  bool listed;
-  struct thread_counts *prev, *next;
-} thread_counts;
-
-static G590_THREAD_LOCAL thread_counts mine;
+G590_THREAD_LOCAL g590_thread_counts g590_api_mine;
 static pthread_mutex_t counts_lock = PTHREAD_MUTEX_INITIALIZER;
-static thread_counts *listed;           /* live threads' blocks */
+static g590_thread_counts *listed;           /* live threads' blocks */
 static uint64_t retired[2][GEMM590_PATH_COUNT]; /* exited threads: calls, mnk */
 static uint64_t baseline[2][GEMM590_PATH_COUNT]; /* the sums at the last reset */
 static pthread_key_t exit_key;
 static bool exit_key_ok;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
-static void add_relaxed(_Atomic uint64_t *x, uint64_t v) {
-  atomic_store_explicit(x, atomic_load_explicit(x, memory_order_relaxed) + v,
-                        memory_order_relaxed);
-}
-
 /* Adds a block's calls and M*N*K to out; counts_lock held. */
-static void add_block(uint64_t out[2][GEMM590_PATH_COUNT], const thread_counts *t) {
+static void add_block(uint64_t out[2][GEMM590_PATH_COUNT], const g590_thread_counts *t) {
   for (int i = 0; i < GEMM590_PATH_COUNT; i++) {
-    out[0][i] += atomic_load_explicit(&t->c.calls[i], memory_order_relaxed);
-    out[1][i] += atomic_load_explicit(&t->c.mnk[i], memory_order_relaxed);
+    out[0][i] += atomic_load_explicit(&t->calls[i], memory_order_relaxed);
+    out[1][i] += atomic_load_explicit(&t->mnk[i], memory_order_relaxed);
   }
 }
 
 /* Thread exit: the block's counts go to `retired`, the block off the list. */
 static void retire(void *p) {
-  thread_counts *t = p;
+  g590_thread_counts *t = p;
   pthread_mutex_lock(&counts_lock);
   add_block(retired, t);
   for (int i = 0; i < GEMM590_PATH_COUNT; i++) {
-    atomic_store_explicit(&t->c.calls[i], 0, memory_order_relaxed);
-    atomic_store_explicit(&t->c.mnk[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&t->calls[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&t->mnk[i], 0, memory_order_relaxed);
   }
   if (t->prev) t->prev->next = t->next;
   else listed = t->next;
@@ -74,10 +58,10 @@ static void retire(void *p) {
 static void before_fork(void) { pthread_mutex_lock(&counts_lock); }
 static void after_fork_parent(void) { pthread_mutex_unlock(&counts_lock); }
 static void after_fork_child(void) {
-  for (thread_counts *t = listed; t; t = t->next)
-    if (t != &mine) add_block(retired, t);
-  listed = mine.listed ? &mine : NULL;
-  mine.prev = mine.next = NULL;
+  for (g590_thread_counts *t = listed; t; t = t->next)
+    if (t != &g590_api_mine) add_block(retired, t);
+  listed = g590_api_mine.listed ? &g590_api_mine : NULL;
+  g590_api_mine.prev = g590_api_mine.next = NULL;
   pthread_mutex_unlock(&counts_lock);
 }
 
@@ -89,23 +73,17 @@ static void exit_key_create(void) {
 /* First count of this thread: list its block.  Without a key (no thread
  * exit notice) the block stays listed, and a reader after the thread's
  * exit would read freed TLS: such a thread counts nothing instead. */
-static bool list_mine(void) {
+bool g590_api_list_mine(void) {
   pthread_once(&exit_key_once, exit_key_create);
-  if (!exit_key_ok || pthread_setspecific(exit_key, &mine) != 0) return false;
+  if (!exit_key_ok || pthread_setspecific(exit_key, &g590_api_mine) != 0) return false;
   pthread_mutex_lock(&counts_lock);
-  mine.prev = NULL;
-  mine.next = listed;
-  if (listed) listed->prev = &mine;
-  listed = &mine;
-  mine.listed = true;
+  g590_api_mine.prev = NULL;
+  g590_api_mine.next = listed;
+  if (listed) listed->prev = &g590_api_mine;
+  listed = &g590_api_mine;
+  g590_api_mine.listed = true;
   pthread_mutex_unlock(&counts_lock);
   return true;
-}
-
-void g590_api_count_mnk(int path, uint64_t mnk) {
-  if (__builtin_expect(!mine.listed, 0) && !list_mine()) return;
-  add_relaxed(&mine.c.calls[path], 1);
-  add_relaxed(&mine.c.mnk[path], mnk);
 }
 
 void g590_api_count(int path, double flops) {
@@ -115,7 +93,7 @@ void g590_api_count(int path, double flops) {
 /* Calls and M*N*K since load, per path; counts_lock held. */
 static void sums(uint64_t out[2][GEMM590_PATH_COUNT]) {
   memcpy(out, retired, sizeof retired);
-  for (thread_counts *t = listed; t; t = t->next) add_block(out, t);
+  for (g590_thread_counts *t = listed; t; t = t->next) add_block(out, t);
 }
 
 /* Unload (lib/core/unload.c): no thread may run retire() once the code is

@@ -50,7 +50,10 @@ static __attribute__((noinline)) void syrk_fortran(const char *entry, const char
  * callers written in C (f2py's wrappers in scipy, LAPACKE) do not pass
  * those, so the writes would land in the caller's frame (measured: scipy's
  * ssyrk wrapper then failed with "returned NULL without setting an
- * exception").  An empty asm statement after the call keeps it a call. */
+ * exception").  An empty asm statement after the call keeps it a call.
+ * The host lane's call to OpenBLAS's CBLAS routine may be a tail call: it
+ * has fewer stack arguments (6 for gemm, 3 for syrk) than even a caller
+ * without the string lengths passes us (7, 4), so it writes only there. */
 #define NOT_A_TAIL_CALL() __asm__ volatile("")
 
 /* One spelling of a Fortran gemm or syrk; INT is the integer type. */

@@ -54,18 +54,27 @@ static inline bool g590_lane_syrk_fits(bool row, bool t, int64_t n, int64_t k, d
   return g590_lane_small(n, n, k, alpha, lda > ldc ? lda : ldc);
 }
 
-/* Calls the host routine fn_ (CBLAS_<OP>_FN of element type T) with the
- * arguments after mnk, converted to the host's integer type by the cast
- * prototype, and counts mnk multiply-adds.
+/* Counts mnk multiply-adds and calls the host routine fn_ (CBLAS_<OP>_FN
+ * of element type T) with the arguments after mnk, converted to the host's
+ * integer type by the cast prototype.
  * A host CBLAS that calls our sgemm_ back is served by the dispatcher
- * (g590_host_reentry): g590_host_in_cblas says so. */
+ * (g590_host_reentry): g590_host_in_cblas says so while it runs.  One
+ * that never does (OpenBLAS) is called last, with nothing to undo after
+ * it, so that a CBLAS entry point's call compiles to a jump: a call and a
+ * thread-local flag around the host's routine measured 10-20 ns at n = 16
+ * (bench/NOTES.md, per-call cost). */
 #define G590_LANE_CALL(FN, T, int64_, fn_, mnk, ...)                                           \
   do {                                                                                         \
-    g590_host_in_cblas = true;                                                                 \
-    if (int64_) ((FN(T, int64_t))fn_)(__VA_ARGS__);                                            \
-    else ((FN(T, int))fn_)(__VA_ARGS__);                                                       \
-    g590_host_in_cblas = false;                                                                \
     g590_api_count_mnk(GEMM590_PATH_HOST, mnk);                                                \
+    if (!g590_host_cblas_routines.calls_back) {                                                \
+      if (int64_) ((FN(T, int64_t))fn_)(__VA_ARGS__);                                          \
+      else ((FN(T, int))fn_)(__VA_ARGS__);                                                     \
+    } else {                                                                                   \
+      g590_host_in_cblas = true;                                                               \
+      if (int64_) ((FN(T, int64_t))fn_)(__VA_ARGS__);                                          \
+      else ((FN(T, int))fn_)(__VA_ARGS__);                                                     \
+      g590_host_in_cblas = false;                                                              \
+    }                                                                                          \
   } while (0)
 
 /* The lane for a CBLAS or Fortran gemm entry of element type T: evaluates

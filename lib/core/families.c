@@ -28,6 +28,8 @@ enum {
   P_MMA,
   P_ASYNC,
   P_STAGES,
+  P_SWIZZLE,
+  P_PROBE,
   P_COUNT
 };
 #define BIT(p) (1u << (p))
@@ -59,6 +61,8 @@ static const struct tunable {
     [P_MMA] = {"-DMMA=", offsetof(g590_params, mma), 1, 3},
     [P_ASYNC] = {"-DASYNC=", offsetof(g590_params, async), 1, 1},
     [P_STAGES] = {"-DSTAGES=", offsetof(g590_params, stages), 2, 4},
+    [P_SWIZZLE] = {"-DSWIZZLE=", offsetof(g590_params, swizzle), 1, 1},
+    [P_PROBE] = {"-DPROBE=", offsetof(g590_params, probe), 1, 2},
 };
 
 static int *field(g590_params *p, int t) { return (int *)((char *)p + tunables[t].offset); }
@@ -149,12 +153,13 @@ static void regblock_geometry(const g590_params *p, size_t local[2], size_t tile
   tile[2] = (size_t)p->ks * (size_t)p->splitk;
 }
 
-/* As4/Bs4: two K steps of (TM + 4) and (TN + 4) floats per k.  With
- * -DASYNC=1, STAGES (default 3) K steps, and an operand whose K index is
- * contiguous is kept TM (TN) rows of KS + 4: the larger of the two. */
+/* As4/Bs4: two K steps of (TM + 4) and (TN + 4) floats per k (TM and TN
+ * with -DSWIZZLE=1).  With -DASYNC=1, STAGES (default 3) K steps, and an
+ * operand whose K index is contiguous is kept TM (TN) rows of KS + 4: the
+ * larger of the two. */
 static size_t regblock_local_bytes(const g590_params *p) {
-  size_t tm = (size_t)p->tm, tn = (size_t)p->tn, ks = (size_t)p->ks;
-  if (!p->async) return 2 * ks * (tm + 4 + tn + 4) * sizeof(float);
+  size_t tm = (size_t)p->tm, tn = (size_t)p->tn, ks = (size_t)p->ks, pad = p->swizzle ? 0 : 4;
+  if (!p->async) return 2 * ks * (tm + pad + tn + pad) * sizeof(float);
   size_t a = ks * tm + 4 * (tm > ks ? tm : ks), b = ks * tn + 4 * (tn > ks ? tn : ks);
   return (size_t)(p->stages ? p->stages : 3) * (a + b) * sizeof(float);
 }
@@ -189,7 +194,7 @@ const g590_family g590_regblock = {
     "regblock", "regblock", 4, false, true,
     BIT(P_TM) | BIT(P_TN) | BIT(P_KS) | BIT(P_WM) | BIT(P_WN) | BIT(P_NO_REQD_WG) |
         BIT(P_MAXRREGCOUNT) | BIT(P_SPLITK) | BIT(P_MMA) | BIT(P_WARPS_M) | BIT(P_WARPS_N) |
-        BIT(P_EMULATE_MMA) | BIT(P_ASYNC) | BIT(P_STAGES),
+        BIT(P_EMULATE_MMA) | BIT(P_ASYNC) | BIT(P_STAGES) | BIT(P_SWIZZLE) | BIT(P_PROBE),
     {.tm = 128, .tn = 128, .ks = 8, .wm = 8, .wn = 8},
     regblock_geometry, regblock_local_bytes, true, true};
 /* Reads float32 copies that binary16 holds exactly (lowers precision of

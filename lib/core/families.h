@@ -42,6 +42,8 @@ typedef struct g590_params {
   int mma;              /* -DMMA=1: regblock on the tensor cores (WARPS_M x WARPS_N warps); 2, 3: float64 m16n8k8, m16n8k16 */
   int async;            /* -DASYNC=1: regblock float64 MMA tiles loaded by cp.async */
   int stages;           /* -DSTAGES: K steps in flight with ASYNC (default 3) */
+  int swizzle;          /* -DSWIZZLE=1: regblock float64 MMA tiles unpadded, swizzled */
+  int probe;            /* -DPROBE=1|2: regblock diagnostic, wrong results (GEMM590_PROBE=1) */
 } g590_params;
 
 typedef struct g590_family {

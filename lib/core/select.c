@@ -290,6 +290,17 @@ bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *p
     snprintf(why, why_len, "regblock -DASYNC=1 is a form of the float64 tensor-core tiles");
     return false;
   }
+  if (plan->params.swizzle && (!f64 || !plan->params.mma || plan->params.async ||
+                               plan->params.tm % 16 || plan->params.tn % 16)) {
+    snprintf(why, why_len, "regblock -DSWIZZLE=1 is a form of the float64 tensor-core tiles "
+                           "through registers, TM and TN multiples of 16");
+    return false;
+  }
+  /* A diagnostic that computes wrong results: never without its own opt-in. */
+  if (plan->params.probe && !(getenv("GEMM590_PROBE") && !strcmp(getenv("GEMM590_PROBE"), "1"))) {
+    snprintf(why, why_len, "regblock -DPROBE computes wrong results: GEMM590_PROBE=1 only");
+    return false;
+  }
   /* A forced kernel keeps what it names, so both forms stay measurable. */
   if (f64 && !forced_plan) f64_mma_form(&plan->params, dev);
   plan->f64 = f64;

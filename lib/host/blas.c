@@ -71,16 +71,24 @@ static void *routines[R_COUNT]; /* NULL: the built-in loop serves that routine *
  * took 64 ns more than its cblas_sgemm at n = 64 and 6 ns at n = 16 with
  * its Haswell kernels, measured alone in one process (bench/NOTES.md,
  * per-call cost). */
-static void *cblas_routines[R_COUNT];
-static bool host_int64;
+g590_host_cblas g590_host_cblas_routines;
 static char host_name[320]; /* "<library>" or "<library>:<symbol>", for the verbose line */
 static void *host_handle;
 static pthread_once_t host_once = PTHREAD_ONCE_INIT;
-static _Atomic bool host_loaded; /* host_once has run (g590_once) */
+_Atomic bool g590_host_loaded; /* host_once has run (g590_once) */
+
+/* Where routine r's CBLAS spelling is kept (g590_host_cblas_routines). */
+static void **cblas_slot(routine r) {
+  g590_host_cblas *t = &g590_host_cblas_routines;
+  return r == R_SGEMM   ? &t->gemm[0]
+         : r == R_DGEMM ? &t->gemm[1]
+         : r == R_SSYRK ? &t->syrk[0]
+                        : &t->syrk[1];
+}
 
 /* Depth of host-BLAS calls on this thread: a host BLAS that calls sgemm_
  * or cblas_sgemm back (through our interposed symbol) must not loop. */
-static G590_THREAD_LOCAL int host_depth;
+G590_THREAD_LOCAL int g590_host_depth;
 
 struct link_map *g590_host_symbol_owner(void *sym) {
   Dl_info info;
@@ -105,6 +113,26 @@ static void *own_symbol(void *handle, struct link_map *self_map, int f, routine 
   return sym;
 }
 
+/* OpenBLAS's CBLAS routines run its own drivers and never call the
+ * Fortran symbols back, so the host lane may hand a call to them as its
+ * last act (lib/api/lane.h).  Known by OpenBLAS's configuration query
+ * (the plain name, or a pip wheel's) defined in the very object that
+ * defines each CBLAS routine taken: a netlib CBLAS over OpenBLAS calls
+ * back. */
+static bool never_calls_back(void *handle) {
+  static const char *const names[] = {"openblas_get_config", "scipy_openblas_get_config",
+                                      "scipy_openblas_get_config64_"};
+  struct link_map *openblas = NULL;
+  for (size_t i = 0; i < sizeof names / sizeof *names && !openblas; i++) {
+    void *sym = dlsym(handle, names[i]);
+    openblas = sym ? g590_host_symbol_owner(sym) : NULL;
+  }
+  if (!openblas) return false;
+  for (int r = 0; r < R_COUNT; r++)
+    if (*cblas_slot(r) && g590_host_symbol_owner(*cblas_slot(r)) != openblas) return false;
+  return true;
+}
+
 /* Takes `handle` as the host BLAS if the object `self_map` names defines
  * an SGEMM form itself (not through a dependency, never libgemm590); its
  * other routines in the same form, where it has them. */
@@ -113,9 +141,10 @@ static bool take(void *handle, struct link_map *self_map, const char *label) {
     if (!own_symbol(handle, self_map, f, R_SGEMM, false)) continue;
     for (int r = 0; r < R_COUNT; r++) {
       routines[r] = own_symbol(handle, self_map, f, r, false);
-      cblas_routines[r] = routines[r] ? own_symbol(handle, self_map, f, r, true) : NULL;
+      *cblas_slot(r) = routines[r] ? own_symbol(handle, self_map, f, r, true) : NULL;
     }
-    host_int64 = forms[f].int64;
+    g590_host_cblas_routines.int64 = forms[f].int64;
+    g590_host_cblas_routines.calls_back = !never_calls_back(handle);
     host_handle = handle;
     if (f) snprintf(host_name, sizeof host_name, "%s:%ssgemm%s", label, forms[f].prefix,
                     forms[f].suffix);
@@ -177,7 +206,7 @@ static void host_load(void) {
 void g590_host_release(void) {
   if (host_handle) dlclose(host_handle);
   host_handle = NULL;
-  for (int r = 0; r < R_COUNT; r++) routines[r] = cblas_routines[r] = NULL;
+  for (int r = 0; r < R_COUNT; r++) routines[r] = *cblas_slot(r) = NULL;
 }
 
 static bool fits_int(const g590_job *c) {
@@ -199,11 +228,11 @@ static void fortran_call(const g590_job *call) {
   union { float f; double d; } alpha, beta;
   if (call->type == G590_F64) alpha.d = call->alpha, beta.d = call->beta;
   else alpha.f = (float)call->alpha, beta.f = (float)call->beta;
-  host_depth++;
-  if (host_int64 && call->op == G590_SYRK) {
+  g590_host_depth++;
+  if (g590_host_cblas_routines.int64 && call->op == G590_SYRK) {
     ((syrk64_fn)fn)(uplo, ta, &call->n, &call->k, &alpha, call->a, &call->lda, &beta, call->c,
                     &call->ldc, 1, 1);
-  } else if (host_int64) {
+  } else if (g590_host_cblas_routines.int64) {
     ((gemm64_fn)fn)(ta, tb, &call->m, &call->n, &call->k, &alpha, call->a, &call->lda, call->b,
                     &call->ldb, &beta, call->c, &call->ldc, 1, 1);
   } else {
@@ -215,7 +244,7 @@ static void fortran_call(const g590_job *call) {
       ((gemm32_fn)fn)(ta, tb, &m, &n, &k, &alpha, call->a, &lda, call->b, &ldb, &beta, call->c,
                       &ldc, 1, 1);
   }
-  host_depth--;
+  g590_host_depth--;
 }
 
 /* One CBLAS call of element type T and integer type I (column-major). */
@@ -236,7 +265,7 @@ G590_THREAD_LOCAL bool g590_host_in_cblas;
 
 /* The host BLAS itself, no guard: its CBLAS routine where it has one. */
 static void host_call(const g590_job *call) {
-  void *fn = cblas_routines[routine_of(call)];
+  void *fn = *cblas_slot(routine_of(call));
   if (!fn) {
     fortran_call(call);
     return;
@@ -244,23 +273,14 @@ static void host_call(const g590_job *call) {
   int ta = call->trans_a ? G590_CBLAS_T : G590_CBLAS_N;
   int tb = call->trans_b ? G590_CBLAS_T : G590_CBLAS_N;
   int uplo = call->upper ? G590_CBLAS_UPPER : G590_CBLAS_LOWER;
-  host_depth++;
+  g590_host_depth++;
   g590_host_in_cblas = true;
-  if (call->type == G590_F64 && host_int64) CBLAS_CALL(double, int64_t);
+  if (call->type == G590_F64 && g590_host_cblas_routines.int64) CBLAS_CALL(double, int64_t);
   else if (call->type == G590_F64) CBLAS_CALL(double, int);
-  else if (host_int64) CBLAS_CALL(float, int64_t);
+  else if (g590_host_cblas_routines.int64) CBLAS_CALL(float, int64_t);
   else CBLAS_CALL(float, int);
   g590_host_in_cblas = false;
-  host_depth--;
-}
-
-void *g590_host_lane_routine(g590_op op, bool f64, bool *int64) {
-  if (!atomic_load_explicit(&host_loaded, memory_order_acquire) || host_depth > 0 ||
-      g590_host_in_cblas)
-    return NULL;
-  *int64 = host_int64;
-  if (op == G590_SYRK) return cblas_routines[f64 ? R_DSYRK : R_SSYRK];
-  return cblas_routines[f64 ? R_DGEMM : R_SGEMM];
+  g590_host_depth--;
 }
 
 void g590_host_reentry(const g590_job *call) {
@@ -269,13 +289,13 @@ void g590_host_reentry(const g590_job *call) {
   g590_host_in_cblas = true;
 }
 
-void g590_host_load(void) { g590_once(&host_loaded, &host_once, host_load); }
+void g590_host_load(void) { g590_once(&g590_host_loaded, &host_once, host_load); }
 
 void g590_host_blas(const g590_job *call, const char **how) {
-  g590_once(&host_loaded, &host_once, host_load);
+  g590_once(&g590_host_loaded, &host_once, host_load);
   bool have = routines[routine_of(call)] != NULL;
-  if (!have || host_depth > 0 || (!host_int64 && !fits_int(call))) {
-    *how = !have ? "builtin" : host_depth > 0 ? "builtin(re-entered)" : "builtin(64-bit)";
+  if (!have || g590_host_depth > 0 || (!g590_host_cblas_routines.int64 && !fits_int(call))) {
+    *how = !have ? "builtin" : g590_host_depth > 0 ? "builtin(re-entered)" : "builtin(64-bit)";
     g590_host_builtin(call);
     return;
   }

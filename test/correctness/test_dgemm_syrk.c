@@ -11,10 +11,12 @@
  * a syrk) holds a value that must come back bit-identical.  A is read-only
  * and must come back bit-identical too; with alpha = 0 A and B are NULL.
  *
- *   test_dgemm_syrk [--quick] [--expect-device] [--seed S] [--only ROUTINE] [--large]
+ *   test_dgemm_syrk [--quick] [--expect-device | --expect-host] [--seed S] [--only ROUTINE]
+ *                   [--large]
  *
  * --expect-device: fail unless some call ran on the device (counters);
- * how many did is printed either way.  --only dgemm|ssyrk|dsyrk: that
+ * --expect-host: fail if any call did (a forced kernel the selector must
+ * refuse); how many did is printed either way.  --only dgemm|ssyrk|dsyrk: that
  * routine alone; --large: every size in 100..200 (with GEMM590_FAULT and a
  * small GEMM590_LINK_CHUNK, a device call then fails halfway through C and
  * the host finishes it). */
@@ -305,18 +307,20 @@ static double pick_scalar(check_rng *rng, bool beta) {
 }
 
 int main(int argc, char **argv) {
-  bool quick = false, expect_device = false;
+  bool quick = false, expect_device = false, expect_host = false;
   uint64_t seed = 590;
   const char *only = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--quick")) quick = true;
     else if (!strcmp(argv[i], "--expect-device")) expect_device = true;
+    else if (!strcmp(argv[i], "--expect-host")) expect_host = true;
     else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
     else if (!strcmp(argv[i], "--large")) large = true;
     else {
       fprintf(stderr,
-              "usage: %s [--quick] [--expect-device] [--seed S] [--only ROUTINE] [--large]\n",
+              "usage: %s [--quick] [--expect-device | --expect-host] [--seed S] [--only ROUTINE] "
+              "[--large]\n",
               argv[0]);
       return 2;
     }
@@ -365,6 +369,10 @@ int main(int argc, char **argv) {
          (unsigned long long)n.calls[GEMM590_PATH_DEVICE]);
   if (expect_device && n.calls[GEMM590_PATH_DEVICE] == 0) {
     printf("FAIL no call ran on the device\n");
+    return 1;
+  }
+  if (expect_host && n.calls[GEMM590_PATH_DEVICE] != 0) {
+    printf("FAIL a call ran on the device\n");
     return 1;
   }
   return failed ? 1 : 0;
