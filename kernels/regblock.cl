@@ -57,7 +57,9 @@
  *   K step kept at column x ^ 4 (k % 4): a half-warp's fragment loads
  *   (rows k + t, columns x + g) still fall on 16 distinct bank pairs, and
  *   a 128x64 tile with KS 16 fits the 48 KiB of local memory double
- *   buffered (it does not with padding).
+ *   buffered (it does not with padding).  With -DASYNC=1 an operand kept
+ *   [row][k] has rows of KS doubles, k kept at KSW(row, k): three stages
+ *   of a 128x128 tile with KS 8 fill the 48 KiB exactly.
  * -DPROBE=1 or 2 (diagnostic, wrong results: only with GEMM590_PROBE=1
  * and a forced kernel): the K loop without its global loads and local
  * stores (1), and without its barriers too (2), to measure what each
@@ -106,8 +108,8 @@
 #if PROBE && ASYNC
 #error "regblock -DPROBE: the K loop through registers"
 #endif
-#if SWIZZLE && (!(MMA && REAL_DOUBLE) || ASYNC || (TM % 16) || (TN % 16))
-#error "regblock -DSWIZZLE=1: float64 tensor-core tiles through registers, TM and TN multiples of 16"
+#if SWIZZLE && (!(MMA && REAL_DOUBLE) || (TM % 16) || (TN % 16) || (ASYNC && (KS % 8)))
+#error "regblock -DSWIZZLE=1: float64 tensor-core tiles, TM and TN multiples of 16"
 #endif
 
 #define RM (WM / 4)
@@ -246,17 +248,31 @@ void write_b(__local real_t *Bs, int at, real4_t x) {
  * -DASYNC=1 copies tiles as they lie in global memory, so an operand whose
  * K index is the contiguous one (A transposed, B not) is kept [row][k],
  * rows KS + 4 doubles long: a half-warp's 16 fragment loads (4 rows g, 4
- * columns t) then fall on 16 distinct bank pairs. */
+ * columns t) then fall on 16 distinct bank pairs.  With -DSWIZZLE=1 the
+ * rows are KS long and k of row r is kept at KSW(r, k), which spreads
+ * those loads as well: rows 8 apart in banks (KS 8) or 16 (0 mod 16), so
+ * k moves by 4 with bit 1 (KS 8) or bits 0-1 (larger KS) of the row.
+ * The XOR keeps aligned groups of 4 doubles whole, as the copies need. */
+#if SWIZZLE
+#define LDK_S KS
+#if KS == 8
+#define KSW(r, k) ((k) ^ ((((r) >> 1) & 1) << 2))
+#else
+#define KSW(r, k) ((k) ^ (((r)&3) << 2))
+#endif
+#else
 #define LDK_S (KS + 4)
+#define KSW(r, k) (k)
+#endif
 #if ASYNC && TRANS_A
-#define A_AT(k, row) as_[(row) * LDK_S + (k)]
+#define A_AT(k, row) as_[(row) * LDK_S + KSW(row, k)]
 #define A_TILE (TM * LDK_S)
 #else
 #define A_AT(k, row) as_[(k) * LDA_S + SWZ(k, row)]
 #define A_TILE (KS * LDA_S)
 #endif
 #if ASYNC && !TRANS_B
-#define B_AT(k, col) bs_[(col) * LDK_S + (k)]
+#define B_AT(k, col) bs_[(col) * LDK_S + KSW(col, k)]
 #define B_TILE (TN * LDK_S)
 #else
 #define B_AT(k, col) bs_[(k) * LDB_S + SWZ(k, col)]
@@ -267,7 +283,8 @@ void write_b(__local real_t *Bs, int at, real4_t x) {
 /* Where the v-th real4_t of a K step lands in the tiles ASYNC keeps. */
 int a_local_async(int v) {
 #if TRANS_A
-  return (v / (KS / 4)) * LDK_S + (v % (KS / 4)) * 4;
+  int r = v / (KS / 4);
+  return r * LDK_S + KSW(r, (v % (KS / 4)) * 4);
 #else
   return a_local(v);
 #endif
@@ -276,7 +293,8 @@ int b_local_async(int v) {
 #if TRANS_B
   return b_local(v);
 #else
-  return (v / (KS / 4)) * LDK_S + (v % (KS / 4)) * 4;
+  int r = v / (KS / 4);
+  return r * LDK_S + KSW(r, (v % (KS / 4)) * 4);
 #endif
 }
 #if EMULATE_MMA

@@ -153,14 +153,14 @@ static void regblock_geometry(const g590_params *p, size_t local[2], size_t tile
   tile[2] = (size_t)p->ks * (size_t)p->splitk;
 }
 
-/* As4/Bs4: two K steps of (TM + 4) and (TN + 4) floats per k (TM and TN
- * with -DSWIZZLE=1).  With -DASYNC=1, STAGES (default 3) K steps, and an
- * operand whose K index is contiguous is kept TM (TN) rows of KS + 4: the
- * larger of the two. */
+/* As4/Bs4: two K steps of (TM + 4) and (TN + 4) floats per k.  With
+ * -DASYNC=1, STAGES (default 3) K steps, and an operand whose K index is
+ * contiguous is kept TM (TN) rows of KS + 4: the larger of the two.  No
+ * padding (the + 4) with -DSWIZZLE=1. */
 static size_t regblock_local_bytes(const g590_params *p) {
   size_t tm = (size_t)p->tm, tn = (size_t)p->tn, ks = (size_t)p->ks, pad = p->swizzle ? 0 : 4;
   if (!p->async) return 2 * ks * (tm + pad + tn + pad) * sizeof(float);
-  size_t a = ks * tm + 4 * (tm > ks ? tm : ks), b = ks * tn + 4 * (tn > ks ? tn : ks);
+  size_t a = ks * tm + pad * (tm > ks ? tm : ks), b = ks * tn + pad * (tn > ks ? tn : ks);
   return (size_t)(p->stages ? p->stages : 3) * (a + b) * sizeof(float);
 }
 

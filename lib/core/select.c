@@ -47,6 +47,17 @@ static const g590_params regblock_f64_mma = {.tm = 128, .tn = 128, .ks = 8, .war
 static const g590_params regblock_f64_mma_128x64 = {.tm = 128, .tn = 64, .ks = 8, .warps_m = 2,
                                                     .warps_n = 2, .no_reqd_wg = 1,
                                                     .maxrregcount = 255, .mma = 1};
+/* Where float64 tensor-core tiles lose time (diagnostic -DPROBE, H100,
+ * bench/NOTES.md): without global loads the 128x64 tile runs 59-62 TFLOPS,
+ * with them 41-43, the rate at which L2 feeds every tile that runs two
+ * groups per SM.  A 128x128 tile reads a third less per flop but fits one
+ * group of 16 warps per SM, so its loads are fetched three K steps ahead
+ * by cp.async, in unpadded swizzled tiles: 3 x 16 KiB, all the local
+ * memory OpenCL gives.  44.5 / 45.8 TFLOPS at 2048 / 4096 against 40.6 /
+ * 42.4 for 128x64 in the same run. */
+static const g590_params regblock_f64_mma_async = {
+    .tm = 128, .tn = 128, .ks = 8, .warps_m = 4, .warps_n = 4, .no_reqd_wg = 1,
+    .maxrregcount = 128, .mma = 1, .async = 1, .stages = 3, .swizzle = 1};
 /* The TF32 opt-in (regblock -DMMA=1 in float32: mma.sync m16n8k8 .tf32):
  * 8 warps of 64x32 per 128x128 tile, or 4 warps of 32x32 per 64x64. */
 static const g590_params regblock_tf32 = {.tm = 128, .tn = 128, .ks = 16, .warps_m = 2,
@@ -161,6 +172,10 @@ static bool select_f64(const g590_job *call, const g590_device_info *dev, g590_p
     snprintf(why, why_len, "CPU OpenCL device: host BLAS is faster");
   else if (flops < threshold)
     snprintf(why, why_len, "below threshold (%.3g < %.3g flops)", flops, threshold);
+  else if (dev->tensor_cores && dev->f64_mma_16x8x8 &&
+           (double)((call->m + 127) / 128) * (double)((call->n + 127) / 128) >= dev->compute_units)
+    g590_plan_family(plan, &g590_regblock, &regblock_f64_mma_async,
+                     "regblock 128x128 float64 on tensor cores, cp.async");
   else if (dev->tensor_cores)
     g590_plan_family(plan, &g590_regblock, &regblock_f64_mma_128x64,
                      "regblock 128x64 float64 on tensor cores");
@@ -290,10 +305,10 @@ bool g590_select(const g590_job *call, const g590_device_info *dev, g590_plan *p
     snprintf(why, why_len, "regblock -DASYNC=1 is a form of the float64 tensor-core tiles");
     return false;
   }
-  if (plan->params.swizzle && (!f64 || !plan->params.mma || plan->params.async ||
-                               plan->params.tm % 16 || plan->params.tn % 16)) {
-    snprintf(why, why_len, "regblock -DSWIZZLE=1 is a form of the float64 tensor-core tiles "
-                           "through registers, TM and TN multiples of 16");
+  if (plan->params.swizzle && (!f64 || !plan->params.mma || plan->params.tm % 16 ||
+                               plan->params.tn % 16 || (plan->params.async && plan->params.ks % 8))) {
+    snprintf(why, why_len, "regblock -DSWIZZLE=1 is a form of the float64 tensor-core tiles, "
+                           "TM and TN multiples of 16");
     return false;
   }
   /* A diagnostic that computes wrong results: never without its own opt-in. */
@@ -383,6 +398,7 @@ int g590_select_candidates(const g590_job *call, const g590_device_info *dev, g5
                 call->op == G590_GEMM;
   if (call->type == G590_F64) {
     if (dev->tensor_cores) {
+      add_candidate(call, dev, &g590_regblock, &regblock_f64_mma_async, out, &n, max);
       add_candidate(call, dev, &g590_regblock, &regblock_f64_mma_128x64, out, &n, max);
       add_candidate(call, dev, &g590_regblock, &regblock_f64_mma, out, &n, max);
       add_candidate(call, dev, &g590_regblock, &regblock_f64_mma_64, out, &n, max);

@@ -76,29 +76,30 @@ static const g590_table_node h100_nodes[] = {
 /* h100-dgemm: dgemm on device "NVIDIA H100 80GB HBM3" (NVIDIA Corporation,
  * driver 580.159.04).
  * Data: h100-dgemm.csv.
- * 68 shapes (17 M x N x K in NN, NT, TN, TT), 12 candidates, time = e2e.
- * Tree: depth limit 2 (of 0..8, by held-out score); merged: depth 2, leaves 3,
+ * 68 shapes (17 M x N x K in NN, NT, TN, TT), 14 candidates, time = e2e.
+ * Tree: depth limit 1 (of 0..8, by held-out score); merged: depth 1, leaves 2,
  * choices 2.
- * Held out (5 folds): best/chosen geomean 0.948, worst 0.580.
- * Training fit: geomean 0.992, worst 0.830.
+ * Held out (5 folds): best/chosen geomean 0.939, worst 0.590.
+ * Training fit: geomean 0.947, worst 0.597.
  * Best single candidate (regblock -DTM=128 -DTN=64 -DKS=8 -DWARPS_M=2
  * -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DSPLITK=2 -DMMA=2):
- * geomean 0.686, worst 0.166.
- * Host for every shape: geomean 0.450, worst 0.030.
+ * geomean 0.686, worst 0.123.
+ * Host stalls replaced (measured -> used): 2048x2048x2048 TN 162 -> 66.8 ms.
+ * Host for every shape: geomean 0.419, worst 0.030.
  *
- * Measured by gemm590-tune --quick --routine dgemm (2026-12-06, 76 s) on one
+ * Measured by gemm590-tune --quick --routine dgemm (2026-12-06, 84 s) on one
  * NVIDIA H100 80GB HBM3 (driver 580.159.04) with a 16-core host,
  * OPENBLAS_CORETYPE=Haswell (that VM hides its CPU model and OpenBLAS 0.3.21
- * would pick its generic Prescott kernels), after float64 tensor-core tiles
- * moved to mma.sync m16n8k8 (-DMMA=2, compute capability 9.0); the data of
- * 2026-12-05 (m8n8k4) is replaced. End-to-end times include transfers from
- * pageable memory; syrk rows are the upper triangle, M = N, TB = !TA. Quick
- * grid only (shapes up to 4096): larger products follow the last leaf
- * unmeasured.
+ * would pick its generic Prescott kernels), with float64 tensor-core tiles on
+ * mma.sync m16n8k8 (-DMMA=2, compute capability 9.0) and the 128x128 cp.async
+ * tile (-DASYNC=1 -DSTAGES=3 -DSWIZZLE=1, 16 warps) among the candidates; the
+ * data measured earlier the same day (without that tile) is replaced.
+ * End-to-end times include transfers from pageable memory; syrk rows are the
+ * upper triangle, M = N, TB = !TA. Quick grid only (shapes up to 4096): larger
+ * products follow the last leaf unmeasured.
  *
  * leaf 1: MNK<=8388608 -> host
- * leaf 3: N<=412 MNK>8388608 -> host
- * leaf 4: N>412 MNK>8388608 -> regblock -DTM=128 -DTN=64 -DKS=8 -DWARPS_M=2
+ * leaf 2: MNK>8388608 -> regblock -DTM=128 -DTN=64 -DKS=8 -DWARPS_M=2
  * -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DSPLITK=2 -DMMA=2 */
 static const g590_table_choice h100_dgemm_choices[] = {
     {NULL, {0}},
@@ -107,44 +108,45 @@ static const g590_table_choice h100_dgemm_choices[] = {
 static const g590_table_node h100_dgemm_nodes[] = {
     {G590_FEATURE_MNK, 8388608, 1, 2, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_N, 412, 3, 4, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 0},
     {G590_FEATURE_LEAF, 0, -1, -1, 1},
 };
 
 /* h100-dsyrk: dsyrk on device "NVIDIA H100 80GB HBM3" (NVIDIA Corporation,
  * driver 580.159.04).
  * Data: h100-dsyrk.csv.
- * 32 shapes (16 M x N x K in NT, TN), 9 candidates, time = e2e.
- * Tree: depth limit 3 (of 0..8, by held-out score); merged: depth 2, leaves 3,
+ * 32 shapes (16 M x N x K in NT, TN), 10 candidates, time = e2e.
+ * Tree: depth limit 2 (of 0..8, by held-out score); merged: depth 2, leaves 3,
  * choices 2.
- * Held out (5 folds): best/chosen geomean 0.960, worst 0.525.
- * Training fit: geomean 0.995, worst 0.902.
- * Best single candidate (host): geomean 0.514, worst 0.073.
- * Host for every shape: geomean 0.514, worst 0.073.
+ * Held out (5 folds): best/chosen geomean 0.941, worst 0.497.
+ * Training fit: geomean 0.995, worst 0.932.
+ * Best single candidate (regblock -DTM=64 -DTN=64 -DKS=8 -DWARPS_M=2
+ * -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DMMA=2): geomean 0.505,
+ * worst 0.021.
+ * Host for every shape: geomean 0.486, worst 0.044.
  *
- * Measured by gemm590-tune --quick --routine dsyrk (2026-12-06, 23 s) on one
+ * Measured by gemm590-tune --quick --routine dsyrk (2026-12-06, 27 s) on one
  * NVIDIA H100 80GB HBM3 (driver 580.159.04) with a 16-core host,
  * OPENBLAS_CORETYPE=Haswell (that VM hides its CPU model and OpenBLAS 0.3.21
- * would pick its generic Prescott kernels), after float64 tensor-core tiles
- * moved to mma.sync m16n8k8 (-DMMA=2, compute capability 9.0); the data of
- * 2026-12-05 (m8n8k4) is replaced. End-to-end times include transfers from
- * pageable memory; syrk rows are the upper triangle, M = N, TB = !TA. Quick
- * grid only (shapes up to 4096): larger products follow the last leaf
- * unmeasured.
+ * would pick its generic Prescott kernels), with float64 tensor-core tiles on
+ * mma.sync m16n8k8 (-DMMA=2, compute capability 9.0) and the 128x128 cp.async
+ * tile (-DASYNC=1 -DSTAGES=3 -DSWIZZLE=1, 16 warps) among the candidates; the
+ * data measured earlier the same day (without that tile) is replaced.
+ * End-to-end times include transfers from pageable memory; syrk rows are the
+ * upper triangle, M = N, TB = !TA. Quick grid only (shapes up to 4096): larger
+ * products follow the last leaf unmeasured.
  *
- * leaf 1: MNK<=5931641 -> host
- * leaf 3: K<=412 MNK>5931641 -> host
- * leaf 4: K>412 MNK>5931641 -> regblock -DTM=64 -DTN=64 -DKS=8 -DWARPS_M=2
+ * leaf 1: MNK<=49780174 -> host
+ * leaf 3: K<=715 MNK>49780174 -> host
+ * leaf 4: K>715 MNK>49780174 -> regblock -DTM=64 -DTN=64 -DKS=8 -DWARPS_M=2
  * -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DMMA=2 */
 static const g590_table_choice h100_dsyrk_choices[] = {
     {NULL, {0}},
     {&g590_regblock, {.tm = 64, .tn = 64, .ks = 8, .warps_m = 2, .warps_n = 2, .no_reqd_wg = 1, .maxrregcount = 255, .mma = 2}},
 };
 static const g590_table_node h100_dsyrk_nodes[] = {
-    {G590_FEATURE_MNK, 5931641, 1, 2, -1},
+    {G590_FEATURE_MNK, 49780174, 1, 2, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_K, 412, 3, 4, -1},
+    {G590_FEATURE_K, 715, 3, 4, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
     {G590_FEATURE_LEAF, 0, -1, -1, 1},
 };
@@ -782,7 +784,7 @@ const g590_table_entry g590_embedded_tables[] = {
      G590_TYPE_GPU, true, h100_choices, 7, h100_nodes, 15, G590_F32, G590_GEMM},
     {"h100-dgemm", G590_MATCH_NAME,
      "NVIDIA H100 80GB HBM3",
-     G590_TYPE_GPU, true, h100_dgemm_choices, 2, h100_dgemm_nodes, 5, G590_F64, G590_GEMM},
+     G590_TYPE_GPU, true, h100_dgemm_choices, 2, h100_dgemm_nodes, 3, G590_F64, G590_GEMM},
     {"h100-dsyrk", G590_MATCH_NAME,
      "NVIDIA H100 80GB HBM3",
      G590_TYPE_GPU, true, h100_dsyrk_choices, 2, h100_dsyrk_nodes, 5, G590_F64, G590_SYRK},
