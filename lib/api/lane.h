@@ -60,9 +60,9 @@ static inline bool g590_lane_syrk_fits(bool row, bool t, int64_t n, int64_t k, d
  * A host CBLAS that calls our sgemm_ back is served by the dispatcher
  * (g590_host_reentry): g590_host_in_cblas says so while it runs.  One
  * that never does (OpenBLAS) is called last, with nothing to undo after
- * it, so that a CBLAS entry point's call compiles to a jump: a call and a
- * thread-local flag around the host's routine measured 10-20 ns at n = 16
- * (bench/NOTES.md, per-call cost). */
+ * it, so that a CBLAS entry point's call compiles to a jump: in a scratch
+ * forwarder, a call with a thread-local flag around OpenBLAS's routine cost
+ * 14-19 ns at n = 16, a jump 0-7 (bench/NOTES.md, per-call cost). */
 #define G590_LANE_CALL(FN, T, int64_, fn_, mnk, ...)                                           \
   do {                                                                                         \
     g590_api_count_mnk(GEMM590_PATH_HOST, mnk);                                                \

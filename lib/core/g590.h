@@ -287,7 +287,8 @@ extern G590_THREAD_LOCAL int g590_host_depth;
  * syrk (op) of float32 or float64 (f64), and in *int64 whether it takes
  * 64-bit integers; NULL where it has none, it is not loaded yet, or the
  * caller is inside the host BLAS already (the dispatcher serves those).
- * Inline: two calls fewer measured 4-8 ns per call (bench/NOTES.md). */
+ * Inline, with the count below: about 4 ns less per call at N = 4
+ * (bench/NOTES.md, per-call cost). */
 static inline void *g590_host_lane_routine(g590_op op, bool f64, bool *int64) {
   if (!atomic_load_explicit(&g590_host_loaded, memory_order_acquire) || g590_host_depth > 0 ||
       g590_host_in_cblas)
