@@ -115,12 +115,13 @@ static void *own_symbol(void *handle, struct link_map *self_map, int f, routine 
 
 /* OpenBLAS's CBLAS routines run its own drivers and never call the
  * Fortran symbols back, so the host lane may hand a call to them as its
- * last act (lib/api/lane.h).  Known by OpenBLAS's configuration query
- * (the plain name, or a pip wheel's) defined in the very object that
- * defines each CBLAS routine taken: a netlib CBLAS over OpenBLAS calls
- * back. */
+ * last act (lib/api/lane.h).  Known by OpenBLAS's configuration query (as
+ * 32- and 64-bit builds and the pip wheels name it) defined in the very
+ * object that defines each CBLAS routine taken: a netlib CBLAS over
+ * OpenBLAS calls back. */
 static bool never_calls_back(void *handle) {
-  static const char *const names[] = {"openblas_get_config", "scipy_openblas_get_config",
+  static const char *const names[] = {"openblas_get_config", "openblas_get_config64_",
+                                      "scipy_openblas_get_config",
                                       "scipy_openblas_get_config64_"};
   struct link_map *openblas = NULL;
   for (size_t i = 0; i < sizeof names / sizeof *names && !openblas; i++) {
