@@ -44,6 +44,7 @@ static void load(provider *p, void *handle) {
 
 typedef struct run {
   bool syrk, f64, as_gemm; /* as_gemm: the syrk's C through gemm (NT, B = A) */
+  const char *uplo;        /* the syrk's triangle */
   int n;
   void *a, *c;
 } run;
@@ -55,7 +56,7 @@ static void call(const provider *p, const run *r) {
   const void *one = r->f64 ? (const void *)&one_d : (const void *)&one_f;
   const void *zero = r->f64 ? (const void *)&zero_d : (const void *)&zero_f;
   if (r->syrk && !r->as_gemm)
-    ((syrk_f)p->syrk[r->f64])("U", "N", &n, &n, one, r->a, &n, zero, r->c, &n);
+    ((syrk_f)p->syrk[r->f64])(r->uplo, "N", &n, &n, one, r->a, &n, zero, r->c, &n);
   else
     ((dgemm_f)p->gemm[r->f64])("N", r->syrk ? "T" : "N", &n, &n, &n, one, r->a, &n, r->a, &n,
                                zero, r->c, &n);
@@ -96,7 +97,7 @@ static const struct option longopts[] = {
     {"sizes", required_argument, NULL, 's'},     {"routines", required_argument, NULL, 'r'},
     {"repeats", required_argument, NULL, 'n'},   {"host-blas", required_argument, NULL, 'H'},
     {"nvblas", required_argument, NULL, 'N'},    {"no-host", no_argument, NULL, 'x'},
-    CLI_STANDARD_OPTIONS};
+    {"uplo", required_argument, NULL, 'u'},      CLI_STANDARD_OPTIONS};
 static const cli level3_cli = {
     "level3-bench",
     "usage: level3-bench [options]\n"
@@ -106,7 +107,9 @@ static const cli level3_cli = {
     "  --repeats R           timed calls per row, the median reported (default 5)\n"
     "  --host-blas LIB       the host BLAS to compare with (default libopenblas.so.0)\n"
     "  --nvblas LIB          NVBLAS to compare with (e.g. libnvblas.so.13)\n"
-    "  --no-host             no host BLAS rows\n" CLI_STANDARD_HELP,
+    "  --no-host             no host BLAS rows\n"
+    "  --uplo U|L            the syrk's triangle (default U; numpy's a @ a.T on C-ordered\n"
+    "                        arrays is a row-major upper syrk: L here)\n" CLI_STANDARD_HELP,
     "h", longopts};
 
 int main(int argc, char **argv) {
@@ -114,6 +117,7 @@ int main(int argc, char **argv) {
   int nsizes = 4, repeats = 5;
   const char *routines = "dgemm,ssyrk,dsyrk", *host_lib = "libopenblas.so.0", *nvblas = NULL;
   bool no_host = false;
+  const char *uplo = "U";
   for (int opt; (opt = cli_next(&level3_cli, argc, argv)) != -1;) {
     if (opt == 's') nsizes = cli_long_list(&level3_cli, "--sizes", optarg, 1, 32768, sizes, 16);
     else if (opt == 'r') routines = optarg;
@@ -121,6 +125,11 @@ int main(int argc, char **argv) {
     else if (opt == 'H') host_lib = optarg;
     else if (opt == 'N') nvblas = optarg;
     else if (opt == 'x') no_host = true;
+    else if (opt == 'u') {
+      if (strcmp(optarg, "U") && strcmp(optarg, "L"))
+        cli_fail(&level3_cli, "--uplo takes U or L, not '%s'", optarg);
+      uplo = optarg;
+    }
   }
   if (optind < argc) cli_fail(&level3_cli, "unexpected operand '%s'", argv[optind]);
 
@@ -155,7 +164,7 @@ int main(int argc, char **argv) {
     static const char *const names[] = {"dgemm", "ssyrk", "dsyrk"};
     for (int r = 0; r < 3; r++) {
       if (!strstr(routines, names[r])) continue;
-      run job = {r > 0, r != 1, false, n, a, c};
+      run job = {r > 0, r != 1, false, uplo, n, a, c};
       if (!job.f64)
         for (size_t i = 0; i < elems; i++) af[i] = (float)(2.0 * rand() / RAND_MAX - 1.0);
       double flops = 2.0 * (double)n * n * n;

@@ -41,14 +41,17 @@ const char *g590_cl_error_name(cl_int err) {
 static _Thread_local bool injected;
 
 /* GEMM590_FAULT=<call> fails every call of that site; <call>@<n> only the
- * n-th (counting from 1), to inject a failure in the middle of a call. */
+ * n-th (counting from 1), to inject a failure in the middle of a call;
+ * <call>%<n> every n-th, so that one test run fails many calls, each at
+ * another point. */
 bool g590_cl_fault(const char *call) {
   static _Atomic long hits;
   const char *fault = g590_config_get()->fault;
   if (!fault) return false;
-  size_t len = strcspn(fault, "@");
+  size_t len = strcspn(fault, "@%");
   if (strlen(call) != len || strncmp(fault, call, len) != 0) return false;
-  injected = fault[len] != '@' || ++hits == atol(fault + len + 1);
+  long n = fault[len] ? atol(fault + len + 1) : 0, hit = fault[len] ? ++hits : 0;
+  injected = !fault[len] || (fault[len] == '@' ? hit == n : n > 0 && hit % n == 0);
   return injected;
 }
 
