@@ -79,9 +79,6 @@ static void read_info(cl_device_id d, g590_device_info *info) {
   cl_device_fp_config fp64 = 0;
   clGetDeviceInfo(d, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL);
   info->fp64 = fp64 != 0;
-  cl_uint align_bits = 0;
-  clGetDeviceInfo(d, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits, NULL);
-  info->sub_align = align_bits / 8;
   /* cl_nv_device_attribute_query: mma.sync m16n8k16 needs sm_80, the
    * float64 m16n8k8 shape sm_90. */
   cl_uint major = 0;

@@ -115,9 +115,11 @@ static bool slabbed(const g590_job *job, const layout *L) {
   return job->op == G590_SYRK && L->panels > 1 && !L->r.ab_widen;
 }
 
-/* Rows [r0, r1) of op(A): columns of A when op(A) = A^T, else rows;
- * placed where they lie in A's padded device copy. */
-static operand a_rows(const g590_job *job, const layout *L, int64_t r0, int64_t r1) {
+/* Rows [q * width, (q + 1) * width) of op(A) (fewer in the last slab):
+ * columns of A when op(A) = A^T, else rows; placed where they lie in A's
+ * padded device copy. */
+static operand a_slab(const g590_job *job, const layout *L, int64_t q) {
+  int64_t r0 = q * L->width, r1 = r0 + L->width < job->n ? r0 + L->width : job->n;
   size_t hb = L->r.host_bytes;
   operand s = L->a;
   if (job->trans_a) {
@@ -130,71 +132,6 @@ static operand a_rows(const g590_job *job, const layout *L, int64_t r0, int64_t 
     s.dev_row0 = (size_t)r0;
   }
   return s;
-}
-
-/* A gemm's first panel runs in row slabs of C, each launch after its
- * slab of op(A) is up (op(B)'s panel goes with the first), so that the
- * kernels start once a quarter of A has crossed instead of all of it;
- * the later panels find A whole.  The launches work on sub-buffers of A
- * and C that start at the slab, so the slab height must keep their
- * starts on the device's alignment, and on a GPU each launch must still
- * give every compute unit two work-groups.  Returns that height in rows
- * of C, or 0: A goes up whole first. */
-static int64_t row_slab_height(const g590_engine *e, const g590_job *job, const g590_plan *plan,
-                               const layout *L) {
-  enum { ROW_SLABS = 4 };
-  if (job->op != G590_GEMM || L->panels < 2 || L->r.ab_widen || !e->info.sub_align) return 0;
-  size_t tm = plan->tile[0], rows = L->c.dev_rows;
-  size_t h = round_up((int64_t)((rows + ROW_SLABS - 1) / ROW_SLABS), tm);
-  size_t a_start = h * (job->trans_a ? L->a.dev_rows : 1) * L->r.ab_bytes;
-  if (h >= rows || a_start % e->info.sub_align || h * L->r.c_bytes % e->info.sub_align) return 0;
-  size_t tiles = h / tm * (((size_t)L->width + plan->tile[1] - 1) / plan->tile[1]);
-  return e->info.is_gpu && tiles < 2 * (size_t)e->info.compute_units ? 0 : (int64_t)h;
-}
-
-/* A sub-buffer of `buffer` from byte `offset` to its end (its own
- * reference: released by the caller). */
-static cl_mem tail_of(cl_mem buffer, size_t offset, char *why, size_t why_len) {
-  size_t size = 0;
-  clGetMemObjectInfo(buffer, CL_MEM_SIZE, sizeof size, &size, NULL);
-  cl_buffer_region region = {offset, size - offset};
-  cl_int err = CL_SUCCESS;
-  cl_mem sub = clCreateSubBuffer(buffer, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION,
-                                 &region, &err);
-  err = G590_CL("clCreateSubBuffer", err);
-  if (err == CL_SUCCESS && sub) return sub;
-  if (sub) clReleaseMemObject(sub);
-  g590_cl_failed(err == CL_SUCCESS ? CL_INVALID_VALUE : err, "clCreateSubBuffer", why, why_len);
-  return NULL;
-}
-
-/* Queues panel q's kernel (C in slot `slot`) over rows [r0, r1) of its
- * padded C, after `ready`: the whole panel, or (r0 > 0) a row slab on
- * sub-buffers of A and C that start at row r0. */
-static bool enqueue_panel(g590_engine *e, const g590_job *job, const g590_plan *plan,
-                          const layout *L, cl_kernel kernel, int64_t q, int slot, size_t r0,
-                          size_t r1, cl_event ready, cl_event *done, char *why, size_t why_len) {
-  operand bp, cp;
-  panel_at(job, L, q, &bp, &cp);
-  /* A syrk reads op(B) = op(A)^T from A's buffer, from column q * width. */
-  bool syrk = job->op == G590_SYRK;
-  g590_gemm_args g = {(int)(r1 - r0), (int)cp.dev_cols, (int)(job->trans_a ? L->a.dev_rows
-                                                                               : L->a.dev_cols),
-                      job->alpha, job->beta, e->a.mem, syrk ? e->a.mem : e->b[slot].mem,
-                      e->c[slot].mem, (int)L->a.dev_rows, (int)(syrk ? L->a.dev_rows : bp.dev_rows),
-                      (int)L->c.dev_rows, plan->f64, syrk ? (int)(q * L->width) : 0};
-  cl_mem a = NULL, c = NULL;
-  if (r0 > 0) {
-    size_t a_start = r0 * (job->trans_a ? L->a.dev_rows : 1) * L->r.ab_bytes;
-    g.a = a = tail_of(e->a.mem, a_start, why, why_len);
-    g.c = c = a ? tail_of(e->c[slot].mem, r0 * L->r.c_bytes, why, why_len) : NULL;
-  }
-  bool ok = (r0 == 0 || c) && g590_cl_gemm_enqueue(e, e->kernel_queue, kernel, plan, &g, ready,
-                                                   done, why, why_len);
-  if (a) clReleaseMemObject(a);
-  if (c) clReleaseMemObject(c);
-  if (ok) clFlush(e->kernel_queue);
-  return ok;
 }
 
 /* The panel width in columns.  Panels hide all transfers but A's, the
@@ -390,40 +327,22 @@ static bool run_panels(g590_engine *e, const g590_job *job, const g590_plan *pla
                        g590_phases *ph, char *why, size_t why_len) {
   const route *r = &L->r;
   bool fits = true, slabs = slabbed(job, L), reverse = slabs && !job->upper;
-  int64_t rows = row_slab_height(e, job, plan, L);
   double t = g590_cl_now_ms();
-  bool ok = slabs || rows ? zero_padding(e, e->a.mem, &L->a, r->ab_bytes, why, why_len)
-                          : send(e, &L->a, r->ab_bytes, r->ab_widen, e->a.mem, e->h[0].mem, true,
-                                 &fits, why, why_len);
+  bool ok = slabs ? zero_padding(e, e->a.mem, &L->a, r->ab_bytes, why, why_len)
+                  : send(e, &L->a, r->ab_bytes, r->ab_widen, e->a.mem, e->h[0].mem, true, &fits,
+                         why, why_len);
   ph->upload_ms += g590_cl_now_ms() - t;
+  int kk = (int)(job->trans_a ? L->a.dev_rows : L->a.dev_cols);
   int64_t tail = job->n; /* reverse order: panels from column tail on are delivered */
   cl_event done[2] = {NULL, NULL};
-  /* A gemm's first panel in row slabs (rows of C [r0, r0 + rows)). */
-  for (int64_t r0 = 0; ok && rows && r0 < job->m; r0 += rows) {
-    int64_t r1 = r0 + rows < job->m ? r0 + rows : job->m;
-    size_t dev_r1 = r1 == job->m ? L->c.dev_rows : (size_t)r1;
-    operand slab = a_rows(job, L, r0, r1);
-    cl_event ready = NULL;
-    t = g590_cl_now_ms();
-    ok = send(e, &slab, r->ab_bytes, false, e->a.mem, NULL, false, &fits, why, why_len) &&
-         (r0 > 0 || send_panel(e, job, L, 0, 0, &fits, why, why_len)) &&
-         marker(e, 0, NULL, &ready, why, why_len);
-    if (ok) clFlush(e->queue);
-    ph->upload_ms += g590_cl_now_ms() - t;
-    release(&done[0]); /* the kernel queue is in order: the last launch's event stands for all */
-    ok = ok && enqueue_panel(e, job, plan, L, kernel, 0, 0, (size_t)r0, dev_r1, ready, &done[0],
-                             why, why_len);
-    release(&ready);
-  }
-  for (int64_t s = rows ? 1 : 0; ok && s <= L->panels; s++) {
+  for (int64_t s = 0; ok && s <= L->panels; s++) {
     int slot = (int)(s & 1), prev = !slot;
     /* The panel of this step and of the one before. */
     int64_t q = reverse ? L->panels - 1 - s : s, q_prev = reverse ? q + 1 : q - 1;
     cl_event ready = NULL;
     t = g590_cl_now_ms();
     if (s < L->panels && slabs) {
-      int64_t r0 = q * L->width, r1 = r0 + L->width < job->n ? r0 + L->width : job->n;
-      operand slab = a_rows(job, L, r0, r1);
+      operand slab = a_slab(job, L, q);
       ok = send(e, &slab, r->ab_bytes, false, e->a.mem, NULL, false, &fits, why, why_len);
     }
     if (ok && s < L->panels) ok = send_panel(e, job, L, q, slot, &fits, why, why_len);
@@ -437,9 +356,19 @@ static bool run_panels(g590_engine *e, const g590_job *job, const g590_plan *pla
     ok = ok && marker(e, 0, NULL, &ready, why, why_len);
     if (ok) clFlush(e->queue);
     ph->upload_ms += g590_cl_now_ms() - t;
-    if (ok && s < L->panels)
-      ok = enqueue_panel(e, job, plan, L, kernel, q, slot, 0, L->c.dev_rows, ready, &done[slot],
-                         why, why_len);
+    if (ok && s < L->panels) {
+      operand bp, cp;
+      panel_at(job, L, q, &bp, &cp);
+      /* A syrk reads op(B) = op(A)^T from A's buffer, from column q * width. */
+      bool syrk = job->op == G590_SYRK;
+      g590_gemm_args g = {(int)L->c.dev_rows, (int)cp.dev_cols, kk, job->alpha, job->beta,
+                          e->a.mem, syrk ? e->a.mem : e->b[slot].mem, e->c[slot].mem,
+                          (int)L->a.dev_rows, (int)(syrk ? L->a.dev_rows : bp.dev_rows),
+                          (int)L->c.dev_rows, plan->f64, syrk ? (int)(q * L->width) : 0};
+      ok = g590_cl_gemm_enqueue(e, e->kernel_queue, kernel, plan, &g, ready, &done[slot], why,
+                             why_len);
+      if (ok) clFlush(e->kernel_queue);
+    }
     if (ok && s > 0) {
       int64_t got = 0;
       t = g590_cl_now_ms();

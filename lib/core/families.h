@@ -23,7 +23,6 @@ typedef struct g590_device_info {
   bool tensor_cores;    /* NVIDIA, compute capability 8.0 or later: tensor_f16 runs */
   bool f64_mma_16x8x8;  /* NVIDIA, 9.0 or later: mma.sync m16n8k8 .f64 (regblock -DMMA=2) */
   bool fp64;            /* double precision (cl_khr_fp64): float64 jobs can run */
-  uint64_t sub_align;   /* bytes: where a sub-buffer may start (CL_DEVICE_MEM_BASE_ADDR_ALIGN) */
 } g590_device_info;
 
 /* A family's tunables.  0 means "not given": the option is left out of
