@@ -166,8 +166,8 @@ typedef struct {
 static bool run_e2e(void *p) {
   e2e_ctx *x = p;
   char what[256], why[192];
-  g590_done delivered;
-  return g590_cl_run(x->e, &x->call, &x->plan, &delivered, what, sizeof what, why,
+  int64_t cols_done;
+  return g590_cl_run(x->e, &x->call, &x->plan, &cols_done, what, sizeof what, why,
                          sizeof why) == G590_HANDLED;
 }
 

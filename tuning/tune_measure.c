@@ -83,9 +83,9 @@ typedef struct e2e_ctx {
 static bool run_e2e(void *p, int count) {
   e2e_ctx *x = p;
   char what[256], why[192];
-  g590_done delivered;
+  int64_t cols_done;
   for (int i = 0; i < count; i++)
-    if (g590_cl_run(x->e, x->call, &x->plan, &delivered, what, sizeof what, why,
+    if (g590_cl_run(x->e, x->call, &x->plan, &cols_done, what, sizeof what, why,
                         sizeof why) != G590_HANDLED)
       return false;
   const char *panels = strstr(what, "panels=");

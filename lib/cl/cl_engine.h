@@ -31,21 +31,17 @@ typedef struct g590_pinned {
  * dimension ld), and the layout of its device copy (leading dimension
  * dev_rows), larger when the kernel family wants whole tiles.  With
  * to_half, float32 data cross as binary16 (converted while staged), so
- * the device copy holds 2-byte elements.  A block of a larger device copy
- * (a syrk's slab of A, the triangle's rows of a C panel) starts at row
- * dev_row0, column dev_col0 of it; dev_rows is then that copy's. */
+ * the device copy holds 2-byte elements. */
 typedef struct g590_operand {
   const void *data;
   int64_t rows, cols, ld;
   size_t host_bytes;
   bool to_half;
   size_t dev_rows, dev_cols;
-  /* A syrk's C on its way back: of column j, only the rows on the
-   * triangle's side of row col0 - dev_row0 + j reach the caller (0: every
-   * row). */
+  /* A syrk's C on its way back: only the rows g590_job_rows names for
+   * column col0 + j reach the caller (0: every row). */
   char triangle;          /* 0, 'U' or 'L' */
   int64_t col0;
-  size_t dev_row0, dev_col0;
 } g590_operand;
 
 typedef struct g590_engine {
@@ -178,11 +174,7 @@ bool g590_cl_convert_on_device(g590_engine *e, bool narrow, cl_mem src, int64_t 
 /* Runs one job with a given plan (the device half of g590_cl_job;
  * benchmarks and the tuner call it to time each family end to end). */
 g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *plan,
-                        g590_done *delivered, char *what, size_t what_len, char *why,
-                        size_t why_len);
-/* The leading columns of C a run delivered (a gemm delivers nothing else). */
-static inline int64_t g590_leading_columns(const g590_done *delivered) {
-  return delivered->count && delivered->begin[0] == 0 ? delivered->end[0] : 0;
-}
+                            int64_t *cols_done, char *what, size_t what_len, char *why,
+                            size_t why_len);
 
 #endif

@@ -99,13 +99,12 @@ static cl_int write_columns(g590_engine *e, cl_mem dst, const g590_operand *x, i
                             cl_event *ev, const char **call) {
   size_t row_bytes = (size_t)x->rows * link_bytes(x), dev_pitch = x->dev_rows * link_bytes(x);
   bool plain = x->dev_rows == (size_t)x->rows && (host_pitch == row_bytes || n == 1);
-  size_t col = x->dev_col0 + (size_t)c0;
   *call = plain ? "clEnqueueWriteBuffer" : "clEnqueueWriteBufferRect";
   if (plain)
     return G590_CL("clEnqueueWriteBuffer",
-                   clEnqueueWriteBuffer(e->queue, dst, blocking, col * dev_pitch,
+                   clEnqueueWriteBuffer(e->queue, dst, blocking, (size_t)c0 * dev_pitch,
                                         row_bytes * (size_t)n, host, 0, NULL, ev));
-  size_t dev_origin[3] = {x->dev_row0 * link_bytes(x), col, 0}, host_origin[3] = {0, 0, 0};
+  size_t dev_origin[3] = {0, (size_t)c0, 0}, host_origin[3] = {0, 0, 0};
   size_t region[3] = {row_bytes, (size_t)n, 1};
   return G590_CL("clEnqueueWriteBufferRect",
                  clEnqueueWriteBufferRect(e->queue, dst, blocking, dev_origin, host_origin, region,
@@ -175,13 +174,12 @@ static cl_int read_columns(g590_engine *e, cl_mem src, const g590_operand *c, in
                            int64_t n, void *host, cl_bool blocking, cl_event *ev,
                            const char **call) {
   size_t row_bytes = (size_t)c->rows * link_bytes(c), dev_pitch = c->dev_rows * link_bytes(c);
-  size_t col = c->dev_col0 + (size_t)c0;
   *call = c->dev_rows == (size_t)c->rows ? "clEnqueueReadBuffer" : "clEnqueueReadBufferRect";
   if (c->dev_rows == (size_t)c->rows)
     return G590_CL("clEnqueueReadBuffer",
-                   clEnqueueReadBuffer(e->queue, src, blocking, col * dev_pitch,
+                   clEnqueueReadBuffer(e->queue, src, blocking, (size_t)c0 * dev_pitch,
                                        row_bytes * (size_t)n, host, 0, NULL, ev));
-  size_t dev_origin[3] = {c->dev_row0 * link_bytes(c), col, 0}, host_origin[3] = {0, 0, 0};
+  size_t dev_origin[3] = {0, (size_t)c0, 0}, host_origin[3] = {0, 0, 0};
   size_t region[3] = {row_bytes, (size_t)n, 1};
   return G590_CL("clEnqueueReadBufferRect",
                  clEnqueueReadBufferRect(e->queue, src, blocking, dev_origin, host_origin, region,
@@ -203,12 +201,9 @@ static void unstage_columns(g590_engine *e, void *dst, const g590_operand *c, in
     bool upper = c->triangle == 'U';
     for (int64_t b0 = c0; b0 < c0 + n; b0 += TRI_BLOCK) {
       int64_t b1 = b0 + TRI_BLOCK < c0 + n ? b0 + TRI_BLOCK : c0 + n;
-      /* Columns [b0, b1), whose diagonal elements are at rows [g0, g1) of
-       * this block: upper rows [0, g0) are in every column's triangle,
-       * lower rows [g1, rows). */
-      int64_t d = c->col0 - (int64_t)c->dev_row0, g0 = d + b0, g1 = d + b1;
-      if (g0 < 0) g0 = 0;
-      if (g1 < 0) g1 = 0;
+      /* Global columns [g0, g1): upper rows [0, g0) are in every column's
+       * triangle, lower rows [g1, rows). */
+      int64_t g0 = c->col0 + b0, g1 = c->col0 + b1;
       int64_t r0 = upper ? 0 : g1, r1 = upper ? g0 : c->rows;
       if (r1 > c->rows) r1 = c->rows;
       if (r1 > r0)
@@ -216,8 +211,8 @@ static void unstage_columns(g590_engine *e, void *dst, const g590_operand *c, in
                              (const char *)staged + (size_t)(b0 - c0) * row_bytes + (size_t)r0 * eb,
                              row_bytes, (size_t)(r1 - r0) * eb, b1 - b0);
       for (int64_t j = b0; j < b1; j++) {
-        int64_t g = d + j;
-        int64_t i0 = upper ? g0 : g < 0 ? 0 : g, i1 = upper ? g + 1 : g1;
+        int64_t g = c->col0 + j;
+        int64_t i0 = upper ? g0 : g, i1 = upper ? g + 1 : g1;
         if (i1 > c->rows) i1 = c->rows;
         if (i1 > i0)
           memcpy((char *)dst + (size_t)j * ld_bytes + (size_t)i0 * eb,

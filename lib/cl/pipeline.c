@@ -62,9 +62,8 @@ static route route_for(const g590_job *job, const g590_plan *plan) {
  * padded to row_unit x col_unit. */
 static operand make_operand(const route *r, const void *data, int64_t rows, int64_t cols,
                             int64_t ld, size_t row_unit, size_t col_unit, bool ab) {
-  operand x = {.data = data, .rows = rows, .cols = cols, .ld = ld, .host_bytes = r->host_bytes,
-               .to_half = ab && r->ab_to_half, .dev_rows = round_up(rows, row_unit),
-               .dev_cols = round_up(cols, col_unit)};
+  operand x = {data, rows, cols, ld, r->host_bytes, ab && r->ab_to_half,
+               round_up(rows, row_unit), round_up(cols, col_unit), 0, 0};
   return x;
 }
 
@@ -91,47 +90,7 @@ static void panel_at(const g590_job *job, const layout *L, int64_t p, operand *b
                                     job->ldb, r->uk, r->un, true);
   *cp = make_operand(r, at(job->c, (size_t)(n0 * job->ldc) * hb), job->m, cols, job->ldc, r->um,
                      r->un, false);
-  if (job->op != G590_SYRK) return;
-  cp->triangle = job->upper ? 'U' : 'L', cp->col0 = n0;
-  if (r->c_widen) return;
-  /* Only the rows of C the panel's triangle has cross the link: rows
-   * [0, n0 + cols) of the upper triangle, [n0, m) of the lower.  The
-   * kernel reads and writes no other rows, but for whole tiles of them
-   * along the diagonal. */
-  int64_t r0 = job->upper ? 0 : n0, r1 = job->upper ? n0 + cols : job->m;
-  cp->data = at(cp->data, (size_t)r0 * hb);
-  cp->rows = r1 - r0;
-  cp->dev_row0 = (size_t)r0;
-}
-
-/* A syrk sends A in slabs, one per panel, so that the first kernels run
- * while the rest of A is still on its way: the upper triangle's panel q
- * reads rows [0, (q + 1) * width) of op(A), so its panels run in column
- * order, each after its own slab; the lower triangle's panel q reads
- * rows [q * width, n), so its panels run from the last to the first.
- * Not when A crosses as binary16 and is widened on the device (one
- * widening of the whole A). */
-static bool slabbed(const g590_job *job, const layout *L) {
-  return job->op == G590_SYRK && L->panels > 1 && !L->r.ab_widen;
-}
-
-/* Rows [q * width, (q + 1) * width) of op(A) (fewer in the last slab):
- * columns of A when op(A) = A^T, else rows; placed where they lie in A's
- * padded device copy. */
-static operand a_slab(const g590_job *job, const layout *L, int64_t q) {
-  int64_t r0 = q * L->width, r1 = r0 + L->width < job->n ? r0 + L->width : job->n;
-  size_t hb = L->r.host_bytes;
-  operand s = L->a;
-  if (job->trans_a) {
-    s.data = at(job->a, (size_t)(r0 * job->lda) * hb);
-    s.cols = r1 - r0;
-    s.dev_col0 = (size_t)r0;
-  } else {
-    s.data = at(job->a, (size_t)r0 * hb);
-    s.rows = r1 - r0;
-    s.dev_row0 = (size_t)r0;
-  }
-  return s;
+  if (job->op == G590_SYRK) cp->triangle = job->upper ? 'U' : 'L', cp->col0 = n0;
 }
 
 /* The panel width in columns.  Panels hide all transfers but A's, the
@@ -294,61 +253,34 @@ static bool ensure_buffers(g590_engine *e, const g590_job *job, const layout *L,
          g590_cl_buffer_ensure(e, &e->h[2], (size_t)(c0.rows * c0.cols) * 2, why, why_len);
 }
 
-/* What reached the caller after panel q's C came back with `got` of its
- * columns: in column order, the leading columns; in reverse order (a
- * lower syrk's slabs), the panels after q (from column `tail`) and the
- * first `got` columns of q. */
-static void note_delivered(g590_done *d, const g590_job *job, const layout *L, int64_t q,
-                           int64_t got, bool reverse, int64_t *tail) {
-  int64_t n0 = q * L->width, cols = job->n - n0 < L->width ? job->n - n0 : L->width;
-  d->count = 0;
-  if (!reverse) {
-    d->begin[0] = 0, d->end[0] = n0 + got, d->count = d->end[0] > 0;
-    return;
-  }
-  if (got == cols) *tail = n0;
-  else if (got > 0) d->begin[d->count] = n0, d->end[d->count++] = n0 + got;
-  if (*tail < job->n) d->begin[d->count] = *tail, d->end[d->count++] = job->n;
-}
-
-/* Runs the panels with the engine lock held.  First A (or, for a syrk,
- * A's first slab), then for each panel q, on e->queue: its slab of A,
- * op(B)'s panel (and C's) up into slot s % 2 (s counts the panels run so
- * far), then (narrowing C) the narrowing of the previous panel's C into
- * h[2] behind that panel's kernel, then a marker `ready`; panel q's
- * kernel waits for `ready` on e->kernel_queue while the host waits for
- * the previous panel (its kernel, or `ready` when narrowed) and copies its
- * C out.  Narrowing before the next kernel starts keeps it from waiting
- * for compute units that kernel holds.  A slot is refilled only after the
- * host copied out the C of the panel that used it.  *unfit: binary16
- * cannot hold some value of A or B. */
+/* Runs the panels with the engine lock held.  For each panel p, on
+ * e->queue: op(B)'s panel (and C's) up into slot p % 2, then (narrowing
+ * C) the narrowing of panel p - 1's C into h[2] behind that panel's
+ * kernel, then a marker `ready`; panel p's kernel waits for `ready` on
+ * e->kernel_queue while the host waits for panel p - 1 (its kernel, or
+ * `ready` when narrowed) and copies its C out.  Narrowing before the next
+ * kernel starts keeps it from waiting for compute units that kernel holds.
+ * A slot is refilled only after the host copied out the C of the panel
+ * that used it.  *unfit: binary16 cannot hold some value of A or B. */
 static bool run_panels(g590_engine *e, const g590_job *job, const g590_plan *plan,
-                       const layout *L, cl_kernel kernel, g590_done *delivered, bool *unfit,
+                       const layout *L, cl_kernel kernel, int64_t *cols_done, bool *unfit,
                        g590_phases *ph, char *why, size_t why_len) {
   const route *r = &L->r;
-  bool fits = true, slabs = slabbed(job, L), reverse = slabs && !job->upper;
+  bool fits = true;
   double t = g590_cl_now_ms();
-  bool ok = slabs ? zero_padding(e, e->a.mem, &L->a, r->ab_bytes, why, why_len)
-                  : send(e, &L->a, r->ab_bytes, r->ab_widen, e->a.mem, e->h[0].mem, true, &fits,
-                         why, why_len);
+  bool ok = send(e, &L->a, r->ab_bytes, r->ab_widen, e->a.mem, e->h[0].mem, true, &fits, why,
+                 why_len);
   ph->upload_ms += g590_cl_now_ms() - t;
   int kk = (int)(job->trans_a ? L->a.dev_rows : L->a.dev_cols);
-  int64_t tail = job->n; /* reverse order: panels from column tail on are delivered */
   cl_event done[2] = {NULL, NULL};
-  for (int64_t s = 0; ok && s <= L->panels; s++) {
-    int slot = (int)(s & 1), prev = !slot;
-    /* The panel of this step and of the one before. */
-    int64_t q = reverse ? L->panels - 1 - s : s, q_prev = reverse ? q + 1 : q - 1;
+  for (int64_t p = 0; ok && p <= L->panels; p++) {
+    int slot = (int)(p & 1), prev = !slot;
     cl_event ready = NULL;
     t = g590_cl_now_ms();
-    if (s < L->panels && slabs) {
-      operand slab = a_slab(job, L, q);
-      ok = send(e, &slab, r->ab_bytes, false, e->a.mem, NULL, false, &fits, why, why_len);
-    }
-    if (ok && s < L->panels) ok = send_panel(e, job, L, q, slot, &fits, why, why_len);
-    if (ok && s > 0 && r->c_widen) {
+    if (p < L->panels) ok = send_panel(e, job, L, p, slot, &fits, why, why_len);
+    if (ok && p > 0 && r->c_widen) {
       operand bp, cp;
-      panel_at(job, L, q_prev, &bp, &cp);
+      panel_at(job, L, p - 1, &bp, &cp);
       ok = marker(e, 1, &done[prev], NULL, why, why_len) &&
            g590_cl_convert_on_device(e, true, e->c[prev].mem, (int64_t)cp.dev_rows, e->h[2].mem,
                                   cp.rows, cp.rows, cp.cols, 0, 0, why, why_len);
@@ -356,33 +288,33 @@ static bool run_panels(g590_engine *e, const g590_job *job, const g590_plan *pla
     ok = ok && marker(e, 0, NULL, &ready, why, why_len);
     if (ok) clFlush(e->queue);
     ph->upload_ms += g590_cl_now_ms() - t;
-    if (ok && s < L->panels) {
+    if (ok && p < L->panels) {
       operand bp, cp;
-      panel_at(job, L, q, &bp, &cp);
-      /* A syrk reads op(B) = op(A)^T from A's buffer, from column q * width. */
+      panel_at(job, L, p, &bp, &cp);
+      /* A syrk reads op(B) = op(A)^T from A's buffer, from column p * width. */
       bool syrk = job->op == G590_SYRK;
       g590_gemm_args g = {(int)L->c.dev_rows, (int)cp.dev_cols, kk, job->alpha, job->beta,
                           e->a.mem, syrk ? e->a.mem : e->b[slot].mem, e->c[slot].mem,
                           (int)L->a.dev_rows, (int)(syrk ? L->a.dev_rows : bp.dev_rows),
-                          (int)L->c.dev_rows, plan->f64, syrk ? (int)(q * L->width) : 0};
+                          (int)L->c.dev_rows, plan->f64, syrk ? (int)(p * L->width) : 0};
       ok = g590_cl_gemm_enqueue(e, e->kernel_queue, kernel, plan, &g, ready, &done[slot], why,
                              why_len);
       if (ok) clFlush(e->kernel_queue);
     }
-    if (ok && s > 0) {
+    if (ok && p > 0) {
       int64_t got = 0;
       t = g590_cl_now_ms();
       ok = wait_event(r->c_widen ? ready : done[prev], why, why_len);
       ph->kernel_ms += g590_cl_now_ms() - t;
       t = g590_cl_now_ms();
-      ok = ok && receive_panel(e, job, L, q_prev, prev, &got, why, why_len);
+      ok = ok && receive_panel(e, job, L, p - 1, prev, &got, why, why_len);
       ph->download_ms += g590_cl_now_ms() - t;
-      note_delivered(delivered, job, L, q_prev, got, reverse, &tail);
+      *cols_done = (p - 1) * L->width + got;
     }
-    if (s > 0) release(&done[prev]);
+    if (p > 0) release(&done[prev]);
     release(&ready);
   }
-  for (int i = 0; i < 2; i++) release(&done[i]);
+  for (int s = 0; s < 2; s++) release(&done[s]);
   *unfit = !fits;
   if (!ok) {
     /* Nothing queued may still touch host memory. */
@@ -429,9 +361,9 @@ static bool plan_layout(const g590_engine *e, const g590_job *job, const g590_pl
 }
 
 g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *plan,
-                        g590_done *delivered, char *what, size_t what_len, char *why,
-                        size_t why_len) {
-  delivered->count = 0;
+                            int64_t *cols_done, char *what, size_t what_len, char *why,
+                            size_t why_len) {
+  *cols_done = 0;
   if (job->m > INT_MAX || job->n > INT_MAX || job->k > INT_MAX) {
     snprintf(why, why_len, "dimension beyond 32-bit kernel indices");
     return G590_NOT_HANDLED;
@@ -452,7 +384,7 @@ g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *pl
   e->link_copy_ms = 0;
   cl_kernel kernel = g590_cl_program_kernel(e, plan->family->name, options, &origin, why, why_len);
   if (kernel && ensure_buffers(e, job, &L, why, why_len))
-    ok = run_panels(e, job, plan, &L, kernel, delivered, &unfit, &ph, why, why_len);
+    ok = run_panels(e, job, plan, &L, kernel, cols_done, &unfit, &ph, why, why_len);
   double copy_ms = e->link_copy_ms;
   pthread_mutex_unlock(&e->lock);
   double total_ms = g590_cl_now_ms() - start;
@@ -463,7 +395,7 @@ g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *pl
     fp32.fp16_ok = false;
     g590_plan plan32;
     if (!g590_select(&fp32, &e->info, &plan32, why, why_len)) return G590_NOT_HANDLED;
-    g590_status st = g590_cl_run(e, &fp32, &plan32, delivered, what, what_len, why, why_len);
+    g590_status st = g590_cl_run(e, &fp32, &plan32, cols_done, what, what_len, why, why_len);
     if (st == G590_HANDLED)
       snprintf(what + strlen(what), what_len - strlen(what),
                " fp16=\"inputs outside binary16: float32\"");

@@ -41,10 +41,8 @@ typedef struct range {
 static void *run_range(void *p) {
   range *r = p;
   double t0 = g590_cl_now_ms();
-  g590_done got;
-  r->status = g590_cl_run(r->e, &r->job, &r->plan, &got, r->what, sizeof r->what, r->why,
-                          sizeof r->why);
-  r->cols_done = g590_leading_columns(&got);
+  r->status = g590_cl_run(r->e, &r->job, &r->plan, &r->cols_done, r->what, sizeof r->what,
+                          r->why, sizeof r->why);
   r->ms = g590_cl_now_ms() - t0;
   return NULL;
 }
@@ -132,7 +130,13 @@ static g590_status job_on_devices(const g590_job *job, g590_engine *e, g590_done
   int used = count > 1 && job->op == G590_GEMM && (explicit_list || flops >= SPLIT_MIN_FLOPS)
                  ? cut(job, engines, count, (int64_t)plan.tile[1], r)
                  : 1;
-  if (used < 2) return g590_cl_run(e, job, &plan, done, what, what_len, why, why_len);
+  if (used < 2) {
+    int64_t cols = 0;
+    g590_status st = g590_cl_run(e, job, &plan, &cols, what, what_len, why, why_len);
+    done->count = cols > 0;
+    done->begin[0] = 0, done->end[0] = cols;
+    return st;
+  }
 
   /* Each device its own plan (devices may differ), then its own thread;
    * a range without a plan or a thread is left to the redo below. */
@@ -154,11 +158,11 @@ static g590_status job_on_devices(const g590_job *job, g590_engine *e, g590_done
       if (j == i || r[j].status != G590_HANDLED) continue;
       g590_job rest = g590_job_columns(&r[i].job, r[i].cols_done, r[i].job.n);
       g590_plan p;
-      g590_done got;
+      int64_t cols = 0;
       char w[512], y[192];
       if (!g590_select(&rest, &r[j].e->info, &p, y, sizeof y)) continue;
-      g590_status st = g590_cl_run(r[j].e, &rest, &p, &got, w, sizeof w, y, sizeof y);
-      r[i].cols_done += g590_leading_columns(&got);
+      g590_status st = g590_cl_run(r[j].e, &rest, &p, &cols, w, sizeof w, y, sizeof y);
+      r[i].cols_done += cols;
       if (st == G590_HANDLED) r[i].status = G590_HANDLED, r[i].redone_by = r[j].e->index;
     }
   }

@@ -53,48 +53,47 @@ static void host_run(const g590_job *job, char *how, size_t how_len) {
   if (how) snprintf(how, how_len, "%s", name);
 }
 
-/* The host computes columns [c0, c1) of a syrk's C: the syrk of the
- * diagonal block and the gemm block beside it in the triangle, rows
- * [0, c0) of op(A) times the transpose of rows [c0, c1) above it (upper),
- * rows [c1, n) times rows [c0, c1) below it (lower). */
-static void host_syrk_columns(const g590_job *job, int64_t c0, int64_t c1, char *how,
-                              size_t how_len) {
-  if (c0 == 0 && c1 == job->n) {
+/* The host computes what the device left of a syrk: columns [n0, n) of C
+ * (a syrk runs on one device, which delivers leading columns).  That is the
+ * syrk of the trailing block and, for the upper triangle, the gemm block
+ * above it: rows [0, n0) of op(A) times the transpose of rows [n0, n). */
+static void host_syrk_rest(const g590_job *job, int64_t n0, char *how, size_t how_len) {
+  if (n0 == 0) {
     host_run(job, how, how_len);
     return;
   }
   size_t bytes = g590_type_bytes(job->type);
-  /* Row i of op(A): down the rows of A, or along its columns when op(A) = A^T. */
-#define OPA_ROW(i) ((const char *)job->a + (size_t)(job->trans_a ? (i)*job->lda : (i)) * bytes)
-#define C_AT(i, j) ((char *)job->c + (size_t)((i) + (j)*job->ldc) * bytes)
-  g590_job side = *job;
-  side.op = G590_GEMM;
-  side.n = c1 - c0;
-  side.b = OPA_ROW(c0);
-  side.m = job->upper ? c0 : job->n - c1;
-  side.a = OPA_ROW(job->upper ? 0 : c1);
-  side.c = C_AT(job->upper ? 0 : c1, c0);
-  if (side.m > 0) host_run(&side, NULL, 0);
-  g590_job diag = *job;
-  diag.m = diag.n = c1 - c0;
-  diag.a = diag.b = OPA_ROW(c0);
-  diag.c = C_AT(c0, c0);
-  host_run(&diag, how, how_len);
-#undef OPA_ROW
-#undef C_AT
+  /* Row n0 of op(A): down the rows of A, or along its columns when op(A) = A^T. */
+  const void *a_n0 = (const char *)job->a + (size_t)(job->trans_a ? n0 * job->lda : n0) * bytes;
+  g590_job tail = *job;
+  tail.m = tail.n = job->n - n0;
+  tail.a = tail.b = a_n0;
+  tail.c = (char *)job->c + (size_t)(n0 + n0 * job->ldc) * bytes;
+  if (job->upper) {
+    g590_job above = *job;
+    above.op = G590_GEMM;
+    above.m = n0, above.n = job->n - n0;
+    above.b = a_n0;
+    above.c = (char *)job->c + (size_t)(n0 * job->ldc) * bytes;
+    host_run(&above, NULL, 0);
+  }
+  host_run(&tail, how, how_len);
 }
 
 /* The host computes the columns of C the device did not deliver (the gaps
- * between done's ranges, which are in column order); returns how many
- * columns the device had. */
+ * between done's ranges); returns how many columns the device had. */
 static int64_t host_rest(const g590_job *job, const g590_done *done, char *how, size_t how_len) {
-  int64_t delivered = 0, at = 0;
+  int64_t delivered = 0;
   for (int i = 0; i < done->count; i++) delivered += done->end[i] - done->begin[i];
+  if (job->op == G590_SYRK) {
+    host_syrk_rest(job, done->count ? done->end[0] : 0, how, how_len);
+    return delivered;
+  }
+  /* Ranges in column order: the devices take consecutive ranges. */
+  int64_t at = 0;
   for (int i = 0; i <= done->count; i++) {
     int64_t gap_end = i < done->count ? done->begin[i] : job->n;
-    if (gap_end > at && job->op == G590_SYRK) {
-      host_syrk_columns(job, at, gap_end, how, how_len);
-    } else if (gap_end > at) {
+    if (gap_end > at) {
       g590_job gap = g590_job_columns(job, at, gap_end);
       host_run(&gap, how, how_len);
     }
