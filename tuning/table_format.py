@@ -42,7 +42,8 @@ def comment_lines(text, width=76):
 C_PARAMS = [("-DEMULATE_MMA", "emulate_mma"), ("-DWG", "wg"), ("-DTM", "tm"), ("-DTN", "tn"),
             ("-DKS", "ks"), ("-DWM", "wm"), ("-DWN", "wn"), ("-DWARPS_M", "warps_m"),
             ("-DWARPS_N", "warps_n"), ("-DNO_REQD_WG", "no_reqd_wg"),
-            ("-cl-nv-maxrregcount", "maxrregcount"), ("-DSPLITK", "splitk"), ("-DMMA", "mma")]
+            ("-cl-nv-maxrregcount", "maxrregcount"), ("-DSPLITK", "splitk"), ("-DMMA", "mma"),
+            ("-DASYNC", "async"), ("-DSTAGES", "stages"), ("-DSWIZZLE", "swizzle")]
 
 # A routine's element type and operation as lib/core/table.h's entries hold them.
 C_ROUTINES = {"sgemm": "G590_F32, G590_GEMM", "dgemm": "G590_F64, G590_GEMM",

@@ -220,65 +220,108 @@ static const g590_table_node h200_nodes[] = {
 /* h200-dgemm: dgemm on device "NVIDIA H200" (NVIDIA Corporation, driver
  * 580.159.04).
  * Data: h200-dgemm.csv.
- * 68 shapes (17 M x N x K in NN, NT, TN, TT), 12 candidates, time = e2e.
- * Tree: depth limit 2 (of 0..8, by held-out score); merged: depth 1, leaves 2,
- * choices 2.
- * Held out (5 folds): best/chosen geomean 0.989, worst 0.870.
- * Training fit: geomean 0.993, worst 0.870.
- * Best single candidate (regblock -DTM=128 -DTN=64 -DKS=8 -DWARPS_M=2
- * -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DSPLITK=2 -DMMA=1):
- * geomean 0.689, worst 0.219.
- * Host for every shape: geomean 0.430, worst 0.033.
+ * 72 shapes (18 M x N x K in NN, NT, TN, TT), 14 candidates, time = e2e.
+ * Tree: depth limit 5 (of 0..8, by held-out score); merged: depth 5, leaves 9,
+ * choices 6.
+ * Held out (5 folds): best/chosen geomean 0.858, worst 0.210.
+ * Training fit: geomean 0.998, worst 0.963.
+ * Best single candidate (regblock -DTM=128 -DTN=128 -DKS=8 -DWARPS_M=4
+ * -DWARPS_N=4 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DSPLITK=2 -DMMA=2
+ * -DASYNC=1 -DSTAGES=3 -DSWIZZLE=1): geomean 0.710, worst 0.149.
+ * Host for every shape: geomean 0.325, worst 0.018.
  *
- * Measured by gemm590-tune --routine dgemm (--quick, 2026-12-06) on one NVIDIA
- * H200 (driver 580.159.04) with a 16-core host, OPENBLAS_CORETYPE=Haswell,
- * GEMM590_ADAPT=0 (that VM hides its CPU model; OpenBLAS 0.3.21 would pick
- * generic kernels). End-to-end times include transfers from pageable memory.
- * Trained with tuning/train.py --emit-c like the H100's; not checked end to
- * end against the generic NVIDIA entry (the session's device time ran out).
+ * Measured by gemm590-tune --routine dgemm --quick --max-size 8192
+ * (2026-12-06, third session) on one NVIDIA H200 (driver 580.159.04) with a
+ * 16-core host, OPENBLAS_CORETYPE=Haswell, GEMM590_ADAPT=0 (that VM hides its
+ * CPU model; OpenBLAS 0.3.21 would pick generic kernels), 4 min 5 s.
+ * Candidates include the float64 tensor-core tiles on mma.sync m16n8k8
+ * (-DMMA=2) and the 128x128 cp.async tile (-DASYNC=1 -DSTAGES=3 -DSWIZZLE=1);
+ * the grid goes up to 8192 (the quick grid stops at 4096 by default).
+ * End-to-end times include transfers from pageable memory. Replaces the data
+ * of 2026-12-06 (first session), measured with m8n8k4. Trained with
+ * tuning/train.py --emit-c like the H100's.
  *
- * leaf 1: MNK<=94906265 -> host
- * leaf 2: MNK>94906265 -> regblock -DTM=128 -DTN=64 -DKS=8 -DWARPS_M=2
- * -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DSPLITK=2 -DMMA=1 */
+ * leaf 1: MNK<=24890087 -> host
+ * leaf 4: N<=412 24890087<MNK<=366357296 -> host
+ * leaf 5: N>412 24890087<MNK<=366357296 -> regblock -DTM=128 -DTN=64 -DKS=8
+ * -DWARPS_M=2 -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DSPLITK=2
+ * -DMMA=2
+ * leaf 8: M<=2896 366357296<MNK<=6074000999 -> regblock -DTM=128 -DTN=128
+ * -DKS=8 -DWARPS_M=4 -DWARPS_N=4 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128
+ * -DSPLITK=2 -DMMA=2 -DASYNC=1 -DSTAGES=3 -DSWIZZLE=1
+ * leaf 10: M>2896 N<=362 366357296<MNK<=6074000999 -> regblock -DTM=128
+ * -DTN=128 -DKS=8 -DWARPS_M=4 -DWARPS_N=4 -DNO_REQD_WG=1
+ * -cl-nv-maxrregcount=128 -DSPLITK=2 -DMMA=2 -DASYNC=1 -DSTAGES=3 -DSWIZZLE=1
+ * leaf 11: M>2896 N>362 366357296<MNK<=6074000999 -> regblock -DTM=64 -DTN=64
+ * -DKS=8 -DWARPS_M=2 -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255
+ * -DMMA=2
+ * leaf 14: M<=5792 K<=2478 MNK>6074000999 -> regblock -DTM=128 -DTN=128 -DKS=8
+ * -DWARPS_M=4 -DWARPS_N=4 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DMMA=2
+ * -DASYNC=1 -DSTAGES=3 -DSWIZZLE=1
+ * leaf 15: M<=5792 K>2478 MNK>6074000999 -> regblock -DTM=128 -DTN=64 -DKS=8
+ * -DWARPS_M=2 -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DMMA=2
+ * leaf 16: M>5792 MNK>6074000999 -> regblock -DTM=128 -DTN=128 -DKS=8
+ * -DWARPS_M=4 -DWARPS_N=4 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DMMA=2
+ * -DASYNC=1 -DSTAGES=3 -DSWIZZLE=1 */
 static const g590_table_choice h200_dgemm_choices[] = {
     {NULL, {0}},
-    {&g590_regblock, {.tm = 128, .tn = 64, .ks = 8, .warps_m = 2, .warps_n = 2, .no_reqd_wg = 1, .maxrregcount = 255, .splitk = 2, .mma = 1}},
+    {&g590_regblock, {.tm = 128, .tn = 128, .ks = 8, .warps_m = 4, .warps_n = 4, .no_reqd_wg = 1, .maxrregcount = 128, .mma = 2, .async = 1, .stages = 3, .swizzle = 1}},
+    {&g590_regblock, {.tm = 128, .tn = 128, .ks = 8, .warps_m = 4, .warps_n = 4, .no_reqd_wg = 1, .maxrregcount = 128, .splitk = 2, .mma = 2, .async = 1, .stages = 3, .swizzle = 1}},
+    {&g590_regblock, {.tm = 128, .tn = 64, .ks = 8, .warps_m = 2, .warps_n = 2, .no_reqd_wg = 1, .maxrregcount = 255, .mma = 2}},
+    {&g590_regblock, {.tm = 128, .tn = 64, .ks = 8, .warps_m = 2, .warps_n = 2, .no_reqd_wg = 1, .maxrregcount = 255, .splitk = 2, .mma = 2}},
+    {&g590_regblock, {.tm = 64, .tn = 64, .ks = 8, .warps_m = 2, .warps_n = 2, .no_reqd_wg = 1, .maxrregcount = 255, .mma = 2}},
 };
 static const g590_table_node h200_dgemm_nodes[] = {
-    {G590_FEATURE_MNK, 94906265, 1, 2, -1},
+    {G590_FEATURE_MNK, 24890087, 1, 2, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
+    {G590_FEATURE_MNK, 366357296, 3, 6, -1},
+    {G590_FEATURE_N, 412, 4, 5, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 0},
+    {G590_FEATURE_LEAF, 0, -1, -1, 4},
+    {G590_FEATURE_MNK, 6074000999, 7, 12, -1},
+    {G590_FEATURE_M, 2896, 8, 9, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 2},
+    {G590_FEATURE_N, 362, 10, 11, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 2},
+    {G590_FEATURE_LEAF, 0, -1, -1, 5},
+    {G590_FEATURE_M, 5792, 13, 16, -1},
+    {G590_FEATURE_K, 2478, 14, 15, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 3},
     {G590_FEATURE_LEAF, 0, -1, -1, 1},
 };
 
 /* h200-dsyrk: dsyrk on device "NVIDIA H200" (NVIDIA Corporation, driver
  * 580.159.04).
  * Data: h200-dsyrk.csv.
- * 32 shapes (16 M x N x K in NT, TN), 9 candidates, time = e2e.
- * Tree: depth limit 1 (of 0..8, by held-out score); merged: depth 1, leaves 2,
+ * 34 shapes (17 M x N x K in NT, TN), 10 candidates, time = e2e.
+ * Tree: depth limit 2 (of 0..8, by held-out score); merged: depth 1, leaves 2,
  * choices 2.
- * Held out (5 folds): best/chosen geomean 0.900, worst 0.435.
- * Training fit: geomean 0.990, worst 0.884.
+ * Held out (5 folds): best/chosen geomean 0.962, worst 0.510.
+ * Training fit: geomean 0.977, worst 0.825.
  * Best single candidate (regblock -DTM=64 -DTN=64 -DKS=8 -DWARPS_M=2
- * -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DMMA=1): geomean 0.526,
- * worst 0.026.
- * Host for every shape: geomean 0.451, worst 0.041.
+ * -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DMMA=2): geomean 0.523,
+ * worst 0.025.
+ * Host for every shape: geomean 0.368, worst 0.025.
  *
- * Measured by gemm590-tune --routine dsyrk (--quick, 2026-12-06) on one NVIDIA
- * H200 (driver 580.159.04) with a 16-core host, OPENBLAS_CORETYPE=Haswell,
- * GEMM590_ADAPT=0 (that VM hides its CPU model; OpenBLAS 0.3.21 would pick
- * generic kernels). End-to-end times include transfers from pageable memory.
- * Trained with tuning/train.py --emit-c like the H100's; not checked end to
- * end against the generic NVIDIA entry (the session's device time ran out).
+ * Measured by gemm590-tune --routine dsyrk --quick --max-size 8192
+ * (2026-12-06, third session) on one NVIDIA H200 (driver 580.159.04) with a
+ * 16-core host, OPENBLAS_CORETYPE=Haswell, GEMM590_ADAPT=0 (that VM hides its
+ * CPU model; OpenBLAS 0.3.21 would pick generic kernels), 1 min 12 s.
+ * Candidates include the float64 tensor-core tiles on mma.sync m16n8k8
+ * (-DMMA=2) and the 128x128 cp.async tile. End-to-end times include transfers
+ * from pageable memory. Replaces the data of 2026-12-06 (first session),
+ * measured with m8n8k4. Trained with tuning/train.py --emit-c like the H100's.
  *
- * leaf 1: MNK<=49780174 -> host
- * leaf 2: MNK>49780174 -> regblock -DTM=64 -DTN=64 -DKS=8 -DWARPS_M=2
- * -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DMMA=1 */
+ * leaf 1: MNK<=70399798 -> host
+ * leaf 2: MNK>70399798 -> regblock -DTM=64 -DTN=64 -DKS=8 -DWARPS_M=2
+ * -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DMMA=2 */
 static const g590_table_choice h200_dsyrk_choices[] = {
     {NULL, {0}},
-    {&g590_regblock, {.tm = 64, .tn = 64, .ks = 8, .warps_m = 2, .warps_n = 2, .no_reqd_wg = 1, .maxrregcount = 255, .mma = 1}},
+    {&g590_regblock, {.tm = 64, .tn = 64, .ks = 8, .warps_m = 2, .warps_n = 2, .no_reqd_wg = 1, .maxrregcount = 255, .mma = 2}},
 };
 static const g590_table_node h200_dsyrk_nodes[] = {
-    {G590_FEATURE_MNK, 49780174, 1, 2, -1},
+    {G590_FEATURE_MNK, 70399798, 1, 2, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
     {G590_FEATURE_LEAF, 0, -1, -1, 1},
 };
@@ -796,7 +839,7 @@ const g590_table_entry g590_embedded_tables[] = {
      G590_TYPE_GPU, true, h200_choices, 2, h200_nodes, 3, G590_F32, G590_GEMM},
     {"h200-dgemm", G590_MATCH_NAME,
      "NVIDIA H200",
-     G590_TYPE_GPU, true, h200_dgemm_choices, 2, h200_dgemm_nodes, 3, G590_F64, G590_GEMM},
+     G590_TYPE_GPU, true, h200_dgemm_choices, 6, h200_dgemm_nodes, 17, G590_F64, G590_GEMM},
     {"h200-dsyrk", G590_MATCH_NAME,
      "NVIDIA H200",
      G590_TYPE_GPU, true, h200_dsyrk_choices, 2, h200_dsyrk_nodes, 3, G590_F64, G590_SYRK},
