@@ -231,12 +231,12 @@ static const g590_table_node h200_nodes[] = {
  * Host for every shape: geomean 0.325, worst 0.018.
  *
  * Measured by gemm590-tune --routine dgemm --quick --max-size 8192
- * (2026-12-06, third session) on one NVIDIA H200 (driver 580.159.04) with a
+ * (2026-12-06, fourth session) on one NVIDIA H200 (driver 580.159.04) with a
  * 16-core host, OPENBLAS_CORETYPE=Haswell, GEMM590_ADAPT=0 (that VM hides its
  * CPU model; OpenBLAS 0.3.21 would pick generic kernels), 4 min 5 s.
  * Candidates include the float64 tensor-core tiles on mma.sync m16n8k8
  * (-DMMA=2) and the 128x128 cp.async tile (-DASYNC=1 -DSTAGES=3 -DSWIZZLE=1);
- * the grid goes up to 8192 (the quick grid stops at 4096 by default).
+ * the grid goes up to 8192 (now the quick default for float64 on a GPU).
  * End-to-end times include transfers from pageable memory. Replaces the data
  * of 2026-12-06 (first session), measured with m8n8k4. Trained with
  * tuning/train.py --emit-c like the H100's.
@@ -305,7 +305,7 @@ static const g590_table_node h200_dgemm_nodes[] = {
  * Host for every shape: geomean 0.368, worst 0.025.
  *
  * Measured by gemm590-tune --routine dsyrk --quick --max-size 8192
- * (2026-12-06, third session) on one NVIDIA H200 (driver 580.159.04) with a
+ * (2026-12-06, fourth session) on one NVIDIA H200 (driver 580.159.04) with a
  * 16-core host, OPENBLAS_CORETYPE=Haswell, GEMM590_ADAPT=0 (that VM hides its
  * CPU model; OpenBLAS 0.3.21 would pick generic kernels), 1 min 12 s.
  * Candidates include the float64 tensor-core tiles on mma.sync m16n8k8
