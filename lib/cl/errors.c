@@ -50,8 +50,9 @@ bool g590_cl_fault(const char *call) {
   if (!fault) return false;
   size_t len = strcspn(fault, "@%");
   if (strlen(call) != len || strncmp(fault, call, len) != 0) return false;
-  long n = fault[len] ? atol(fault + len + 1) : 0, hit = fault[len] ? ++hits : 0;
-  injected = !fault[len] || (fault[len] == '@' ? hit == n : n > 0 && hit % n == 0);
+  if (!fault[len]) return injected = true;
+  long n = atol(fault + len + 1), hit = ++hits;
+  injected = fault[len] == '@' ? hit == n : n > 0 && hit % n == 0;
   return injected;
 }
 
