@@ -43,21 +43,30 @@ static __attribute__((noinline)) void syrk_fortran(const char *entry, const char
   g590_run(&job);
 }
 
-/* The entry points call gemm_fortran and syrk_fortran out of line (a job
- * in their frames would slow the host lane), and such a call must not be
- * compiled as a tail call: a tail call writes its stack arguments over the
- * entry's own incoming ones, including the two hidden string lengths, and
- * callers written in C (f2py's wrappers in scipy, LAPACKE) do not pass
- * those, so the writes would land in the caller's frame (measured: scipy's
- * ssyrk wrapper then failed with "returned NULL without setting an
- * exception").  An empty asm statement after the call keeps it a call.
- * The host lane's call to OpenBLAS's CBLAS routine may be a tail call: it
- * has fewer stack arguments (6 for gemm, 3 for syrk) than even a caller
- * without the string lengths passes us (7, 4), so it writes only there. */
-#define NOT_A_TAIL_CALL() __asm__ volatile("")
-
-/* One spelling of a Fortran gemm or syrk; INT is the integer type. */
+/* The entry points run the quick lane (lib/api/lane.h) and otherwise their
+ * full twin, name_full: the whole lane, then gemm_fortran or syrk_fortran
+ * out of line (a job in their frames would slow the lane).  The twin takes
+ * the arguments without the hidden string lengths, so the entry's call to
+ * it may be a jump: a tail call writes its stack arguments over the entry's
+ * own incoming ones, and callers written in C (f2py's wrappers in scipy,
+ * LAPACKE) do not pass the lengths, so writes there would land in the
+ * caller's frame (measured when the lengths were passed on: scipy's ssyrk
+ * wrapper then failed with "returned NULL without setting an exception").
+ * The twin passes 7 stack arguments for gemm and 4 for syrk, what every
+ * caller passes us; the host CBLAS routine takes fewer still (6, 3). */
 #define FORTRAN_GEMM_(name, srname, T, type, math, INT)                                         \
+  static __attribute__((noinline)) void name##_full(                                           \
+      const char *transa, const char *transb, const INT *m, const INT *n, const INT *k,        \
+      const T *alpha, const T *a, const INT *lda, const T *b, const INT *ldb, const T *beta,   \
+      T *c, const INT *ldc) {                                                                  \
+    int ta_ = g590_lane_trans(*transa), tb_ = g590_lane_trans(*transb);                        \
+    if (ta_ && tb_ &&                                                                          \
+        G590_LANE_GEMM(T, type == G590_F64, false, G590_CBLAS_COL, ta_, tb_, *m, *n, *k,       \
+                       *alpha, a, *lda, b, *ldb, *beta, c, *ldc))                              \
+      return;                                                                                  \
+    gemm_fortran(#name, srname, type, math, *transa, *transb, *m, *n, *k, *alpha, a, *lda, b,  \
+                 *ldb, *beta, c, *ldc);                                                        \
+  }                                                                                            \
   G590_API void name(const char *transa, const char *transb, const INT *m, const INT *n,       \
                      const INT *k, const T *alpha, const T *a, const INT *lda, const T *b,     \
                      const INT *ldb, const T *beta, T *c, const INT *ldc, size_t transa_len,   \
@@ -65,26 +74,33 @@ static __attribute__((noinline)) void syrk_fortran(const char *entry, const char
     (void)transa_len, (void)transb_len;                                                        \
     int ta_ = g590_lane_trans(*transa), tb_ = g590_lane_trans(*transb);                        \
     if (ta_ && tb_ &&                                                                          \
-        G590_LANE_GEMM(T, type == G590_F64, G590_CBLAS_COL, ta_, tb_, *m, *n, *k, *alpha, a,   \
-                       *lda, b, *ldb, *beta, c, *ldc))                                           \
-      return;                                                                                    \
-    gemm_fortran(#name, srname, type, math, *transa, *transb, *m, *n, *k, *alpha, a, *lda, b,  \
-                 *ldb, *beta, c, *ldc);                                                        \
-    NOT_A_TAIL_CALL();                                                                         \
+        G590_LANE_GEMM(T, type == G590_F64, true, G590_CBLAS_COL, ta_, tb_, *m, *n, *k,        \
+                       *alpha, a, *lda, b, *ldb, *beta, c, *ldc))                              \
+      return;                                                                                  \
+    name##_full(transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);                 \
   }
 
 #define FORTRAN_SYRK(name, srname, T, type, INT)                                               \
+  static __attribute__((noinline)) void name##_full(                                           \
+      const char *uplo, const char *trans, const INT *n, const INT *k, const T *alpha,         \
+      const T *a, const INT *lda, const T *beta, T *c, const INT *ldc) {                       \
+    int up_ = g590_lane_uplo(*uplo), t_ = g590_lane_trans(*trans);                             \
+    if (up_ && t_ &&                                                                           \
+        G590_LANE_SYRK(T, type == G590_F64, false, G590_CBLAS_COL, up_, t_, *n, *k, *alpha, a, \
+                       *lda, *beta, c, *ldc))                                                  \
+      return;                                                                                  \
+    syrk_fortran(#name, srname, type, *uplo, *trans, *n, *k, *alpha, a, *lda, *beta, c, *ldc); \
+  }                                                                                            \
   G590_API void name(const char *uplo, const char *trans, const INT *n, const INT *k,          \
                      const T *alpha, const T *a, const INT *lda, const T *beta, T *c,          \
                      const INT *ldc, size_t uplo_len, size_t trans_len) {                      \
     (void)uplo_len, (void)trans_len;                                                           \
     int up_ = g590_lane_uplo(*uplo), t_ = g590_lane_trans(*trans);                             \
     if (up_ && t_ &&                                                                           \
-        G590_LANE_SYRK(T, type == G590_F64, G590_CBLAS_COL, up_, t_, *n, *k, *alpha, a, *lda,  \
-                       *beta, c, *ldc))                                                          \
-      return;                                                                                    \
-    syrk_fortran(#name, srname, type, *uplo, *trans, *n, *k, *alpha, a, *lda, *beta, c, *ldc); \
-    NOT_A_TAIL_CALL();                                                                         \
+        G590_LANE_SYRK(T, type == G590_F64, true, G590_CBLAS_COL, up_, t_, *n, *k, *alpha, a,  \
+                       *lda, *beta, c, *ldc))                                                  \
+      return;                                                                                  \
+    name##_full(uplo, trans, n, k, alpha, a, lda, beta, c, ldc);                               \
   }
 
 #define SGEMM_ARGS "SGEMM ", float, G590_F32, g590_api_math()

@@ -27,12 +27,20 @@ static inline int64_t g590_lane_max3(int64_t x, int64_t y, int64_t z) {
  * reading A and B); negative sizes are errors.  Offsets within 32 bits
  * are the host guard's condition for leaving a call alone
  * (lib/host/guard.c), and then every size fits the host's int. */
-static inline bool g590_lane_small(int64_t m, int64_t n, int64_t k, double alpha, int64_t max_ld) {
+static inline bool g590_lane_small(int64_t m, int64_t n, int64_t k, double alpha, int64_t max_ld,
+                                   bool quick) {
   int64_t reach;
   if (m <= 0 || n <= 0 || k <= 0 || alpha == 0 ||
       __builtin_mul_overflow(max_ld, g590_lane_max3(m, n, k), &reach) || reach > INT_MAX)
     return false;
-  return (double)m * (double)n * (double)k < g590_lane_mnk();
+  return (double)m * (double)n * (double)k < (quick ? g590_lane_bound : g590_lane_mnk());
+}
+
+/* The quick lane (see G590_LANE_GEMM) is open once the bound is read and
+ * the calling thread's counters are listed: both are first-call work that
+ * needs calls of its own. */
+static inline bool g590_lane_warm(void) {
+  return atomic_load_explicit(&g590_lane_ready, memory_order_acquire) && g590_api_mine.listed;
 }
 
 /* A gemm may take the lane.  row: the caller's layout is row-major; ta,
@@ -41,17 +49,17 @@ static inline bool g590_lane_small(int64_t m, int64_t n, int64_t k, double alpha
  * columns as rows. */
 static inline bool g590_lane_gemm_fits(bool row, bool ta, bool tb, int64_t m, int64_t n,
                                        int64_t k, double alpha, int64_t lda, int64_t ldb,
-                                       int64_t ldc) {
+                                       int64_t ldc, bool quick) {
   if (lda < (ta != row ? k : m) || ldb < (tb != row ? n : k) || ldc < (row ? n : m))
     return false;
-  return g590_lane_small(m, n, k, alpha, g590_lane_max3(lda, ldb, ldc));
+  return g590_lane_small(m, n, k, alpha, g590_lane_max3(lda, ldb, ldc), quick);
 }
 
 /* A syrk of the n x k op(A) may take the lane (as above). */
 static inline bool g590_lane_syrk_fits(bool row, bool t, int64_t n, int64_t k, double alpha,
-                                       int64_t lda, int64_t ldc) {
+                                       int64_t lda, int64_t ldc, bool quick) {
   if (lda < (t != row ? k : n) || ldc < n) return false;
-  return g590_lane_small(n, n, k, alpha, lda > ldc ? lda : ldc);
+  return g590_lane_small(n, n, k, alpha, lda > ldc ? lda : ldc, quick);
 }
 
 /* Counts mnk multiply-adds and calls the host routine fn_ (CBLAS_<OP>_FN
@@ -62,11 +70,13 @@ static inline bool g590_lane_syrk_fits(bool row, bool t, int64_t n, int64_t k, d
  * that never does (OpenBLAS) is called last, with nothing to undo after
  * it, so that a CBLAS entry point's call compiles to a jump: in a scratch
  * forwarder, a call with a thread-local flag around OpenBLAS's routine cost
- * 14-19 ns at n = 16, a jump 0-7 (bench/NOTES.md, per-call cost). */
-#define G590_LANE_CALL(FN, T, int64_, fn_, mnk, ...)                                           \
+ * 14-19 ns at n = 16, a jump 0-7 (bench/NOTES.md, per-call cost).  The
+ * quick lane is never taken for a host that calls back. */
+#define G590_LANE_CALL(FN, T, quick, int64_, fn_, mnk, ...)                                    \
   do {                                                                                         \
-    g590_api_count_mnk(GEMM590_PATH_HOST, mnk);                                                \
-    if (!g590_host_cblas_routines.calls_back) {                                                \
+    if (quick) g590_api_count_listed(GEMM590_PATH_HOST, mnk);                                  \
+    else g590_api_count_mnk(GEMM590_PATH_HOST, mnk);                                           \
+    if ((quick) || !g590_host_cblas_routines.calls_back) {                                     \
       if (int64_) ((FN(T, int64_t))fn_)(__VA_ARGS__);                                          \
       else ((FN(T, int))fn_)(__VA_ARGS__);                                                     \
     } else {                                                                                   \
@@ -77,19 +87,38 @@ static inline bool g590_lane_syrk_fits(bool row, bool t, int64_t n, int64_t k, d
     }                                                                                          \
   } while (0)
 
+/* The lane's routine for this call, or NULL (as g590_host_lane_routine);
+ * the quick lane also declines a host that calls back and one whose
+ * integers are not as wide as the entry's (wide): then the arguments pass
+ * on as they came, with nothing to convert. */
+#define G590_LANE_ROUTINE(op, f64, quick, wide, int64p)                                        \
+  (!(quick) ? g590_host_lane_routine(op, f64, int64p)                                          \
+            : g590_host_lane_routine_quick(op, f64, wide, int64p))
+
 /* The lane for a CBLAS or Fortran gemm entry of element type T: evaluates
  * to true when the host computed the call (counted), false when nothing
  * was done.  LAYOUT, TA, TB are valid CBLAS enum values (the host CBLAS
  * takes ConjTrans as Trans for real data); the sizes are converted by the
- * call (all fit an int when the lane is taken). */
-#define G590_LANE_GEMM(T, f64, LAYOUT, TA, TB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)     \
+ * call (all fit an int when the lane is taken).
+ * quick (a constant): the lane in the entry point itself, which calls
+ * nothing but the host routine, so that the compiler gives the entry no
+ * frame and reaches the host routine by a jump.  It declines what needs
+ * calls of its own (the first call of a process or a thread, a host that
+ * calls back), and the entry then calls its full twin: the whole lane,
+ * then the dispatcher.  With the frame gone, 9-22 ns added per call at
+ * N = 16 where the entry with a frame added 27-43 (bench/NOTES.md,
+ * per-call cost without a frame). */
+#define G590_LANE_GEMM(T, f64, quick, LAYOUT, TA, TB, m, n, k, alpha, a, lda, b, ldb, beta, c,   \
+                       ldc)                                                                    \
   ({                                                                                           \
     bool served_ = false, int64_;                                                              \
     void *fn_;                                                                                 \
-    if (g590_lane_gemm_fits((LAYOUT) == G590_CBLAS_ROW, (TA) != G590_CBLAS_N,                  \
-                            (TB) != G590_CBLAS_N, m, n, k, alpha, lda, ldb, ldc) &&            \
-        (fn_ = g590_host_lane_routine(G590_GEMM, f64, &int64_))) {                             \
-      G590_LANE_CALL(CBLAS_GEMM_FN, T, int64_, fn_,                                            \
+    /* The quick lane reads the bound only once it is warm (set). */                          \
+    if ((!(quick) || g590_lane_warm()) &&                                                      \
+        g590_lane_gemm_fits((LAYOUT) == G590_CBLAS_ROW, (TA) != G590_CBLAS_N,                  \
+                            (TB) != G590_CBLAS_N, m, n, k, alpha, lda, ldb, ldc, quick) &&     \
+        (fn_ = G590_LANE_ROUTINE(G590_GEMM, f64, quick, sizeof(m) == 8, &int64_))) {           \
+      G590_LANE_CALL(CBLAS_GEMM_FN, T, quick, int64_, fn_,                                     \
                      (uint64_t)(m) * (uint64_t)(n) * (uint64_t)(k), LAYOUT, TA, TB, m, n, k,   \
                      alpha, a, lda, b, ldb, beta, c, ldc);                                     \
       served_ = true;                                                                          \
@@ -99,14 +128,15 @@ static inline bool g590_lane_syrk_fits(bool row, bool t, int64_t n, int64_t k, d
 
 /* The same for a syrk entry (UPLO a valid CBLAS enum value); counted as
  * the dispatcher counts a syrk, n (n + 1) k / 2 multiply-adds. */
-#define G590_LANE_SYRK(T, f64, LAYOUT, UPLO, TRANS, n, k, alpha, a, lda, beta, c, ldc)         \
+#define G590_LANE_SYRK(T, f64, quick, LAYOUT, UPLO, TRANS, n, k, alpha, a, lda, beta, c, ldc)  \
   ({                                                                                           \
     bool served_ = false, int64_;                                                              \
     void *fn_;                                                                                 \
-    if (g590_lane_syrk_fits((LAYOUT) == G590_CBLAS_ROW, (TRANS) != G590_CBLAS_N, n, k, alpha,  \
-                            lda, ldc) &&                                                       \
-        (fn_ = g590_host_lane_routine(G590_SYRK, f64, &int64_))) {                             \
-      G590_LANE_CALL(CBLAS_SYRK_FN, T, int64_, fn_,                                            \
+    if ((!(quick) || g590_lane_warm()) &&                                                      \
+        g590_lane_syrk_fits((LAYOUT) == G590_CBLAS_ROW, (TRANS) != G590_CBLAS_N, n, k, alpha,  \
+                            lda, ldc, quick) &&                                                \
+        (fn_ = G590_LANE_ROUTINE(G590_SYRK, f64, quick, sizeof(n) == 8, &int64_))) {           \
+      G590_LANE_CALL(CBLAS_SYRK_FN, T, quick, int64_, fn_,                                     \
                      (uint64_t)(n) * (uint64_t)((n) + 1) * (uint64_t)(k) / 2, LAYOUT, UPLO,     \
                      TRANS, n, k, alpha, a, lda, beta, c, ldc);                                \
       served_ = true;                                                                          \

@@ -296,6 +296,15 @@ static inline void *g590_host_lane_routine(g590_op op, bool f64, bool *int64) {
   *int64 = g590_host_cblas_routines.int64;
   return op == G590_SYRK ? g590_host_cblas_routines.syrk[f64] : g590_host_cblas_routines.gemm[f64];
 }
+/* The same for the quick lane (lib/api/lane.h): NULL also for a host
+ * that calls back, and unless its integers are 64-bit exactly when int64
+ * says so (then *int64 is that constant, and the compiler sees it). */
+static inline void *g590_host_lane_routine_quick(g590_op op, bool f64, bool wide, bool *int64) {
+  void *fn = g590_host_lane_routine(op, f64, int64);
+  if (!fn || g590_host_cblas_routines.calls_back || *int64 != wide) return NULL;
+  *int64 = wide;
+  return fn;
+}
 
 /* ---- counters (lib/api/counters.c) ---- */
 void g590_api_count(int path, double flops);
@@ -314,11 +323,16 @@ static inline void g590_api_add_relaxed(_Atomic uint64_t *x, uint64_t v) {
   atomic_store_explicit(x, atomic_load_explicit(x, memory_order_relaxed) + v,
                         memory_order_relaxed);
 }
+/* Counts one call of M*N*K multiply-adds in a thread whose counters are
+ * listed. */
+static inline void g590_api_count_listed(int path, uint64_t mnk) {
+  g590_api_add_relaxed(&g590_api_mine.calls[path], 1);
+  g590_api_add_relaxed(&g590_api_mine.mnk[path], mnk);
+}
 /* Counts one call of M*N*K multiply-adds (inline: the host lane's count). */
 static inline void g590_api_count_mnk(int path, uint64_t mnk) {
   if (__builtin_expect(!g590_api_mine.listed, 0) && !g590_api_list_mine()) return;
-  g590_api_add_relaxed(&g590_api_mine.calls[path], 1);
-  g590_api_add_relaxed(&g590_api_mine.mnk[path], mnk);
+  g590_api_count_listed(path, mnk);
 }
 
 #endif
