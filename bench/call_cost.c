@@ -1,8 +1,9 @@
 /* Per-call cost of libgemm590 on calls that stay on the host: nanoseconds
  * per cblas_sgemm through libgemm590 against the same OpenBLAS called
- * directly, in one process, on tiny square column-major C = A * B.
+ * directly, in one process, on tiny square column-major C = A * B; with
+ * --fortran, sgemm_ (the entry LAPACK calls) against the host's sgemm_.
  *
- *   call-cost [--sizes 4,8,16,32,64,128] [--rounds R] [--calls C]
+ *   call-cost [--sizes 4,8,16,32,64,128] [--rounds R] [--calls C] [--fortran]
  *
  * The parent runs itself once per configuration, because libgemm590 reads
  * its configuration once per process:
@@ -38,7 +39,7 @@ typedef struct options {
   int sizes[MAX_SIZES];
   int n_sizes;
   int rounds, calls;
-  bool child;
+  bool child, fortran;
 } options;
 
 /* Mean nanoseconds per call over one batch. */
@@ -48,6 +49,31 @@ static double batch_ns(bench_cblas_fn f, int n, int calls, const float *a, const
   for (int i = 0; i < calls; i++)
     f(CblasColMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.5f, c, n);
   return 1e9 * (bench_now() - t0) / calls;
+}
+
+/* The Fortran entries behind the same signature, so that one batch loop
+ * times both ways: each wrapper does the same work around its call. */
+typedef void (*fortran_sgemm_fn)(const char *, const char *, const int *, const int *,
+                                 const int *, const float *, const float *, const int *,
+                                 const float *, const int *, const float *, float *, const int *,
+                                 size_t, size_t);
+static fortran_sgemm_fn host_sgemm;
+
+static void via_fortran(fortran_sgemm_fn f, int m, int n, int k, float alpha, const float *a,
+                        int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+  f("N", "N", &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc, 1, 1);
+}
+static void via_host_fortran(int layout, int transa, int transb, int m, int n, int k, float alpha,
+                             const float *a, int lda, const float *b, int ldb, float beta,
+                             float *c, int ldc) {
+  (void)layout, (void)transa, (void)transb; /* column-major NN, as batch_ns calls */
+  via_fortran(host_sgemm, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+static void via_gemm590_fortran(int layout, int transa, int transb, int m, int n, int k,
+                                float alpha, const float *a, int lda, const float *b, int ldb,
+                                float beta, float *c, int ldc) {
+  (void)layout, (void)transa, (void)transb;
+  via_fortran(sgemm_, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 static float *random_matrix(int n) {
@@ -63,24 +89,31 @@ static float *random_matrix(int n) {
 /* One configuration, in this process: a table row per size. */
 static int run_child(const options *o) {
   const char *soname;
-  bench_cblas_fn host = bench_host_cblas("call-cost", &soname);
-  if (!host) return 2;
+  bench_cblas_fn host, ours = bench_via_gemm590;
+  if (o->fortran) {
+    host_sgemm = (fortran_sgemm_fn)bench_host_symbol("call-cost", "sgemm_", &soname);
+    host = via_host_fortran, ours = via_gemm590_fortran;
+    if (!host_sgemm) return 2;
+  } else {
+    host = bench_host_cblas("call-cost", &soname);
+    if (!host) return 2;
+  }
   int status = 0;
   for (int s = 0; s < o->n_sizes; s++) {
     int n = o->sizes[s];
     float *a = random_matrix(n), *b = random_matrix(n), *c = random_matrix(n);
     static double t_ours[MAX_ROUNDS], t_host[MAX_ROUNDS];
     /* Warm-up: device start-up, first-touch pages, the host BLAS's load. */
-    batch_ns(bench_via_gemm590, n, o->calls, a, b, c);
+    batch_ns(ours, n, o->calls, a, b, c);
     batch_ns(host, n, o->calls, a, b, c);
     gemm590_reset_counters();
     for (int r = 0; r < o->rounds; r++) {
       if (r % 2) {
-        t_ours[r] = batch_ns(bench_via_gemm590, n, o->calls, a, b, c);
+        t_ours[r] = batch_ns(ours, n, o->calls, a, b, c);
         t_host[r] = batch_ns(host, n, o->calls, a, b, c);
       } else {
         t_host[r] = batch_ns(host, n, o->calls, a, b, c);
-        t_ours[r] = batch_ns(bench_via_gemm590, n, o->calls, a, b, c);
+        t_ours[r] = batch_ns(ours, n, o->calls, a, b, c);
       }
       /* Keep C bounded: beta = 0.5 halves it on every call. */
     }
@@ -122,10 +155,11 @@ static int run_config(char **argv, const char *config, bool disable) {
 }
 
 static const char help[] =
-    "usage: call-cost [--sizes N,N,...] [--rounds R] [--calls C]\n"
+    "usage: call-cost [--sizes N,N,...] [--rounds R] [--calls C] [--fortran]\n"
     "Nanoseconds per host-path cblas_sgemm call through libgemm590 against the host\n"
     "BLAS called directly (single-threaded, verbose off), with the device path live\n"
     "and with GEMM590_DISABLE_DEVICE=1.\n"
+    "  --fortran             sgemm_ (as LAPACK calls it) against the host's sgemm_\n"
     "  --sizes N,...         square sizes, 1-4096 (default 4,8,16,32,64,128; at most 16)\n"
     "  --rounds R            interleaved rounds per size, median reported (default 101)\n"
     "  --calls C             calls per batch (default 2000)\n" CLI_STANDARD_HELP;
@@ -135,6 +169,7 @@ int main(int argc, char **argv) {
   static const struct option longs[] = {{"sizes", required_argument, NULL, 's'},
                                         {"rounds", required_argument, NULL, 'r'},
                                         {"calls", required_argument, NULL, 'c'},
+                                        {"fortran", no_argument, NULL, 'f'},
                                         {"child", no_argument, NULL, 'x'},
                                         CLI_STANDARD_OPTIONS};
   const cli c = {"call-cost", help, "h", longs};
@@ -147,6 +182,7 @@ int main(int argc, char **argv) {
       break;
     case 'r': o.rounds = (int)cli_long(&c, "--rounds", optarg, 1, MAX_ROUNDS); break;
     case 'c': o.calls = (int)cli_long(&c, "--calls", optarg, 1, 100000000); break;
+    case 'f': o.fortran = true; break;
     case 'x': o.child = true; break;
     }
   }
@@ -165,9 +201,10 @@ int main(int argc, char **argv) {
   args[n++] = argv[0];
   args[n++] = "--child", args[n++] = "--sizes", args[n++] = sizes;
   args[n++] = "--rounds", args[n++] = rounds, args[n++] = "--calls", args[n++] = calls;
+  if (o.fortran) args[n++] = "--fortran";
   args[n] = NULL;
-  printf("libgemm590 %s; cblas_sgemm, column-major N x N x N, beta = 0.5, one thread\n",
-         gemm590_version());
+  printf("libgemm590 %s; %s, column-major N x N x N, beta = 0.5, one thread\n",
+         gemm590_version(), o.fortran ? "sgemm_" : "cblas_sgemm");
   printf("median of %d rounds of %d calls; ns per call\n\n", o.rounds, o.calls);
   printf("%-9s %5s %11s %11s %9s %7s\n", "device", "N", "gemm590", "OpenBLAS", "added", "ratio");
   int status = run_config(args, "default", false);

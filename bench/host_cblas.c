@@ -11,14 +11,18 @@
 #error "HOST_BLAS_SONAME must name the host BLAS (set by bench/meson.build)"
 #endif
 
-bench_cblas_fn bench_host_cblas(const char *program, const char **soname) {
+void *bench_host_symbol(const char *program, const char *symbol, const char **soname) {
   const char *name = getenv("GEMM590_FALLBACK_LIB");
   if (!name || !*name) name = HOST_BLAS_SONAME;
   *soname = name;
   void *handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-  bench_cblas_fn host = handle ? (bench_cblas_fn)dlsym(handle, "cblas_sgemm") : NULL;
-  if (!host) fprintf(stderr, "%s: cannot load cblas_sgemm from %s: %s\n", program, name, dlerror());
-  return host;
+  void *fn = handle ? dlsym(handle, symbol) : NULL;
+  if (!fn) fprintf(stderr, "%s: cannot load %s from %s: %s\n", program, symbol, name, dlerror());
+  return fn;
+}
+
+bench_cblas_fn bench_host_cblas(const char *program, const char **soname) {
+  return (bench_cblas_fn)bench_host_symbol(program, "cblas_sgemm", soname);
 }
 
 void bench_via_gemm590(int layout, int transa, int transb, int m, int n, int k, float alpha,

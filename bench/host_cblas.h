@@ -12,6 +12,8 @@ typedef void (*bench_cblas_fn)(int layout, int transa, int transb, int m, int n,
  * the same host BLAS; its name in *soname.  NULL, with a line on stderr
  * naming `program`, when it cannot be loaded. */
 bench_cblas_fn bench_host_cblas(const char *program, const char **soname);
+/* Any symbol of that library (the same message when it cannot be found). */
+void *bench_host_symbol(const char *program, const char *symbol, const char **soname);
 
 /* libgemm590's cblas_sgemm with the host's signature (int, not enum). */
 void bench_via_gemm590(int layout, int transa, int transb, int m, int n, int k, float alpha,

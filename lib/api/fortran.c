@@ -52,7 +52,7 @@ static __attribute__((noinline)) void syrk_fortran(const char *entry, const char
  * LAPACKE) do not pass the lengths, so writes there would land in the
  * caller's frame (measured when the lengths were passed on: scipy's ssyrk
  * wrapper then failed with "returned NULL without setting an exception").
- * The twin passes 7 stack arguments for gemm and 4 for syrk, what every
+ * The twin takes 7 stack arguments for gemm and 4 for syrk, what every
  * caller passes us; the host CBLAS routine takes fewer still (6, 3). */
 #define FORTRAN_GEMM_(name, srname, T, type, math, INT)                                         \
   static __attribute__((noinline)) void name##_full(                                           \
