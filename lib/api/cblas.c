@@ -48,55 +48,51 @@ static __attribute__((noinline)) void cblas_syrk(const char *entry, const char *
   g590_run(&job);
 }
 
+/* A CBLAS gemm's parameters, and its lane (quick or not) over them. */
+#define CBLAS_GEMM_PARAMS(T, ORDER, TRANS, INT)                                                  \
+  const ORDER layout, const TRANS transa, const TRANS transb, const INT m, const INT n,         \
+      const INT k, const T alpha, const T *a, const INT lda, const T *b, const INT ldb,        \
+      const T beta, T *c, const INT ldc
+#define CBLAS_GEMM_LANE(T, type, quick)                                                          \
+  (g590_lane_cblas_args((int)layout, (int)transa, (int)transb) &&                               \
+   G590_LANE_GEMM(T, type == G590_F64, quick, (int)layout, (int)transa, (int)transb, m, n, k,   \
+                  alpha, a, lda, b, ldb, beta, c, ldc))
+
 /* One spelling of a CBLAS gemm: ORDER and TRANS are the enum types for the
  * standard name (declared in gemm590.h), int for the wheels' names; INT is
  * the integer type of the sizes.  The entry point runs the quick lane
  * (lib/api/lane.h) and otherwise its full twin, name_full, with the same
  * arguments: both calls are jumps. */
 #define CBLAS_GEMM_(name, rout, T, type, math, ORDER, TRANS, INT)                                 \
-  static __attribute__((noinline)) void name##_full(                                             \
-      const ORDER layout, const TRANS transa, const TRANS transb, const INT m, const INT n,       \
-      const INT k, const T alpha, const T *a, const INT lda, const T *b, const INT ldb,          \
-      const T beta, T *c, const INT ldc) {                                                       \
-    if (g590_lane_cblas_args((int)layout, (int)transa, (int)transb) &&                           \
-        G590_LANE_GEMM(T, type == G590_F64, false, (int)layout, (int)transa, (int)transb, m, n,  \
-                       k, alpha, a, lda, b, ldb, beta, c, ldc))                                  \
-      return;                                                                                    \
+  static __attribute__((noinline)) void name##_full(CBLAS_GEMM_PARAMS(T, ORDER, TRANS, INT)) {   \
+    if (CBLAS_GEMM_LANE(T, type, false)) return;                                                 \
     g590_api_cblas_gemm(#name, rout, type, math, (int)layout, (int)transa, (int)transb, m, n, k, \
                         alpha, a, lda, b, ldb, beta, c, ldc);                                    \
   }                                                                                              \
-  G590_API void name(const ORDER layout, const TRANS transa, const TRANS transb, const INT m,    \
-                     const INT n, const INT k, const T alpha, const T *a, const INT lda,         \
-                     const T *b, const INT ldb, const T beta, T *c, const INT ldc) {             \
-    if (g590_lane_cblas_args((int)layout, (int)transa, (int)transb) &&                           \
-        G590_LANE_GEMM(T, type == G590_F64, true, (int)layout, (int)transa, (int)transb, m, n,   \
-                       k, alpha, a, lda, b, ldb, beta, c, ldc))                                  \
-      return;                                                                                    \
+  G590_API void name(CBLAS_GEMM_PARAMS(T, ORDER, TRANS, INT)) {                                  \
+    if (CBLAS_GEMM_LANE(T, type, true)) return;                                                  \
     name##_full(layout, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);           \
   }
 
-/* The same for a syrk (UPLO: enum CBLAS_UPLO or int). */
+/* The same for a syrk (UPLO: enum CBLAS_UPLO or int); syrk has one
+ * transpose, checked as both of a gemm's. */
+#define CBLAS_SYRK_PARAMS(T, ORDER, UPLO, TRANS, INT)                                            \
+  const ORDER layout, const UPLO uplo, const TRANS trans, const INT n, const INT k,            \
+      const T alpha, const T *a, const INT lda, const T beta, T *c, const INT ldc
+#define CBLAS_SYRK_LANE(T, type, quick)                                                          \
+  (g590_lane_cblas_args((int)layout, (int)trans, (int)trans) &&                                 \
+   g590_lane_cblas_uplo((int)uplo) &&                                                           \
+   G590_LANE_SYRK(T, type == G590_F64, quick, (int)layout, (int)uplo, (int)trans, n, k, alpha,  \
+                  a, lda, beta, c, ldc))
 #define CBLAS_SYRK_(name, rout, T, type, ORDER, UPLO, TRANS, INT)                                 \
   static __attribute__((noinline)) void name##_full(                                             \
-      const ORDER layout, const UPLO uplo, const TRANS trans, const INT n, const INT k,          \
-      const T alpha, const T *a, const INT lda, const T beta, T *c, const INT ldc) {             \
-    /* syrk has one transpose: checked as both of a gemm's. */                                   \
-    if (g590_lane_cblas_args((int)layout, (int)trans, (int)trans) &&                             \
-        g590_lane_cblas_uplo((int)uplo) &&                                                       \
-        G590_LANE_SYRK(T, type == G590_F64, false, (int)layout, (int)uplo, (int)trans, n, k,     \
-                       alpha, a, lda, beta, c, ldc))                                             \
-      return;                                                                                    \
+      CBLAS_SYRK_PARAMS(T, ORDER, UPLO, TRANS, INT)) {                                           \
+    if (CBLAS_SYRK_LANE(T, type, false)) return;                                                 \
     cblas_syrk(#name, rout, type, (int)layout, (int)uplo, (int)trans, n, k, alpha, a, lda, beta, \
                c, ldc);                                                                          \
   }                                                                                              \
-  G590_API void name(const ORDER layout, const UPLO uplo, const TRANS trans, const INT n,        \
-                     const INT k, const T alpha, const T *a, const INT lda, const T beta, T *c,  \
-                     const INT ldc) {                                                            \
-    if (g590_lane_cblas_args((int)layout, (int)trans, (int)trans) &&                             \
-        g590_lane_cblas_uplo((int)uplo) &&                                                       \
-        G590_LANE_SYRK(T, type == G590_F64, true, (int)layout, (int)uplo, (int)trans, n, k,      \
-                       alpha, a, lda, beta, c, ldc))                                             \
-      return;                                                                                    \
+  G590_API void name(CBLAS_SYRK_PARAMS(T, ORDER, UPLO, TRANS, INT)) {                            \
+    if (CBLAS_SYRK_LANE(T, type, true)) return;                                                  \
     name##_full(layout, uplo, trans, n, k, alpha, a, lda, beta, c, ldc);                         \
   }
 

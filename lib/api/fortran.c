@@ -54,52 +54,48 @@ static __attribute__((noinline)) void syrk_fortran(const char *entry, const char
  * wrapper then failed with "returned NULL without setting an exception").
  * The twin takes 7 stack arguments for gemm and 4 for syrk, what every
  * caller passes us; the host CBLAS routine takes fewer still (6, 3). */
-#define FORTRAN_GEMM_(name, srname, T, type, math, INT)                                         \
-  static __attribute__((noinline)) void name##_full(                                           \
-      const char *transa, const char *transb, const INT *m, const INT *n, const INT *k,        \
+#define FORTRAN_GEMM_PARAMS(T, INT)                                                            \
+  const char *transa, const char *transb, const INT *m, const INT *n, const INT *k,            \
       const T *alpha, const T *a, const INT *lda, const T *b, const INT *ldb, const T *beta,   \
-      T *c, const INT *ldc) {                                                                  \
+      T *c, const INT *ldc
+/* The lane (quick or not) over those parameters; a bad letter is 0. */
+#define FORTRAN_GEMM_LANE(T, type, quick)                                                      \
+  ({                                                                                           \
     int ta_ = g590_lane_trans(*transa), tb_ = g590_lane_trans(*transb);                        \
-    if (ta_ && tb_ &&                                                                          \
-        G590_LANE_GEMM(T, type == G590_F64, false, G590_CBLAS_COL, ta_, tb_, *m, *n, *k,       \
-                       *alpha, a, *lda, b, *ldb, *beta, c, *ldc))                              \
-      return;                                                                                  \
+    ta_ && tb_ &&                                                                              \
+        G590_LANE_GEMM(T, type == G590_F64, quick, G590_CBLAS_COL, ta_, tb_, *m, *n, *k,       \
+                       *alpha, a, *lda, b, *ldb, *beta, c, *ldc);                              \
+  })
+#define FORTRAN_GEMM_(name, srname, T, type, math, INT)                                         \
+  static __attribute__((noinline)) void name##_full(FORTRAN_GEMM_PARAMS(T, INT)) {             \
+    if (FORTRAN_GEMM_LANE(T, type, false)) return;                                             \
     gemm_fortran(#name, srname, type, math, *transa, *transb, *m, *n, *k, *alpha, a, *lda, b,  \
                  *ldb, *beta, c, *ldc);                                                        \
   }                                                                                            \
-  G590_API void name(const char *transa, const char *transb, const INT *m, const INT *n,       \
-                     const INT *k, const T *alpha, const T *a, const INT *lda, const T *b,     \
-                     const INT *ldb, const T *beta, T *c, const INT *ldc, size_t transa_len,   \
-                     size_t transb_len) {                                                      \
+  G590_API void name(FORTRAN_GEMM_PARAMS(T, INT), size_t transa_len, size_t transb_len) {      \
     (void)transa_len, (void)transb_len;                                                        \
-    int ta_ = g590_lane_trans(*transa), tb_ = g590_lane_trans(*transb);                        \
-    if (ta_ && tb_ &&                                                                          \
-        G590_LANE_GEMM(T, type == G590_F64, true, G590_CBLAS_COL, ta_, tb_, *m, *n, *k,        \
-                       *alpha, a, *lda, b, *ldb, *beta, c, *ldc))                              \
-      return;                                                                                  \
+    if (FORTRAN_GEMM_LANE(T, type, true)) return;                                              \
     name##_full(transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);                 \
   }
 
-#define FORTRAN_SYRK(name, srname, T, type, INT)                                               \
-  static __attribute__((noinline)) void name##_full(                                           \
-      const char *uplo, const char *trans, const INT *n, const INT *k, const T *alpha,         \
-      const T *a, const INT *lda, const T *beta, T *c, const INT *ldc) {                       \
+#define FORTRAN_SYRK_PARAMS(T, INT)                                                            \
+  const char *uplo, const char *trans, const INT *n, const INT *k, const T *alpha,             \
+      const T *a, const INT *lda, const T *beta, T *c, const INT *ldc
+#define FORTRAN_SYRK_LANE(T, type, quick)                                                      \
+  ({                                                                                           \
     int up_ = g590_lane_uplo(*uplo), t_ = g590_lane_trans(*trans);                             \
-    if (up_ && t_ &&                                                                           \
-        G590_LANE_SYRK(T, type == G590_F64, false, G590_CBLAS_COL, up_, t_, *n, *k, *alpha, a, \
-                       *lda, *beta, c, *ldc))                                                  \
-      return;                                                                                  \
+    up_ && t_ &&                                                                               \
+        G590_LANE_SYRK(T, type == G590_F64, quick, G590_CBLAS_COL, up_, t_, *n, *k, *alpha, a, \
+                       *lda, *beta, c, *ldc);                                                  \
+  })
+#define FORTRAN_SYRK(name, srname, T, type, INT)                                               \
+  static __attribute__((noinline)) void name##_full(FORTRAN_SYRK_PARAMS(T, INT)) {             \
+    if (FORTRAN_SYRK_LANE(T, type, false)) return;                                             \
     syrk_fortran(#name, srname, type, *uplo, *trans, *n, *k, *alpha, a, *lda, *beta, c, *ldc); \
   }                                                                                            \
-  G590_API void name(const char *uplo, const char *trans, const INT *n, const INT *k,          \
-                     const T *alpha, const T *a, const INT *lda, const T *beta, T *c,          \
-                     const INT *ldc, size_t uplo_len, size_t trans_len) {                      \
+  G590_API void name(FORTRAN_SYRK_PARAMS(T, INT), size_t uplo_len, size_t trans_len) {         \
     (void)uplo_len, (void)trans_len;                                                           \
-    int up_ = g590_lane_uplo(*uplo), t_ = g590_lane_trans(*trans);                             \
-    if (up_ && t_ &&                                                                           \
-        G590_LANE_SYRK(T, type == G590_F64, true, G590_CBLAS_COL, up_, t_, *n, *k, *alpha, a,  \
-                       *lda, *beta, c, *ldc))                                                  \
-      return;                                                                                  \
+    if (FORTRAN_SYRK_LANE(T, type, true)) return;                                              \
     name##_full(uplo, trans, n, k, alpha, a, lda, beta, c, ldc);                               \
   }
 
