@@ -43,60 +43,89 @@ static __attribute__((noinline)) void syrk_fortran(const char *entry, const char
   g590_run(&job);
 }
 
-/* The entry points run the quick lane (lib/api/lane.h) and otherwise their
- * full twin, name_full: the whole lane, then gemm_fortran or syrk_fortran
- * out of line (a job in their frames would slow the lane).  The twin takes
- * the arguments without the hidden string lengths, so the entry's call to
- * it may be a jump: a tail call writes its stack arguments over the entry's
- * own incoming ones, and callers written in C (f2py's wrappers in scipy,
- * LAPACKE) do not pass the lengths, so writes there would land in the
- * caller's frame (measured when the lengths were passed on: scipy's ssyrk
- * wrapper then failed with "returned NULL without setting an exception").
- * The twin takes 7 stack arguments for gemm and 4 for syrk, what every
- * caller passes us; the host CBLAS routine takes fewer still (6, 3). */
+/* Each entry point runs its quick lane and otherwise its full twin,
+ * name_full: the whole lane (lib/api/lane.h), then gemm_fortran or
+ * syrk_fortran out of line (a job in their frames would slow the lane).
+ * The quick lane hands a call the dispatcher would send to the host
+ * (G590_LANE_GEMM's test) to OpenBLAS's own Fortran routine with the
+ * caller's pointers as they came, by a jump (the entry needs no frame),
+ * instead of the host's CBLAS routine with 14 values loaded and converted.
+ * Neither call passes the hidden string lengths.  A jump writes its stack
+ * arguments over the entry's own incoming ones, and callers written in C
+ * (f2py's wrappers in scipy, LAPACKE) do not pass the lengths, so writes
+ * there would land in the caller's frame (measured when the lengths were
+ * passed on: scipy's ssyrk wrapper then failed with "returned NULL without
+ * setting an exception").  OpenBLAS's routines take no lengths, and the
+ * twin neither: 7 stack arguments for gemm and 4 for syrk, what every
+ * caller passes us. */
 #define FORTRAN_GEMM_PARAMS(T, INT)                                                            \
   const char *transa, const char *transb, const INT *m, const INT *n, const INT *k,            \
       const T *alpha, const T *a, const INT *lda, const T *b, const INT *ldb, const T *beta,   \
       T *c, const INT *ldc
-/* The lane (quick or not) over those parameters; a bad letter is 0. */
-#define FORTRAN_GEMM_LANE(T, type, quick)                                                      \
+#define FORTRAN_GEMM_ARGS transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc
+/* The full lane over those parameters; a bad letter is 0. */
+#define FORTRAN_GEMM_LANE(T, type)                                                             \
   ({                                                                                           \
     int ta_ = g590_lane_trans(*transa), tb_ = g590_lane_trans(*transb);                        \
     ta_ && tb_ &&                                                                              \
-        G590_LANE_GEMM(T, type == G590_F64, quick, G590_CBLAS_COL, ta_, tb_, *m, *n, *k,       \
+        G590_LANE_GEMM(T, type == G590_F64, false, G590_CBLAS_COL, ta_, tb_, *m, *n, *k,       \
                        *alpha, a, *lda, b, *ldb, *beta, c, *ldc);                              \
+  })
+/* The quick lane's test (G590_LANE_GEMM's, quick): sets fn_ to OpenBLAS's
+ * routine and counts the call, or evaluates to false. */
+#define FORTRAN_GEMM_QUICK(type, INT, fn_)                                                     \
+  ({                                                                                           \
+    int ta_, tb_;                                                                              \
+    g590_lane_warm() && (ta_ = g590_lane_trans(*transa)) && (tb_ = g590_lane_trans(*transb)) && \
+        g590_lane_gemm_fits(false, ta_ != G590_CBLAS_N, tb_ != G590_CBLAS_N, *m, *n, *k,       \
+                            *alpha, *lda, *ldb, *ldc, true) &&                                 \
+        (fn_ = g590_host_lane_fortran(G590_GEMM, type == G590_F64, sizeof(INT) == 8)) &&        \
+        (g590_api_count_listed(GEMM590_PATH_HOST,                                              \
+                               (uint64_t)*m * (uint64_t)*n * (uint64_t)*k), true);             \
   })
 #define FORTRAN_GEMM_(name, srname, T, type, math, INT)                                         \
   static __attribute__((noinline)) void name##_full(FORTRAN_GEMM_PARAMS(T, INT)) {             \
-    if (FORTRAN_GEMM_LANE(T, type, false)) return;                                             \
+    if (FORTRAN_GEMM_LANE(T, type)) return;                                                    \
     gemm_fortran(#name, srname, type, math, *transa, *transb, *m, *n, *k, *alpha, a, *lda, b,  \
                  *ldb, *beta, c, *ldc);                                                        \
   }                                                                                            \
   G590_API void name(FORTRAN_GEMM_PARAMS(T, INT), size_t transa_len, size_t transb_len) {      \
     (void)transa_len, (void)transb_len;                                                        \
-    if (FORTRAN_GEMM_LANE(T, type, true)) return;                                              \
-    name##_full(transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);                 \
+    void *fn_;                                                                                 \
+    if (!FORTRAN_GEMM_QUICK(type, INT, fn_)) fn_ = (void *)name##_full;                        \
+    ((FORTRAN_GEMM_FN(T, INT))fn_)(FORTRAN_GEMM_ARGS);                                         \
   }
 
 #define FORTRAN_SYRK_PARAMS(T, INT)                                                            \
   const char *uplo, const char *trans, const INT *n, const INT *k, const T *alpha,             \
       const T *a, const INT *lda, const T *beta, T *c, const INT *ldc
-#define FORTRAN_SYRK_LANE(T, type, quick)                                                      \
+#define FORTRAN_SYRK_ARGS uplo, trans, n, k, alpha, a, lda, beta, c, ldc
+#define FORTRAN_SYRK_LANE(T, type)                                                             \
   ({                                                                                           \
     int up_ = g590_lane_uplo(*uplo), t_ = g590_lane_trans(*trans);                             \
     up_ && t_ &&                                                                               \
-        G590_LANE_SYRK(T, type == G590_F64, quick, G590_CBLAS_COL, up_, t_, *n, *k, *alpha, a, \
+        G590_LANE_SYRK(T, type == G590_F64, false, G590_CBLAS_COL, up_, t_, *n, *k, *alpha, a, \
                        *lda, *beta, c, *ldc);                                                  \
+  })
+#define FORTRAN_SYRK_QUICK(type, INT, fn_)                                                     \
+  ({                                                                                           \
+    int t_ = g590_lane_trans(*trans);                                                          \
+    g590_lane_warm() && g590_lane_uplo(*uplo) && t_ &&                                         \
+        g590_lane_syrk_fits(false, t_ != G590_CBLAS_N, *n, *k, *alpha, *lda, *ldc, true) &&    \
+        (fn_ = g590_host_lane_fortran(G590_SYRK, type == G590_F64, sizeof(INT) == 8)) &&        \
+        (g590_api_count_listed(GEMM590_PATH_HOST,                                              \
+                               (uint64_t)*n * (uint64_t)(*n + 1) * (uint64_t)*k / 2), true);    \
   })
 #define FORTRAN_SYRK(name, srname, T, type, INT)                                               \
   static __attribute__((noinline)) void name##_full(FORTRAN_SYRK_PARAMS(T, INT)) {             \
-    if (FORTRAN_SYRK_LANE(T, type, false)) return;                                             \
+    if (FORTRAN_SYRK_LANE(T, type)) return;                                                    \
     syrk_fortran(#name, srname, type, *uplo, *trans, *n, *k, *alpha, a, *lda, *beta, c, *ldc); \
   }                                                                                            \
   G590_API void name(FORTRAN_SYRK_PARAMS(T, INT), size_t uplo_len, size_t trans_len) {         \
     (void)uplo_len, (void)trans_len;                                                           \
-    if (FORTRAN_SYRK_LANE(T, type, true)) return;                                              \
-    name##_full(uplo, trans, n, k, alpha, a, lda, beta, c, ldc);                               \
+    void *fn_;                                                                                 \
+    if (!FORTRAN_SYRK_QUICK(type, INT, fn_)) fn_ = (void *)name##_full;                        \
+    ((FORTRAN_SYRK_FN(T, INT))fn_)(FORTRAN_SYRK_ARGS);                                         \
   }
 
 #define SGEMM_ARGS "SGEMM ", float, G590_F32, g590_api_math()

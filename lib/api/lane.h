@@ -16,7 +16,7 @@
 #include "gemm590.h"
 #include "g590.h"
 
-static inline int64_t g590_lane_max3(int64_t x, int64_t y, int64_t z) {
+static G590_INLINE int64_t g590_lane_max3(int64_t x, int64_t y, int64_t z) {
   int64_t m = x > y ? x : y;
   return m > z ? m : z;
 }
@@ -27,19 +27,37 @@ static inline int64_t g590_lane_max3(int64_t x, int64_t y, int64_t z) {
  * reading A and B); negative sizes are errors.  Offsets within 32 bits
  * are the host guard's condition for leaving a call alone
  * (lib/host/guard.c), and then every size fits the host's int. */
-static inline bool g590_lane_small(int64_t m, int64_t n, int64_t k, double alpha, int64_t max_ld,
-                                   bool quick) {
+static G590_INLINE bool g590_lane_small(int64_t m, int64_t n, int64_t k, double alpha,
+                                        int64_t max_ld) {
   int64_t reach;
   if (m <= 0 || n <= 0 || k <= 0 || alpha == 0 ||
       __builtin_mul_overflow(max_ld, g590_lane_max3(m, n, k), &reach) || reach > INT_MAX)
     return false;
-  return (double)m * (double)n * (double)k < (quick ? g590_lane_bound : g590_lane_mnk());
+  return (double)m * (double)n * (double)k < g590_lane_mnk();
+}
+
+/* The quick lane's sizes (see G590_LANE_GEMM): each of M, N, K in
+ * [1, G590_QUICK_DIM] and each leading dimension at most G590_QUICK_LD.
+ * Then every offset is within 32 bits (G590_QUICK_DIM * G590_QUICK_LD <=
+ * INT_MAX), M*N*K is exact, and each test is one unsigned compare (the
+ * CBLAS entry's own instructions per call: 154 with the full lane's test,
+ * 143 with this one; bench/NOTES.md, per-call cost).  Products outside
+ * those sizes take the full lane, which decides the same for them by the
+ * longer test. */
+enum { G590_QUICK_DIM = 4096, G590_QUICK_LD = INT_MAX / G590_QUICK_DIM };
+static G590_INLINE bool g590_lane_quick_dims(int64_t m, int64_t n, int64_t k, double alpha) {
+  return (uint64_t)m - 1 < G590_QUICK_DIM && (uint64_t)n - 1 < G590_QUICK_DIM &&
+         (uint64_t)k - 1 < G590_QUICK_DIM && alpha != 0 &&
+         (double)(m * n * k) < g590_lane_bound;
+}
+static G590_INLINE bool g590_lane_quick_ld(int64_t ld, int64_t need) {
+  return (uint64_t)ld <= G590_QUICK_LD && ld >= need;
 }
 
 /* The quick lane (see G590_LANE_GEMM) is open once the bound is read and
  * the calling thread's counters are listed: both are first-call work that
  * needs calls of its own. */
-static inline bool g590_lane_warm(void) {
+static G590_INLINE bool g590_lane_warm(void) {
   return atomic_load_explicit(&g590_lane_ready, memory_order_acquire) && g590_api_mine.listed;
 }
 
@@ -47,19 +65,25 @@ static inline bool g590_lane_warm(void) {
  * tb: its operands are transposed.  The leading dimensions are the ones the
  * reference requires: a row-major operand stored untransposed has its
  * columns as rows. */
-static inline bool g590_lane_gemm_fits(bool row, bool ta, bool tb, int64_t m, int64_t n,
-                                       int64_t k, double alpha, int64_t lda, int64_t ldb,
-                                       int64_t ldc, bool quick) {
+static G590_INLINE bool g590_lane_gemm_fits(bool row, bool ta, bool tb, int64_t m, int64_t n,
+                                            int64_t k, double alpha, int64_t lda, int64_t ldb,
+                                            int64_t ldc, bool quick) {
+  if (quick)
+    return g590_lane_quick_dims(m, n, k, alpha) && g590_lane_quick_ld(lda, ta != row ? k : m) &&
+           g590_lane_quick_ld(ldb, tb != row ? n : k) && g590_lane_quick_ld(ldc, row ? n : m);
   if (lda < (ta != row ? k : m) || ldb < (tb != row ? n : k) || ldc < (row ? n : m))
     return false;
-  return g590_lane_small(m, n, k, alpha, g590_lane_max3(lda, ldb, ldc), quick);
+  return g590_lane_small(m, n, k, alpha, g590_lane_max3(lda, ldb, ldc));
 }
 
 /* A syrk of the n x k op(A) may take the lane (as above). */
-static inline bool g590_lane_syrk_fits(bool row, bool t, int64_t n, int64_t k, double alpha,
-                                       int64_t lda, int64_t ldc, bool quick) {
+static G590_INLINE bool g590_lane_syrk_fits(bool row, bool t, int64_t n, int64_t k,
+                                            double alpha, int64_t lda, int64_t ldc, bool quick) {
+  if (quick)
+    return g590_lane_quick_dims(n, n, k, alpha) && g590_lane_quick_ld(lda, t != row ? k : n) &&
+           g590_lane_quick_ld(ldc, n);
   if (lda < (t != row ? k : n) || ldc < n) return false;
-  return g590_lane_small(n, n, k, alpha, lda > ldc ? lda : ldc, quick);
+  return g590_lane_small(n, n, k, alpha, lda > ldc ? lda : ldc);
 }
 
 /* Counts mnk multiply-adds and calls the host routine fn_ (CBLAS_<OP>_FN
@@ -145,16 +169,16 @@ static inline bool g590_lane_syrk_fits(bool row, bool t, int64_t n, int64_t k, d
   })
 
 /* Valid CBLAS layout and transposes (and uplo): the lane's first test. */
-static inline bool g590_lane_cblas_args(int layout, int transa, int transb) {
+static G590_INLINE bool g590_lane_cblas_args(int layout, int transa, int transb) {
   return (layout == G590_CBLAS_ROW || layout == G590_CBLAS_COL) && transa >= G590_CBLAS_N &&
          transa <= G590_CBLAS_C && transb >= G590_CBLAS_N && transb <= G590_CBLAS_C;
 }
-static inline bool g590_lane_cblas_uplo(int uplo) {
+static G590_INLINE bool g590_lane_cblas_uplo(int uplo) {
   return uplo == G590_CBLAS_UPPER || uplo == G590_CBLAS_LOWER;
 }
 
 /* A Fortran transpose letter as a CBLAS enum value, 0 when invalid. */
-static inline int g590_lane_trans(char t) {
+static G590_INLINE int g590_lane_trans(char t) {
   switch (t) {
   case 'N': case 'n': return G590_CBLAS_N;
   case 'T': case 't': case 'C': case 'c': return G590_CBLAS_T;
@@ -163,7 +187,7 @@ static inline int g590_lane_trans(char t) {
 }
 
 /* A Fortran uplo letter as a CBLAS enum value, 0 when invalid. */
-static inline int g590_lane_uplo(char u) {
+static G590_INLINE int g590_lane_uplo(char u) {
   return u == 'U' || u == 'u' ? G590_CBLAS_UPPER : u == 'L' || u == 'l' ? G590_CBLAS_LOWER : 0;
 }
 

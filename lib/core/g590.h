@@ -71,6 +71,10 @@ static inline void g590_job_rows(const g590_job *job, int64_t j, int64_t *i0, in
  * calls __tls_get_addr; it takes a few bytes of the static TLS surplus
  * that glibc keeps for libraries loaded with dlopen. */
 #define G590_THREAD_LOCAL _Thread_local __attribute__((tls_model("initial-exec")))
+/* The host lane's helpers (lib/api/lane.h) are inlined whatever GCC's
+ * heuristics say: a call left in an entry point gives it a stack frame
+ * (GCC 12 left two in the Fortran entries). */
+#define G590_INLINE inline __attribute__((always_inline))
 
 /* Runs init() once per process (pthread_once) and afterwards costs one
  * acquire load, inlined: `done` is set once `once` has run.  For the
@@ -267,6 +271,14 @@ enum { G590_CBLAS_ROW = 101, G590_CBLAS_COL = 102, G590_CBLAS_N = 111, G590_CBLA
 #define CBLAS_GEMM_FN(T, I) \
   void (*)(int, int, int, I, I, I, T, const void *, I, const void *, I, T, void *, I)
 #define CBLAS_SYRK_FN(T, I) void (*)(int, int, int, I, I, T, const void *, I, T, void *, I)
+/* OpenBLAS's Fortran gemm and syrk (every argument by reference, no string
+ * lengths) of element type T and integer type I. */
+#define FORTRAN_GEMM_FN(T, I)                                                                  \
+  void (*)(const char *, const char *, const I *, const I *, const I *, const T *, const T *,  \
+           const I *, const T *, const I *, const T *, T *, const I *)
+#define FORTRAN_SYRK_FN(T, I)                                                                  \
+  void (*)(const char *, const char *, const I *, const I *, const T *, const T *, const I *,  \
+           const T *, T *, const I *)
 /* The host BLAS's CBLAS gemm and syrk, [0] float32 and [1] float64 (NULL
  * where it has none), whether they take 64-bit integers, and whether they
  * may call our Fortran symbols back (netlib's CBLAS does, OpenBLAS's does
@@ -275,6 +287,10 @@ enum { G590_CBLAS_ROW = 101, G590_CBLAS_COL = 102, G590_CBLAS_N = 111, G590_CBLA
  * on every call. */
 typedef struct g590_host_cblas {
   void *gemm[2], *syrk[2];
+  /* OpenBLAS's Fortran gemm and syrk (sgemm_ or its wheel spelling), NULL
+   * for any other host BLAS: OpenBLAS writes them in C without the hidden
+   * string lengths (FORTRAN_GEMM_FN), so a call may leave the lengths out. */
+  void *fortran_gemm[2], *fortran_syrk[2];
   bool int64, calls_back;
 } g590_host_cblas;
 extern g590_host_cblas g590_host_cblas_routines;
@@ -289,7 +305,7 @@ extern G590_THREAD_LOCAL int g590_host_depth;
  * caller is inside the host BLAS already (the dispatcher serves those).
  * Inline, with the count below: about 4 ns less per call at N = 4
  * (bench/NOTES.md, per-call cost). */
-static inline void *g590_host_lane_routine(g590_op op, bool f64, bool *int64) {
+static G590_INLINE void *g590_host_lane_routine(g590_op op, bool f64, bool *int64) {
   if (!atomic_load_explicit(&g590_host_loaded, memory_order_acquire) || g590_host_depth > 0 ||
       g590_host_in_cblas)
     return NULL;
@@ -299,11 +315,23 @@ static inline void *g590_host_lane_routine(g590_op op, bool f64, bool *int64) {
 /* The same for the quick lane (lib/api/lane.h): NULL also for a host
  * that calls back, and unless its integers are 64-bit exactly when int64
  * says so (then *int64 is that constant, and the compiler sees it). */
-static inline void *g590_host_lane_routine_quick(g590_op op, bool f64, bool wide, bool *int64) {
+static G590_INLINE void *g590_host_lane_routine_quick(g590_op op, bool f64, bool wide,
+                                                      bool *int64) {
   void *fn = g590_host_lane_routine(op, f64, int64);
   if (!fn || g590_host_cblas_routines.calls_back || *int64 != wide) return NULL;
   *int64 = wide;
   return fn;
+}
+/* The host BLAS's Fortran gemm or syrk for the Fortran entries' quick
+ * lane (lib/api/fortran.c): OpenBLAS's (fortran_gemm), loaded, not called
+ * from inside the host BLAS, and taking integers as wide as the entry's
+ * (wide); else NULL. */
+static G590_INLINE void *g590_host_lane_fortran(g590_op op, bool f64, bool wide) {
+  if (!atomic_load_explicit(&g590_host_loaded, memory_order_acquire) || g590_host_depth > 0 ||
+      g590_host_in_cblas || g590_host_cblas_routines.int64 != wide)
+    return NULL;
+  return op == G590_SYRK ? g590_host_cblas_routines.fortran_syrk[f64]
+                         : g590_host_cblas_routines.fortran_gemm[f64];
 }
 
 /* ---- counters (lib/api/counters.c) ---- */
@@ -319,18 +347,18 @@ typedef struct g590_thread_counts {
 } g590_thread_counts;
 extern G590_THREAD_LOCAL g590_thread_counts g590_api_mine;
 bool g590_api_list_mine(void);
-static inline void g590_api_add_relaxed(_Atomic uint64_t *x, uint64_t v) {
+static G590_INLINE void g590_api_add_relaxed(_Atomic uint64_t *x, uint64_t v) {
   atomic_store_explicit(x, atomic_load_explicit(x, memory_order_relaxed) + v,
                         memory_order_relaxed);
 }
 /* Counts one call of M*N*K multiply-adds in a thread whose counters are
  * listed. */
-static inline void g590_api_count_listed(int path, uint64_t mnk) {
+static G590_INLINE void g590_api_count_listed(int path, uint64_t mnk) {
   g590_api_add_relaxed(&g590_api_mine.calls[path], 1);
   g590_api_add_relaxed(&g590_api_mine.mnk[path], mnk);
 }
 /* Counts one call of M*N*K multiply-adds (inline: the host lane's count). */
-static inline void g590_api_count_mnk(int path, uint64_t mnk) {
+static G590_INLINE void g590_api_count_mnk(int path, uint64_t mnk) {
   if (__builtin_expect(!g590_api_mine.listed, 0) && !g590_api_list_mine()) return;
   g590_api_count_listed(path, mnk);
 }

@@ -113,13 +113,11 @@ static void *own_symbol(void *handle, struct link_map *self_map, int f, routine 
   return sym;
 }
 
-/* OpenBLAS's CBLAS routines run its own drivers and never call the
- * Fortran symbols back, so the host lane may hand a call to them as its
- * last act (lib/api/lane.h).  Known by OpenBLAS's configuration query (as
- * 32- and 64-bit builds and the pip wheels name it) defined in the very
- * object that defines each CBLAS routine taken: a netlib CBLAS over
- * OpenBLAS calls back. */
-static bool never_calls_back(void *handle) {
+/* The object that defines OpenBLAS's configuration query (as 32- and
+ * 64-bit builds and the pip wheels name it) reached through `handle`, or
+ * NULL: how OpenBLAS's own routines are told from a netlib CBLAS or BLAS
+ * over it. */
+static struct link_map *openblas_object(void *handle) {
   static const char *const names[] = {"openblas_get_config", "openblas_get_config64_",
                                       "scipy_openblas_get_config",
                                       "scipy_openblas_get_config64_"};
@@ -128,10 +126,27 @@ static bool never_calls_back(void *handle) {
     void *sym = dlsym(handle, names[i]);
     openblas = sym ? g590_host_symbol_owner(sym) : NULL;
   }
+  return openblas;
+}
+
+/* OpenBLAS's CBLAS routines run its own drivers and never call the
+ * Fortran symbols back, so the host lane may hand a call to them as its
+ * last act (lib/api/lane.h); a netlib CBLAS over OpenBLAS calls back.
+ * True when OpenBLAS itself defines each CBLAS routine taken. */
+static bool never_calls_back(struct link_map *openblas) {
   if (!openblas) return false;
   for (int r = 0; r < R_COUNT; r++)
     if (*cblas_slot(r) && g590_host_symbol_owner(*cblas_slot(r)) != openblas) return false;
   return true;
+}
+
+/* Routine r's Fortran spelling for the Fortran entries' quick lane: kept
+ * only where OpenBLAS itself defines it (FORTRAN_GEMM_FN in g590.h: its
+ * routines take no string lengths, which C callers such as f2py's wrappers
+ * do not pass). */
+static void *openblas_fortran(routine r, struct link_map *openblas) {
+  return routines[r] && openblas && g590_host_symbol_owner(routines[r]) == openblas ? routines[r]
+                                                                                  : NULL;
 }
 
 /* Takes `handle` as the host BLAS if the object `self_map` names defines
@@ -144,8 +159,14 @@ static bool take(void *handle, struct link_map *self_map, const char *label) {
       routines[r] = own_symbol(handle, self_map, f, r, false);
       *cblas_slot(r) = routines[r] ? own_symbol(handle, self_map, f, r, true) : NULL;
     }
-    g590_host_cblas_routines.int64 = forms[f].int64;
-    g590_host_cblas_routines.calls_back = !never_calls_back(handle);
+    struct link_map *openblas = openblas_object(handle);
+    g590_host_cblas *t = &g590_host_cblas_routines;
+    for (int i = 0; i < 2; i++) {
+      t->fortran_gemm[i] = openblas_fortran(i ? R_DGEMM : R_SGEMM, openblas);
+      t->fortran_syrk[i] = openblas_fortran(i ? R_DSYRK : R_SSYRK, openblas);
+    }
+    t->int64 = forms[f].int64;
+    t->calls_back = !never_calls_back(openblas);
     host_handle = handle;
     if (f) snprintf(host_name, sizeof host_name, "%s:%ssgemm%s", label, forms[f].prefix,
                     forms[f].suffix);
@@ -208,6 +229,8 @@ void g590_host_release(void) {
   if (host_handle) dlclose(host_handle);
   host_handle = NULL;
   for (int r = 0; r < R_COUNT; r++) routines[r] = *cblas_slot(r) = NULL;
+  g590_host_cblas *t = &g590_host_cblas_routines;
+  for (int i = 0; i < 2; i++) t->fortran_gemm[i] = t->fortran_syrk[i] = NULL;
 }
 
 static bool fits_int(const g590_job *c) {
