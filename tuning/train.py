@@ -60,6 +60,7 @@ RULE_ORDER = (0, 1, 2, 5, 3, 4)
 FOLDS = 5
 DEPTHS = range(0, 9)  # 0: one leaf, the candidate with the least mean regret
 DEPTH_SLACK = 0.005
+CRITERIA = ("squared_error", "regret")  # how a tree chooses its splits (fit)
 REGRET_CLIP = 2.0
 MIN_COVERAGE = 0.9
 HOST_STALL = 3.0
@@ -240,7 +241,83 @@ class Samples:
         self.regret = np.minimum(np.log2(self.t / self.best[:, None]), REGRET_CLIP)
 
 
-def fit(samples, idx, depth):
+class RegretTree:
+    """A tree grown on the regret of the choice itself: each split is the
+    one that minimises the summed regret of the candidate each side would
+    run (the one with the least summed regret there).  That sum is the log
+    of the product of chosen/best times, the score's own measure, where the
+    squared error of the regression tree also weighs how well the regrets
+    of candidates that no leaf runs are fitted: at depth 1 it put the
+    host/device line of h100-dgemm above shapes the device runs 1.5x
+    faster.  A node becomes a leaf when no split lowers its sum.  Fitted,
+    it answers apply() and tree_ (children_left, children_right, feature,
+    threshold, value) as scikit-learn's trees do, for predict and Tree."""
+
+    def __init__(self, max_depth, min_samples_leaf=2):
+        self.max_depth, self.min_leaf = max_depth, min_samples_leaf
+
+    def fit(self, x, regret):
+        self.children_left, self.children_right = [], []
+        self.feature, self.threshold, self.value = [], [], []
+        self._grow(x, regret, np.arange(len(x)), 0)
+        for name in ("children_left", "children_right", "feature", "threshold"):
+            setattr(self, name, np.array(getattr(self, name)))
+        self.value = np.array(self.value)[:, :, None]
+        self.tree_ = self
+        return self
+
+    def _split(self, x, regret, idx):
+        """(feature, threshold, summed regret) of the best split, or None."""
+        best, best_cost = None, regret[idx].sum(axis=0).min() - 1e-9
+        # M*N*K first: a tie goes to the split that follows the host/device line.
+        for f in [5] + [f for f in range(x.shape[1]) if f != 5]:
+            order = idx[np.argsort(x[idx, f], kind="stable")]
+            xs, cum = x[order, f], np.cumsum(regret[order], axis=0)
+            # Split after position i: left idx[:i+1], right the rest.
+            cost = cum.min(axis=1) + (cum[-1] - cum).min(axis=1)
+            ok = np.zeros(len(xs), dtype=bool)
+            ok[self.min_leaf - 1:len(xs) - self.min_leaf] = True
+            ok[:-1] &= xs[:-1] < xs[1:]
+            ok[-1] = False
+            if not ok.any():
+                continue
+            i = int(np.argmin(np.where(ok, cost, np.inf)))
+            if cost[i] < best_cost:
+                best, best_cost = (f, (xs[i] + xs[i + 1]) / 2), cost[i]
+        return best
+
+    def _grow(self, x, regret, idx, depth):
+        node = len(self.feature)
+        for name in ("children_left", "children_right", "feature", "threshold", "value"):
+            getattr(self, name).append(None)
+        self.value[node] = regret[idx].mean(axis=0)
+        split = self._split(x, regret, idx) if depth < self.max_depth else None
+        if split is None:
+            self.children_left[node] = self.children_right[node] = -1
+            self.feature[node], self.threshold[node] = -2, -2.0
+            return node
+        f, thr = split
+        self.feature[node], self.threshold[node] = f, thr
+        self.children_left[node] = self._grow(x, regret, idx[x[idx, f] <= thr], depth + 1)
+        self.children_right[node] = self._grow(x, regret, idx[x[idx, f] > thr], depth + 1)
+        return node
+
+    def apply(self, x):
+        leaves = np.zeros(len(x), dtype=int)
+        for r in range(len(x)):
+            i = 0
+            while self.children_left[i] >= 0:
+                i = self.children_left[i] if x[r, self.feature[i]] <= self.threshold[i] \
+                    else self.children_right[i]
+            leaves[r] = i
+        return leaves
+
+
+def fit(samples, idx, depth, criterion="squared_error"):
+    """A tree over the rows idx, grown by scikit-learn's squared error on
+    the regrets or by RegretTree ("regret")."""
+    if criterion == "regret":
+        return RegretTree(depth).fit(samples.x[idx], samples.regret[idx])
     # Depth 0 (no split at all) lets a single candidate compete with the
     # trees: on noisy data it can be the better choice for unseen shapes.
     tree = DecisionTreeRegressor(max_depth=max(depth, 1), min_samples_leaf=2, random_state=0,
@@ -268,7 +345,7 @@ def folds(samples):
     return np.array([fold_of[g] for g in samples.groups])
 
 
-def held_out(samples, depth, fold):
+def held_out(samples, depth, fold, criterion):
     r = np.empty(len(samples.best))
     for f in range(FOLDS):
         test = np.where(fold == f)[0]
@@ -278,7 +355,7 @@ def held_out(samples, depth, fold):
         if len(train) < 2:
             r[test] = ratios(samples, test, np.zeros(len(test), dtype=int))
             continue
-        tree = fit(samples, train, depth)
+        tree = fit(samples, train, depth, criterion)
         r[test] = ratios(samples, test, predict(tree, samples.x[test]))
     return r
 
@@ -381,11 +458,13 @@ class Entry:
             return
         samples = Samples(datasets, labels)
         fold = folds(samples)
-        scores = {d: held_out(samples, d, fold) for d in DEPTHS}
+        scores = {(c, d): held_out(samples, d, fold, c) for c in CRITERIA for d in DEPTHS}
         best = max(geomean(r) for r in scores.values())
-        depth = min(d for d in DEPTHS if geomean(scores[d]) >= best - DEPTH_SLACK)
-        r = scores[depth]
-        sk = fit(samples, np.arange(len(samples.best)), depth)
+        # The shallowest tree within the slack, squared error first at equal depth.
+        criterion, depth = min(((c, d) for c, d in scores if geomean(scores[c, d]) >= best -
+                                DEPTH_SLACK), key=lambda cd: (cd[1], CRITERIA.index(cd[0])))
+        r = scores[criterion, depth]
+        sk = fit(samples, np.arange(len(samples.best)), depth, criterion)
         self.tree = Tree(sk, labels)
         self.choices = self.tree.choices
         fitted = ratios(samples, np.arange(len(samples.best)), predict(sk, samples.x))
@@ -398,7 +477,8 @@ class Entry:
             f"{len(samples.best)} shapes ({len(set(samples.groups))} M x N x K in "
             f"{', '.join(trans)}), {len(labels)} candidates, time = "
             + ", ".join(sorted({ds.metric for ds in datasets})),
-            f"tree: depth limit {depth} (of 0..8, by held-out score); merged: depth "
+            f"tree: depth limit {depth} (of 0..8, by held-out score), split by {criterion}; "
+            f"merged: depth "
             f"{self.tree.depth()}, leaves {self.tree.leaves()}, choices {len(self.choices)}",
             f"held out ({FOLDS} folds): best/chosen geomean {geomean(r):.3f}, worst {r.min():.3f}",
             f"training fit: geomean {geomean(fitted):.3f}, worst {fitted.min():.3f}",

@@ -10,8 +10,8 @@
  * 580.159.04).
  * Data: h100.csv.
  * 184 shapes (46 M x N x K in NN, NT, TN, TT), 15 candidates, time = e2e.
- * Tree: depth limit 4 (of 0..8, by held-out score); merged: depth 4, leaves 8,
- * choices 7.
+ * Tree: depth limit 4 (of 0..8, by held-out score), split by squared_error;
+ * merged: depth 4, leaves 8, choices 7.
  * Held out (5 folds): best/chosen geomean 0.934, worst 0.367.
  * Training fit: geomean 0.953, worst 0.356.
  * Best single candidate (regblock -DTM=128 -DTN=32 -DKS=16 -DWM=4 -DWN=8):
@@ -77,10 +77,10 @@ static const g590_table_node h100_nodes[] = {
  * driver 580.159.04).
  * Data: h100-dgemm.csv.
  * 68 shapes (17 M x N x K in NN, NT, TN, TT), 14 candidates, time = e2e.
- * Tree: depth limit 1 (of 0..8, by held-out score); merged: depth 1, leaves 2,
- * choices 2.
- * Held out (5 folds): best/chosen geomean 0.939, worst 0.590.
- * Training fit: geomean 0.947, worst 0.597.
+ * Tree: depth limit 1 (of 0..8, by held-out score), split by regret; merged:
+ * depth 1, leaves 2, choices 2.
+ * Held out (5 folds): best/chosen geomean 0.985, worst 0.840.
+ * Training fit: geomean 0.992, worst 0.920.
  * Best single candidate (regblock -DTM=128 -DTN=64 -DKS=8 -DWARPS_M=2
  * -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DSPLITK=2 -DMMA=2):
  * geomean 0.686, worst 0.123.
@@ -98,15 +98,16 @@ static const g590_table_node h100_nodes[] = {
  * upper triangle, M = N, TB = !TA. Quick grid only (shapes up to 4096): larger
  * products follow the last leaf unmeasured.
  *
- * leaf 1: MNK<=8388608 -> host
- * leaf 2: MNK>8388608 -> regblock -DTM=128 -DTN=64 -DKS=8 -DWARPS_M=2
- * -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DSPLITK=2 -DMMA=2 */
+ * leaf 1: MNK<=94906265 -> host
+ * leaf 2: MNK>94906265 -> regblock -DTM=128 -DTN=128 -DKS=8 -DWARPS_M=4
+ * -DWARPS_N=4 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DSPLITK=2 -DMMA=2
+ * -DASYNC=1 -DSTAGES=3 -DSWIZZLE=1 */
 static const g590_table_choice h100_dgemm_choices[] = {
     {NULL, {0}},
-    {&g590_regblock, {.tm = 128, .tn = 64, .ks = 8, .warps_m = 2, .warps_n = 2, .no_reqd_wg = 1, .maxrregcount = 255, .splitk = 2, .mma = 2}},
+    {&g590_regblock, {.tm = 128, .tn = 128, .ks = 8, .warps_m = 4, .warps_n = 4, .no_reqd_wg = 1, .maxrregcount = 128, .splitk = 2, .mma = 2, .async = 1, .stages = 3, .swizzle = 1}},
 };
 static const g590_table_node h100_dgemm_nodes[] = {
-    {G590_FEATURE_MNK, 8388608, 1, 2, -1},
+    {G590_FEATURE_MNK, 94906265, 1, 2, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
     {G590_FEATURE_LEAF, 0, -1, -1, 1},
 };
@@ -115,8 +116,8 @@ static const g590_table_node h100_dgemm_nodes[] = {
  * driver 580.159.04).
  * Data: h100-dsyrk.csv.
  * 32 shapes (16 M x N x K in NT, TN), 10 candidates, time = e2e.
- * Tree: depth limit 2 (of 0..8, by held-out score); merged: depth 2, leaves 3,
- * choices 2.
+ * Tree: depth limit 2 (of 0..8, by held-out score), split by squared_error;
+ * merged: depth 2, leaves 3, choices 2.
  * Held out (5 folds): best/chosen geomean 0.941, worst 0.497.
  * Training fit: geomean 0.995, worst 0.932.
  * Best single candidate (regblock -DTM=64 -DTN=64 -DKS=8 -DWARPS_M=2
@@ -155,8 +156,8 @@ static const g590_table_node h100_dsyrk_nodes[] = {
  * driver 580.159.04).
  * Data: h100-ssyrk.csv.
  * 32 shapes (16 M x N x K in NT, TN), 7 candidates, time = e2e.
- * Tree: depth limit 1 (of 0..8, by held-out score); merged: depth 1, leaves 2,
- * choices 2.
+ * Tree: depth limit 1 (of 0..8, by held-out score), split by squared_error;
+ * merged: depth 1, leaves 2, choices 2.
  * Held out (5 folds): best/chosen geomean 0.871, worst 0.266.
  * Training fit: geomean 0.947, worst 0.613.
  * Best single candidate (host): geomean 0.529, worst 0.047.
@@ -185,10 +186,10 @@ static const g590_table_node h100_ssyrk_nodes[] = {
 /* h200: sgemm on device "NVIDIA H200" (NVIDIA Corporation, driver 580.159.04).
  * Data: h200.csv.
  * 184 shapes (46 M x N x K in NN, NT, TN, TT), 15 candidates, time = e2e.
- * Tree: depth limit 1 (of 0..8, by held-out score); merged: depth 1, leaves 2,
- * choices 2.
- * Held out (5 folds): best/chosen geomean 0.892, worst 0.181.
- * Training fit: geomean 0.917, worst 0.325.
+ * Tree: depth limit 2 (of 0..8, by held-out score), split by regret; merged:
+ * depth 2, leaves 4, choices 4.
+ * Held out (5 folds): best/chosen geomean 0.912, worst 0.242.
+ * Training fit: geomean 0.962, worst 0.649.
  * Best single candidate (regblock -DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8
  * -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DSPLITK=4): geomean 0.743, worst
  * 0.088.
@@ -204,16 +205,24 @@ static const g590_table_node h100_ssyrk_nodes[] = {
  * the H100's; not checked end to end against the generic NVIDIA entry (the
  * session's device time ran out).
  *
- * leaf 1: MNK<=20019291 -> host
- * leaf 2: MNK>20019291 -> regblock -DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8
- * -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DSPLITK=4 */
+ * leaf 2: M<=271 MNK<=77679597 -> host
+ * leaf 3: M>271 MNK<=77679597 -> tile20_v3 -DWG=16 -DKS=16
+ * leaf 5: K<=595 MNK>77679597 -> tile24 -DWG=12 -DKS=16
+ * leaf 6: K>595 MNK>77679597 -> regblock -DTM=128 -DTN=128 -DKS=8 -DWM=8
+ * -DWN=8 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DSPLITK=4 */
 static const g590_table_choice h200_choices[] = {
     {NULL, {0}},
     {&g590_regblock, {.tm = 128, .tn = 128, .ks = 8, .wm = 8, .wn = 8, .no_reqd_wg = 1, .maxrregcount = 128, .splitk = 4}},
+    {&g590_tile20_v3, {.wg = 16, .ks = 16}},
+    {&g590_tile24, {.wg = 12, .ks = 16}},
 };
 static const g590_table_node h200_nodes[] = {
-    {G590_FEATURE_MNK, 20019291, 1, 2, -1},
+    {G590_FEATURE_MNK, 77679597, 1, 4, -1},
+    {G590_FEATURE_M, 271, 2, 3, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
+    {G590_FEATURE_LEAF, 0, -1, -1, 2},
+    {G590_FEATURE_K, 595, 5, 6, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 3},
     {G590_FEATURE_LEAF, 0, -1, -1, 1},
 };
 
@@ -221,10 +230,10 @@ static const g590_table_node h200_nodes[] = {
  * 580.159.04).
  * Data: h200-dgemm.csv.
  * 72 shapes (18 M x N x K in NN, NT, TN, TT), 14 candidates, time = e2e.
- * Tree: depth limit 5 (of 0..8, by held-out score); merged: depth 5, leaves 9,
- * choices 6.
- * Held out (5 folds): best/chosen geomean 0.858, worst 0.210.
- * Training fit: geomean 0.998, worst 0.963.
+ * Tree: depth limit 1 (of 0..8, by held-out score), split by regret; merged:
+ * depth 1, leaves 2, choices 2.
+ * Held out (5 folds): best/chosen geomean 0.874, worst 0.210.
+ * Training fit: geomean 0.977, worst 0.773.
  * Best single candidate (regblock -DTM=128 -DTN=128 -DKS=8 -DWARPS_M=4
  * -DWARPS_N=4 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DSPLITK=2 -DMMA=2
  * -DASYNC=1 -DSTAGES=3 -DSWIZZLE=1): geomean 0.710, worst 0.149.
@@ -241,53 +250,17 @@ static const g590_table_node h200_nodes[] = {
  * of 2026-12-06 (first session), measured with m8n8k4. Trained with
  * tuning/train.py --emit-c like the H100's.
  *
- * leaf 1: MNK<=24890087 -> host
- * leaf 4: N<=412 24890087<MNK<=366357296 -> host
- * leaf 5: N>412 24890087<MNK<=366357296 -> regblock -DTM=128 -DTN=64 -DKS=8
- * -DWARPS_M=2 -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DSPLITK=2
- * -DMMA=2
- * leaf 8: M<=2896 366357296<MNK<=6074000999 -> regblock -DTM=128 -DTN=128
- * -DKS=8 -DWARPS_M=4 -DWARPS_N=4 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128
- * -DSPLITK=2 -DMMA=2 -DASYNC=1 -DSTAGES=3 -DSWIZZLE=1
- * leaf 10: M>2896 N<=362 366357296<MNK<=6074000999 -> regblock -DTM=128
- * -DTN=128 -DKS=8 -DWARPS_M=4 -DWARPS_N=4 -DNO_REQD_WG=1
- * -cl-nv-maxrregcount=128 -DSPLITK=2 -DMMA=2 -DASYNC=1 -DSTAGES=3 -DSWIZZLE=1
- * leaf 11: M>2896 N>362 366357296<MNK<=6074000999 -> regblock -DTM=64 -DTN=64
- * -DKS=8 -DWARPS_M=2 -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255
- * -DMMA=2
- * leaf 14: M<=5792 K<=2478 MNK>6074000999 -> regblock -DTM=128 -DTN=128 -DKS=8
- * -DWARPS_M=4 -DWARPS_N=4 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DMMA=2
- * -DASYNC=1 -DSTAGES=3 -DSWIZZLE=1
- * leaf 15: M<=5792 K>2478 MNK>6074000999 -> regblock -DTM=128 -DTN=64 -DKS=8
- * -DWARPS_M=2 -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DMMA=2
- * leaf 16: M>5792 MNK>6074000999 -> regblock -DTM=128 -DTN=128 -DKS=8
- * -DWARPS_M=4 -DWARPS_N=4 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DMMA=2
+ * leaf 1: MNK<=70399778 -> host
+ * leaf 2: MNK>70399778 -> regblock -DTM=128 -DTN=128 -DKS=8 -DWARPS_M=4
+ * -DWARPS_N=4 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DSPLITK=2 -DMMA=2
  * -DASYNC=1 -DSTAGES=3 -DSWIZZLE=1 */
 static const g590_table_choice h200_dgemm_choices[] = {
     {NULL, {0}},
-    {&g590_regblock, {.tm = 128, .tn = 128, .ks = 8, .warps_m = 4, .warps_n = 4, .no_reqd_wg = 1, .maxrregcount = 128, .mma = 2, .async = 1, .stages = 3, .swizzle = 1}},
     {&g590_regblock, {.tm = 128, .tn = 128, .ks = 8, .warps_m = 4, .warps_n = 4, .no_reqd_wg = 1, .maxrregcount = 128, .splitk = 2, .mma = 2, .async = 1, .stages = 3, .swizzle = 1}},
-    {&g590_regblock, {.tm = 128, .tn = 64, .ks = 8, .warps_m = 2, .warps_n = 2, .no_reqd_wg = 1, .maxrregcount = 255, .mma = 2}},
-    {&g590_regblock, {.tm = 128, .tn = 64, .ks = 8, .warps_m = 2, .warps_n = 2, .no_reqd_wg = 1, .maxrregcount = 255, .splitk = 2, .mma = 2}},
-    {&g590_regblock, {.tm = 64, .tn = 64, .ks = 8, .warps_m = 2, .warps_n = 2, .no_reqd_wg = 1, .maxrregcount = 255, .mma = 2}},
 };
 static const g590_table_node h200_dgemm_nodes[] = {
-    {G590_FEATURE_MNK, 24890087, 1, 2, -1},
+    {G590_FEATURE_MNK, 70399778, 1, 2, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_MNK, 366357296, 3, 6, -1},
-    {G590_FEATURE_N, 412, 4, 5, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_LEAF, 0, -1, -1, 4},
-    {G590_FEATURE_MNK, 6074000999, 7, 12, -1},
-    {G590_FEATURE_M, 2896, 8, 9, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 2},
-    {G590_FEATURE_N, 362, 10, 11, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 2},
-    {G590_FEATURE_LEAF, 0, -1, -1, 5},
-    {G590_FEATURE_M, 5792, 13, 16, -1},
-    {G590_FEATURE_K, 2478, 14, 15, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 3},
     {G590_FEATURE_LEAF, 0, -1, -1, 1},
 };
 
@@ -295,8 +268,8 @@ static const g590_table_node h200_dgemm_nodes[] = {
  * 580.159.04).
  * Data: h200-dsyrk.csv.
  * 34 shapes (17 M x N x K in NT, TN), 10 candidates, time = e2e.
- * Tree: depth limit 2 (of 0..8, by held-out score); merged: depth 1, leaves 2,
- * choices 2.
+ * Tree: depth limit 2 (of 0..8, by held-out score), split by squared_error;
+ * merged: depth 1, leaves 2, choices 2.
  * Held out (5 folds): best/chosen geomean 0.962, worst 0.510.
  * Training fit: geomean 0.977, worst 0.825.
  * Best single candidate (regblock -DTM=64 -DTN=64 -DKS=8 -DWARPS_M=2
@@ -330,8 +303,8 @@ static const g590_table_node h200_dsyrk_nodes[] = {
  * 580.159.04).
  * Data: h200-ssyrk.csv.
  * 32 shapes (16 M x N x K in NT, TN), 7 candidates, time = e2e.
- * Tree: depth limit 2 (of 0..8, by held-out score); merged: depth 2, leaves 3,
- * choices 2.
+ * Tree: depth limit 2 (of 0..8, by held-out score), split by squared_error;
+ * merged: depth 2, leaves 3, choices 2.
  * Held out (5 folds): best/chosen geomean 0.943, worst 0.525.
  * Training fit: geomean 0.996, worst 0.942.
  * Best single candidate (regblock -DTM=64 -DTN=64 -DKS=16 -DWM=4 -DWN=8):
@@ -364,8 +337,8 @@ static const g590_table_node h200_ssyrk_nodes[] = {
  * driver 3.1+debian).
  * Data: pocl-epyc.csv.
  * 48 shapes (12 M x N x K in NN, NT, TN, TT), 7 candidates, time = e2e.
- * Tree: depth limit 0 (of 0..8, by held-out score); merged: depth 0, leaves 1,
- * choices 1.
+ * Tree: depth limit 0 (of 0..8, by held-out score), split by squared_error;
+ * merged: depth 0, leaves 1, choices 1.
  * Held out (5 folds): best/chosen geomean 0.999, worst 0.951.
  * Training fit: geomean 0.999, worst 0.951.
  * Best single candidate (host): geomean 0.999, worst 0.951.
@@ -385,8 +358,8 @@ static const g590_table_node pocl_epyc_nodes[] = {
  * Processor" (GenuineIntel, driver 3.1+debian).
  * Data: pocl-xeon-dgemm.csv.
  * 48 shapes (12 M x N x K in NN, NT, TN, TT), 6 candidates, time = e2e.
- * Tree: depth limit 0 (of 0..8, by held-out score); merged: depth 0, leaves 1,
- * choices 1.
+ * Tree: depth limit 0 (of 0..8, by held-out score), split by squared_error;
+ * merged: depth 0, leaves 1, choices 1.
  * Held out (5 folds): best/chosen geomean 1.000, worst 1.000.
  * Training fit: geomean 1.000, worst 1.000.
  * Best single candidate (host): geomean 1.000, worst 1.000.
@@ -410,8 +383,8 @@ static const g590_table_node pocl_xeon_dgemm_nodes[] = {
  * Processor" (GenuineIntel, driver 3.1+debian).
  * Data: pocl-xeon-dsyrk.csv.
  * 22 shapes (11 M x N x K in NT, TN), 5 candidates, time = e2e.
- * Tree: depth limit 0 (of 0..8, by held-out score); merged: depth 0, leaves 1,
- * choices 1.
+ * Tree: depth limit 0 (of 0..8, by held-out score), split by squared_error;
+ * merged: depth 0, leaves 1, choices 1.
  * Held out (5 folds): best/chosen geomean 1.000, worst 1.000.
  * Training fit: geomean 1.000, worst 1.000.
  * Best single candidate (host): geomean 1.000, worst 1.000.
@@ -435,8 +408,8 @@ static const g590_table_node pocl_xeon_dsyrk_nodes[] = {
  * Processor" (GenuineIntel, driver 3.1+debian).
  * Data: pocl-xeon-ssyrk.csv.
  * 22 shapes (11 M x N x K in NT, TN), 6 candidates, time = e2e.
- * Tree: depth limit 0 (of 0..8, by held-out score); merged: depth 0, leaves 1,
- * choices 1.
+ * Tree: depth limit 0 (of 0..8, by held-out score), split by squared_error;
+ * merged: depth 0, leaves 1, choices 1.
  * Held out (5 folds): best/chosen geomean 1.000, worst 1.000.
  * Training fit: geomean 1.000, worst 1.000.
  * Best single candidate (host): geomean 1.000, worst 1.000.
@@ -461,8 +434,8 @@ static const g590_table_node pocl_xeon_ssyrk_nodes[] = {
  * (seed-rx590: the prototype's kernels)).
  * Data: rx590-seed.csv.
  * 12 shapes (12 M x N x K in NN), 2 candidates, time = resident.
- * Tree: depth limit 0 (of 0..8, by held-out score); merged: depth 0, leaves 1,
- * choices 1.
+ * Tree: depth limit 0 (of 0..8, by held-out score), split by squared_error;
+ * merged: depth 0, leaves 1, choices 1.
  * Held out (5 folds): best/chosen geomean 0.925, worst 0.829.
  * Training fit: geomean 0.925, worst 0.829.
  * Best single candidate (tile24 -DWG=12 -DKS=16): geomean 0.925, worst 0.829.
@@ -492,8 +465,8 @@ static const g590_table_node rx590_seed_nodes[] = {
 /* vendor-authenticamd-cpu: any CPU of vendor "AuthenticAMD".
  * Data: pocl-epyc.csv.
  * 48 shapes (12 M x N x K in NN, NT, TN, TT), 7 candidates, time = e2e.
- * Tree: depth limit 0 (of 0..8, by held-out score); merged: depth 0, leaves 1,
- * choices 1.
+ * Tree: depth limit 0 (of 0..8, by held-out score), split by squared_error;
+ * merged: depth 0, leaves 1, choices 1.
  * Held out (5 folds): best/chosen geomean 0.999, worst 0.951.
  * Training fit: geomean 0.999, worst 0.951.
  * Best single candidate (host): geomean 0.999, worst 0.951.
@@ -512,10 +485,10 @@ static const g590_table_node vendor_authenticamd_cpu_nodes[] = {
 /* vendor-nvidia-corporation-gpu: any GPU of vendor "NVIDIA Corporation".
  * Data: h100.csv, h200.csv.
  * 368 shapes (92 M x N x K in NN, NT, TN, TT), 15 candidates, time = e2e.
- * Tree: depth limit 3 (of 0..8, by held-out score); merged: depth 3, leaves 5,
- * choices 5.
- * Held out (5 folds): best/chosen geomean 0.932, worst 0.356.
- * Training fit: geomean 0.947, worst 0.356.
+ * Tree: depth limit 5 (of 0..8, by held-out score), split by squared_error;
+ * merged: depth 5, leaves 20, choices 12.
+ * Held out (5 folds): best/chosen geomean 0.935, worst 0.348.
+ * Training fit: geomean 0.962, worst 0.356.
  * Best single candidate (regblock -DTM=128 -DTN=128 -DKS=8 -DWM=8 -DWN=8
  * -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DSPLITK=4): geomean 0.731, worst
  * 0.050.
@@ -525,29 +498,93 @@ static const g590_table_node vendor_authenticamd_cpu_nodes[] = {
  * NN 8.98 -> 0.0506 ms, 192x192x192 NN 9 -> 0.105 ms.
  * Host for every shape: geomean 0.423, worst 0.021.
  *
- * leaf 1: MNK<=77679571 -> host
- * leaf 4: K<=169 77679571<MNK<=15229192290 -> tile24 -DWG=12 -DKS=16
- * leaf 5: K>169 77679571<MNK<=15229192290 -> regblock -DTM=32 -DTN=128 -DKS=16
+ * leaf 2: MNK<=1448154 -> host
+ * leaf 4: M<=2 1448154<MNK<=77679571 -> host
+ * leaf 6: 2<M<=309 1448154<MNK<=77679571 -> host
+ * leaf 8: M>309 K<=357 1448154<MNK<=77679571 -> tile20_v3 -DWG=16 -DKS=16
+ * leaf 9: M>309 K>357 1448154<MNK<=77679571 -> host
+ * leaf 14: M<=2896 K<=169 77679571<MNK<=15229192290 -> tile24 -DWG=12 -DKS=16
+ * leaf 15: 2896<M<=5792 K<=169 77679571<MNK<=15229192290 -> tile24 -DWG=8
+ * -DKS=16
+ * leaf 17: M>5792 K<=169 77679571<MNK<=15229192290 ta=0 -> regblock -DTM=32
+ * -DTN=128 -DKS=16 -DWM=4 -DWN=8
+ * leaf 18: M>5792 K<=169 77679571<MNK<=15229192290 ta=1 -> tile24 -DWG=12
+ * -DKS=16
+ * leaf 21: 169<K<=16384 77679571<MNK<=490971549 -> regblock -DTM=64 -DTN=32
+ * -DKS=16 -DWM=4 -DWN=8
+ * leaf 22: K>16384 77679571<MNK<=490971549 -> regblock -DTM=32 -DTN=32 -DKS=16
+ * -DWM=4 -DWN=4
+ * leaf 24: K>169 490971549<MNK<=2692166285 -> regblock -DTM=64 -DTN=32 -DKS=16
  * -DWM=4 -DWN=8
- * leaf 7: 15229192290<MNK<=170267420965 -> regblock -DTM=128 -DTN=128 -DKS=8
- * -DWM=8 -DWN=8 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DSPLITK=2
- * leaf 8: MNK>170267420965 -> regblock -DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=8 */
+ * leaf 25: K>169 2692166285<MNK<=15229192290 -> regblock -DTM=128 -DTN=32
+ * -DKS=16 -DWM=4 -DWN=8
+ * leaf 28: M<=3547 K<=5542 MNK>15229192290 -> regblock -DTM=128 -DTN=128
+ * -DKS=8 -DWM=8 -DWN=8 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DSPLITK=4
+ * leaf 30: M>3547 K<=5542 15229192290<MNK<=92681872812 -> regblock -DTM=128
+ * -DTN=128 -DKS=8 -DWM=8 -DWN=8 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128
+ * leaf 31: M>3547 K<=5542 MNK>92681872812 -> regblock -DTM=128 -DTN=64 -DKS=8
+ * -DWM=8 -DWN=8
+ * leaf 34: 5542<K<=7094 MNK>15229192290 tb=0 -> regblock -DTM=128 -DTN=128
+ * -DKS=8 -DWM=8 -DWN=8 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DSPLITK=2
+ * leaf 35: 5542<K<=7094 MNK>15229192290 tb=1 -> regblock -DTM=128 -DTN=64
+ * -DKS=8 -DWM=8 -DWN=8
+ * leaf 37: K>7094 MNK>15229192290 ta=0 -> regblock -DTM=128 -DTN=64 -DKS=8
+ * -DWM=8 -DWN=8
+ * leaf 38: K>7094 MNK>15229192290 ta=1 -> regblock -DTM=128 -DTN=128 -DKS=8
+ * -DWM=8 -DWN=8 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DSPLITK=2 */
 static const g590_table_choice vendor_nvidia_corporation_gpu_choices[] = {
     {NULL, {0}},
+    {&g590_regblock, {.tm = 128, .tn = 128, .ks = 8, .wm = 8, .wn = 8, .no_reqd_wg = 1, .maxrregcount = 128}},
     {&g590_regblock, {.tm = 128, .tn = 128, .ks = 8, .wm = 8, .wn = 8, .no_reqd_wg = 1, .maxrregcount = 128, .splitk = 2}},
+    {&g590_regblock, {.tm = 128, .tn = 128, .ks = 8, .wm = 8, .wn = 8, .no_reqd_wg = 1, .maxrregcount = 128, .splitk = 4}},
+    {&g590_regblock, {.tm = 128, .tn = 32, .ks = 16, .wm = 4, .wn = 8}},
     {&g590_regblock, {.tm = 128, .tn = 64, .ks = 8, .wm = 8, .wn = 8}},
     {&g590_regblock, {.tm = 32, .tn = 128, .ks = 16, .wm = 4, .wn = 8}},
+    {&g590_regblock, {.tm = 32, .tn = 32, .ks = 16, .wm = 4, .wn = 4}},
+    {&g590_regblock, {.tm = 64, .tn = 32, .ks = 16, .wm = 4, .wn = 8}},
+    {&g590_tile20_v3, {.wg = 16, .ks = 16}},
     {&g590_tile24, {.wg = 12, .ks = 16}},
+    {&g590_tile24, {.wg = 8, .ks = 16}},
 };
 static const g590_table_node vendor_nvidia_corporation_gpu_nodes[] = {
-    {G590_FEATURE_MNK, 77679571, 1, 2, -1},
+    {G590_FEATURE_MNK, 77679571, 1, 10, -1},
+    {G590_FEATURE_MNK, 1448154, 2, 3, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_MNK, 15229192290, 3, 6, -1},
-    {G590_FEATURE_K, 169, 4, 5, -1},
+    {G590_FEATURE_M, 2, 4, 5, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 0},
+    {G590_FEATURE_M, 309, 6, 7, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 0},
+    {G590_FEATURE_K, 357, 8, 9, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 9},
+    {G590_FEATURE_LEAF, 0, -1, -1, 0},
+    {G590_FEATURE_MNK, 15229192290, 11, 26, -1},
+    {G590_FEATURE_K, 169, 12, 19, -1},
+    {G590_FEATURE_M, 5792, 13, 16, -1},
+    {G590_FEATURE_M, 2896, 14, 15, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 10},
+    {G590_FEATURE_LEAF, 0, -1, -1, 11},
+    {G590_FEATURE_TA, 0, 17, 18, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 6},
+    {G590_FEATURE_LEAF, 0, -1, -1, 10},
+    {G590_FEATURE_MNK, 490971549, 20, 23, -1},
+    {G590_FEATURE_K, 16384, 21, 22, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 8},
+    {G590_FEATURE_LEAF, 0, -1, -1, 7},
+    {G590_FEATURE_MNK, 2692166285, 24, 25, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 8},
     {G590_FEATURE_LEAF, 0, -1, -1, 4},
+    {G590_FEATURE_K, 5542, 27, 32, -1},
+    {G590_FEATURE_M, 3547, 28, 29, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 3},
-    {G590_FEATURE_MNK, 170267420965, 7, 8, -1},
+    {G590_FEATURE_MNK, 92681872812, 30, 31, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 5},
+    {G590_FEATURE_K, 7094, 33, 36, -1},
+    {G590_FEATURE_TB, 0, 34, 35, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 2},
+    {G590_FEATURE_LEAF, 0, -1, -1, 5},
+    {G590_FEATURE_TA, 0, 37, 38, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 5},
     {G590_FEATURE_LEAF, 0, -1, -1, 2},
 };
 
@@ -555,10 +592,10 @@ static const g590_table_node vendor_nvidia_corporation_gpu_nodes[] = {
  * only.
  * Data: h100.csv, h200.csv.
  * 368 shapes (92 M x N x K in NN, NT, TN, TT), 10 candidates, time = e2e.
- * Tree: depth limit 8 (of 0..8, by held-out score); merged: depth 8, leaves
- * 62, choices 9.
- * Held out (5 folds): best/chosen geomean 0.945, worst 0.348.
- * Training fit: geomean 0.982, worst 0.414.
+ * Tree: depth limit 4 (of 0..8, by held-out score), split by regret; merged:
+ * depth 4, leaves 9, choices 6.
+ * Held out (5 folds): best/chosen geomean 0.949, worst 0.356.
+ * Training fit: geomean 0.968, worst 0.356.
  * Best single candidate (regblock -DTM=64 -DTN=32 -DKS=16 -DWM=4 -DWN=8):
  * geomean 0.739, worst 0.063.
  * Host stalls replaced (measured -> used): 96x96x96 TN 8.97 -> 0.0187 ms,
@@ -567,246 +604,44 @@ static const g590_table_node vendor_nvidia_corporation_gpu_nodes[] = {
  * NN 8.98 -> 0.0506 ms, 192x192x192 NN 9 -> 0.105 ms.
  * Host for every shape: geomean 0.429, worst 0.022.
  *
- * leaf 2: MNK<=1448154 -> host
- * leaf 5: M<=2 1448154<MNK<=77679571 tb=0 -> host
- * leaf 7: M<=2 K<=5792 1448154<MNK<=77679571 tb=1 -> host
- * leaf 9: M<=2 K>5792 1448154<MNK<=77679571 ta=0 tb=1 -> regblock -DTM=32
- * -DTN=64 -DKS=16 -DWM=4 -DWN=8
- * leaf 10: M<=2 K>5792 1448154<MNK<=77679571 ta=1 tb=1 -> host
- * leaf 13: 2<M<=309 1448154<MNK<=8919152 -> host
- * leaf 16: 2<M<=309 N<=239 8919152<MNK<=19419892 -> tile20_v3 -DWG=16 -DKS=16
- * leaf 17: 2<M<=309 N<=239 19419892<MNK<=77679571 -> regblock -DTM=32 -DTN=32
- * -DKS=16 -DWM=4 -DWN=4
- * leaf 19: 2<M<=309 239<N<=271 8919152<MNK<=77679571 -> host
- * leaf 21: 2<M<=309 N>271 8919152<MNK<=77679571 tb=0 -> host
- * leaf 22: 2<M<=309 N>271 8919152<MNK<=77679571 tb=1 -> regblock -DTM=32
- * -DTN=32 -DKS=16 -DWM=4 -DWN=4
- * leaf 24: 309<M<=357 1448154<MNK<=77679571 -> tile20_v3 -DWG=16 -DKS=16
- * leaf 25: M>357 1448154<MNK<=77679571 -> host
- * leaf 32: K<=169 77679571<MNK<=536870912 ta=0 tb=0 -> tile20_v3 -DWG=16
- * -DKS=16
- * leaf 33: K<=169 77679571<MNK<=536870912 ta=0 tb=1 -> host
- * leaf 34: K<=169 77679571<MNK<=536870912 ta=1 -> host
- * leaf 35: K<=169 536870912<MNK<=2147483648 -> tile24 -DWG=8 -DKS=16
- * leaf 37: K<=169 2147483648<MNK<=6074000999 ta=0 -> regblock -DTM=32 -DTN=128
- * -DKS=16 -DWM=4 -DWN=8
- * leaf 38: K<=169 2147483648<MNK<=6074000999 ta=1 -> tile20_v3 -DWG=16 -DKS=16
- * leaf 44: 169<K<=16384 77679571<MNK<=187574963 ta=0 tb=0 -> regblock -DTM=32
- * -DTN=32 -DKS=16 -DWM=4 -DWN=4
- * leaf 45: 169<K<=16384 77679571<MNK<=187574963 ta=0 tb=1 -> regblock -DTM=128
- * -DTN=32 -DKS=16 -DWM=4 -DWN=8
- * leaf 46: 169<K<=16384 77679571<MNK<=187574963 ta=1 -> regblock -DTM=32
- * -DTN=32 -DKS=16 -DWM=4 -DWN=4
- * leaf 49: M<=8 169<K<=16384 187574963<MNK<=490971549 tb=0 -> regblock -DTM=64
- * -DTN=32 -DKS=16 -DWM=4 -DWN=8
- * leaf 50: M<=8 169<K<=16384 187574963<MNK<=490971549 tb=1 -> regblock -DTM=32
- * -DTN=64 -DKS=16 -DWM=4 -DWN=8
- * leaf 52: M>8 N<=1773 169<K<=16384 187574963<MNK<=490971549 -> regblock
- * -DTM=32 -DTN=64 -DKS=16 -DWM=4 -DWN=8
- * leaf 53: M>8 N>1773 169<K<=16384 187574963<MNK<=490971549 -> regblock
- * -DTM=64 -DTN=32 -DKS=16 -DWM=4 -DWN=8
- * leaf 54: K>16384 77679571<MNK<=490971549 -> regblock -DTM=32 -DTN=32 -DKS=16
+ * leaf 2: M<=309 MNK<=77679597 -> host
+ * leaf 4: M>309 MNK<=45725997 -> tile20_v3 -DWG=16 -DKS=16
+ * leaf 5: M>309 45725997<MNK<=77679597 -> host
+ * leaf 8: M<=630 K<=595 MNK>77679597 -> regblock -DTM=32 -DTN=32 -DKS=16
  * -DWM=4 -DWN=4
- * leaf 58: 169<K<=16384 490971549<MNK<=729481920 -> tile20_v3 -DWG=16 -DKS=16
- * leaf 60: 169<K<=1011 729481920<MNK<=2692166285 -> regblock -DTM=32 -DTN=128
+ * leaf 10: M>630 K<=595 77679597<MNK<=377950148 -> host
+ * leaf 11: M>630 K<=595 MNK>377950148 -> tile24 -DWG=8 -DKS=16
+ * leaf 14: M<=128 K>595 77679597<MNK<=44634609441 -> regblock -DTM=32 -DTN=32
+ * -DKS=16 -DWM=4 -DWN=4
+ * leaf 15: M>128 K>595 77679597<MNK<=44634609441 -> regblock -DTM=128 -DTN=32
  * -DKS=16 -DWM=4 -DWN=8
- * leaf 61: 1011<K<=16384 729481920<MNK<=2692166285 -> regblock -DTM=32 -DTN=64
- * -DKS=16 -DWM=4 -DWN=8
- * leaf 64: K>16384 490971549<MNK<=2692166285 ta=0 tb=0 -> regblock -DTM=32
- * -DTN=32 -DKS=16 -DWM=4 -DWN=4
- * leaf 65: K>16384 490971549<MNK<=2692166285 ta=1 tb=0 -> regblock -DTM=64
- * -DTN=32 -DKS=16 -DWM=4 -DWN=8
- * leaf 67: K>16384 490971549<MNK<=2692166285 ta=0 tb=1 -> regblock -DTM=128
- * -DTN=32 -DKS=16 -DWM=4 -DWN=8
- * leaf 68: K>16384 490971549<MNK<=2692166285 ta=1 tb=1 -> regblock -DTM=32
- * -DTN=32 -DKS=16 -DWM=4 -DWN=4
- * leaf 72: 169<K<=1517 2692166285<MNK<=3945178180 tb=0 -> regblock -DTM=64
- * -DTN=32 -DKS=16 -DWM=4 -DWN=8
- * leaf 73: K>1517 2692166285<MNK<=3945178180 tb=0 -> regblock -DTM=128 -DTN=32
- * -DKS=16 -DWM=4 -DWN=8
- * leaf 75: K>169 2692166285<MNK<=3497225530 tb=1 -> tile24 -DWG=8 -DKS=16
- * leaf 76: K>169 3497225530<MNK<=3945178180 tb=1 -> tile20_v3 -DWG=16 -DKS=16
- * leaf 79: K>169 3945178180<MNK<=6074000999 ta=0 tb=0 -> regblock -DTM=64
- * -DTN=32 -DKS=16 -DWM=4 -DWN=8
- * leaf 80: K>169 3945178180<MNK<=6074000999 ta=0 tb=1 -> regblock -DTM=32
- * -DTN=64 -DKS=16 -DWM=4 -DWN=8
- * leaf 82: M<=724 K>169 3945178180<MNK<=6074000999 ta=1 -> tile20_v3 -DWG=16
- * -DKS=16
- * leaf 83: M>724 K>169 3945178180<MNK<=6074000999 ta=1 -> regblock -DTM=32
- * -DTN=64 -DKS=16 -DWM=4 -DWN=8
- * leaf 89: N<=1448 6074000999<MNK<=92681872812 ta=0 tb=0 -> regblock -DTM=128
- * -DTN=32 -DKS=16 -DWM=4 -DWN=8
- * leaf 90: N<=1448 6074000999<MNK<=92681872812 ta=1 tb=0 -> regblock -DTM=32
- * -DTN=128 -DKS=16 -DWM=4 -DWN=8
- * leaf 92: 1448<N<=2478 6074000999<MNK<=92681872812 ta=0 tb=0 -> regblock
- * -DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=8
- * leaf 93: 1448<N<=2478 6074000999<MNK<=92681872812 ta=1 tb=0 -> regblock
- * -DTM=32 -DTN=128 -DKS=16 -DWM=4 -DWN=8
- * leaf 96: N<=1448 6074000999<MNK<=92681872812 ta=0 tb=1 -> regblock -DTM=128
- * -DTN=32 -DKS=16 -DWM=4 -DWN=8
- * leaf 97: N<=1448 6074000999<MNK<=92681872812 ta=1 tb=1 -> regblock -DTM=32
- * -DTN=128 -DKS=16 -DWM=4 -DWN=8
- * leaf 99: 1448<N<=2478 6074000999<MNK<=92681872812 ta=0 tb=1 -> regblock
- * -DTM=128 -DTN=32 -DKS=16 -DWM=4 -DWN=8
- * leaf 100: 1448<N<=2478 6074000999<MNK<=92681872812 ta=1 tb=1 -> regblock
- * -DTM=32 -DTN=64 -DKS=16 -DWM=4 -DWN=8
- * leaf 105: M<=2478 N>2478 6074000999<MNK<=92681872812 ta=0 tb=0 -> regblock
- * -DTM=32 -DTN=32 -DKS=16 -DWM=4 -DWN=4
- * leaf 106: M<=2478 N>2478 6074000999<MNK<=92681872812 ta=1 tb=0 -> regblock
- * -DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=8
- * leaf 108: M<=2478 N>2478 6074000999<MNK<=92681872812 ta=0 tb=1 -> regblock
- * -DTM=128 -DTN=32 -DKS=16 -DWM=4 -DWN=8
- * leaf 109: M<=2478 N>2478 6074000999<MNK<=92681872812 ta=1 tb=1 -> regblock
- * -DTM=32 -DTN=128 -DKS=16 -DWM=4 -DWN=8
- * leaf 112: 2478<M<=3547 N>2478 6074000999<MNK<=27977804245 ta=0 -> regblock
- * -DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=8
- * leaf 113: 2478<M<=3547 N>2478 6074000999<MNK<=27977804245 ta=1 -> regblock
- * -DTM=32 -DTN=128 -DKS=16 -DWM=4 -DWN=8
- * leaf 115: 2478<M<=3547 N>2478 27977804245<MNK<=92681872812 tb=0 -> regblock
- * -DTM=128 -DTN=32 -DKS=16 -DWM=4 -DWN=8
- * leaf 116: 2478<M<=3547 N>2478 27977804245<MNK<=92681872812 tb=1 -> regblock
- * -DTM=32 -DTN=64 -DKS=16 -DWM=4 -DWN=8
- * leaf 118: M>3547 N>2478 6074000999<MNK<=92681872812 tb=0 -> regblock
- * -DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=8
- * leaf 120: M>3547 N>2478 6074000999<MNK<=92681872812 ta=0 tb=1 -> regblock
- * -DTM=128 -DTN=32 -DKS=16 -DWM=4 -DWN=8
- * leaf 121: M>3547 N>2478 6074000999<MNK<=92681872812 ta=1 tb=1 -> regblock
- * -DTM=32 -DTN=128 -DKS=16 -DWM=4 -DWN=8
- * leaf 122: MNK>92681872812 -> regblock -DTM=128 -DTN=64 -DKS=8 -DWM=8 -DWN=8 */
+ * leaf 16: K>595 MNK>44634609441 -> regblock -DTM=128 -DTN=64 -DKS=8 -DWM=8
+ * -DWN=8 */
 static const g590_table_choice generic_gpu_choices[] = {
     {NULL, {0}},
     {&g590_regblock, {.tm = 128, .tn = 32, .ks = 16, .wm = 4, .wn = 8}},
     {&g590_regblock, {.tm = 128, .tn = 64, .ks = 8, .wm = 8, .wn = 8}},
-    {&g590_regblock, {.tm = 32, .tn = 128, .ks = 16, .wm = 4, .wn = 8}},
     {&g590_regblock, {.tm = 32, .tn = 32, .ks = 16, .wm = 4, .wn = 4}},
-    {&g590_regblock, {.tm = 32, .tn = 64, .ks = 16, .wm = 4, .wn = 8}},
-    {&g590_regblock, {.tm = 64, .tn = 32, .ks = 16, .wm = 4, .wn = 8}},
     {&g590_tile20_v3, {.wg = 16, .ks = 16}},
     {&g590_tile24, {.wg = 8, .ks = 16}},
 };
 static const g590_table_node generic_gpu_nodes[] = {
-    {G590_FEATURE_MNK, 77679571, 1, 26, -1},
-    {G590_FEATURE_MNK, 1448154, 2, 3, -1},
+    {G590_FEATURE_MNK, 77679597, 1, 6, -1},
+    {G590_FEATURE_M, 309, 2, 3, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_M, 2, 4, 11, -1},
-    {G590_FEATURE_TB, 0, 5, 6, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_K, 5792, 7, 8, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_TA, 0, 9, 10, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 5},
-    {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_M, 309, 12, 23, -1},
-    {G590_FEATURE_MNK, 8919152, 13, 14, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_N, 239, 15, 18, -1},
-    {G590_FEATURE_MNK, 19419892, 16, 17, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 7},
+    {G590_FEATURE_MNK, 45725997, 4, 5, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 4},
-    {G590_FEATURE_N, 271, 19, 20, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_TB, 0, 21, 22, -1},
+    {G590_FEATURE_K, 595, 7, 12, -1},
+    {G590_FEATURE_M, 630, 8, 9, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 3},
+    {G590_FEATURE_MNK, 377950148, 10, 11, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_LEAF, 0, -1, -1, 4},
-    {G590_FEATURE_M, 357, 24, 25, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 7},
-    {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_MNK, 6074000999, 27, 84, -1},
-    {G590_FEATURE_K, 169, 28, 39, -1},
-    {G590_FEATURE_MNK, 2147483648, 29, 36, -1},
-    {G590_FEATURE_MNK, 536870912, 30, 35, -1},
-    {G590_FEATURE_TA, 0, 31, 34, -1},
-    {G590_FEATURE_TB, 0, 32, 33, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 7},
-    {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_LEAF, 0, -1, -1, 8},
-    {G590_FEATURE_TA, 0, 37, 38, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 3},
-    {G590_FEATURE_LEAF, 0, -1, -1, 7},
-    {G590_FEATURE_MNK, 490971549, 40, 55, -1},
-    {G590_FEATURE_K, 16384, 41, 54, -1},
-    {G590_FEATURE_MNK, 187574963, 42, 47, -1},
-    {G590_FEATURE_TA, 0, 43, 46, -1},
-    {G590_FEATURE_TB, 0, 44, 45, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 4},
-    {G590_FEATURE_LEAF, 0, -1, -1, 1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 4},
-    {G590_FEATURE_M, 8, 48, 51, -1},
-    {G590_FEATURE_TB, 0, 49, 50, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 6},
     {G590_FEATURE_LEAF, 0, -1, -1, 5},
-    {G590_FEATURE_N, 1773, 52, 53, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 5},
-    {G590_FEATURE_LEAF, 0, -1, -1, 6},
-    {G590_FEATURE_LEAF, 0, -1, -1, 4},
-    {G590_FEATURE_MNK, 2692166285, 56, 69, -1},
-    {G590_FEATURE_K, 16384, 57, 62, -1},
-    {G590_FEATURE_MNK, 729481920, 58, 59, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 7},
-    {G590_FEATURE_K, 1011, 60, 61, -1},
+    {G590_FEATURE_MNK, 44634609441, 13, 16, -1},
+    {G590_FEATURE_M, 128, 14, 15, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 3},
-    {G590_FEATURE_LEAF, 0, -1, -1, 5},
-    {G590_FEATURE_TB, 0, 63, 66, -1},
-    {G590_FEATURE_TA, 0, 64, 65, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 4},
-    {G590_FEATURE_LEAF, 0, -1, -1, 6},
-    {G590_FEATURE_TA, 0, 67, 68, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 4},
-    {G590_FEATURE_MNK, 3945178180, 70, 77, -1},
-    {G590_FEATURE_TB, 0, 71, 74, -1},
-    {G590_FEATURE_K, 1517, 72, 73, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 6},
-    {G590_FEATURE_LEAF, 0, -1, -1, 1},
-    {G590_FEATURE_MNK, 3497225530, 75, 76, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 8},
-    {G590_FEATURE_LEAF, 0, -1, -1, 7},
-    {G590_FEATURE_TA, 0, 78, 81, -1},
-    {G590_FEATURE_TB, 0, 79, 80, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 6},
-    {G590_FEATURE_LEAF, 0, -1, -1, 5},
-    {G590_FEATURE_M, 724, 82, 83, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 7},
-    {G590_FEATURE_LEAF, 0, -1, -1, 5},
-    {G590_FEATURE_MNK, 92681872812, 85, 122, -1},
-    {G590_FEATURE_N, 2478, 86, 101, -1},
-    {G590_FEATURE_TB, 0, 87, 94, -1},
-    {G590_FEATURE_N, 1448, 88, 91, -1},
-    {G590_FEATURE_TA, 0, 89, 90, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 3},
-    {G590_FEATURE_TA, 0, 92, 93, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 2},
-    {G590_FEATURE_LEAF, 0, -1, -1, 3},
-    {G590_FEATURE_N, 1448, 95, 98, -1},
-    {G590_FEATURE_TA, 0, 96, 97, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 3},
-    {G590_FEATURE_TA, 0, 99, 100, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 5},
-    {G590_FEATURE_M, 3547, 102, 117, -1},
-    {G590_FEATURE_M, 2478, 103, 110, -1},
-    {G590_FEATURE_TB, 0, 104, 107, -1},
-    {G590_FEATURE_TA, 0, 105, 106, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 4},
-    {G590_FEATURE_LEAF, 0, -1, -1, 2},
-    {G590_FEATURE_TA, 0, 108, 109, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 3},
-    {G590_FEATURE_MNK, 27977804245, 111, 114, -1},
-    {G590_FEATURE_TA, 0, 112, 113, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 2},
-    {G590_FEATURE_LEAF, 0, -1, -1, 3},
-    {G590_FEATURE_TB, 0, 115, 116, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 5},
-    {G590_FEATURE_TB, 0, 118, 119, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 2},
-    {G590_FEATURE_TA, 0, 120, 121, -1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 1},
-    {G590_FEATURE_LEAF, 0, -1, -1, 3},
     {G590_FEATURE_LEAF, 0, -1, -1, 2},
 };
 
@@ -836,10 +671,10 @@ const g590_table_entry g590_embedded_tables[] = {
      G590_TYPE_GPU, true, h100_ssyrk_choices, 2, h100_ssyrk_nodes, 3, G590_F32, G590_SYRK},
     {"h200", G590_MATCH_NAME,
      "NVIDIA H200",
-     G590_TYPE_GPU, true, h200_choices, 2, h200_nodes, 3, G590_F32, G590_GEMM},
+     G590_TYPE_GPU, true, h200_choices, 4, h200_nodes, 7, G590_F32, G590_GEMM},
     {"h200-dgemm", G590_MATCH_NAME,
      "NVIDIA H200",
-     G590_TYPE_GPU, true, h200_dgemm_choices, 6, h200_dgemm_nodes, 17, G590_F64, G590_GEMM},
+     G590_TYPE_GPU, true, h200_dgemm_choices, 2, h200_dgemm_nodes, 3, G590_F64, G590_GEMM},
     {"h200-dsyrk", G590_MATCH_NAME,
      "NVIDIA H200",
      G590_TYPE_GPU, true, h200_dsyrk_choices, 2, h200_dsyrk_nodes, 3, G590_F64, G590_SYRK},
@@ -866,10 +701,10 @@ const g590_table_entry g590_embedded_tables[] = {
      G590_TYPE_CPU, true, vendor_authenticamd_cpu_choices, 1, vendor_authenticamd_cpu_nodes, 1, G590_F32, G590_GEMM},
     {"vendor-nvidia-corporation-gpu", G590_MATCH_VENDOR,
      "NVIDIA Corporation",
-     G590_TYPE_GPU, true, vendor_nvidia_corporation_gpu_choices, 5, vendor_nvidia_corporation_gpu_nodes, 9, G590_F32, G590_GEMM},
+     G590_TYPE_GPU, true, vendor_nvidia_corporation_gpu_choices, 12, vendor_nvidia_corporation_gpu_nodes, 39, G590_F32, G590_GEMM},
     {"generic-gpu", G590_MATCH_TYPE,
      NULL,
-     G590_TYPE_GPU, true, generic_gpu_choices, 9, generic_gpu_nodes, 123, G590_F32, G590_GEMM},
+     G590_TYPE_GPU, true, generic_gpu_choices, 6, generic_gpu_nodes, 17, G590_F32, G590_GEMM},
     {"generic-cpu", G590_MATCH_TYPE,
      NULL,
      G590_TYPE_CPU, true, generic_cpu_choices, 1, generic_cpu_nodes, 1, G590_F32, G590_GEMM},
