@@ -7,15 +7,18 @@ For every shape of a dataset the label is the candidate (kernel family with
 its parameters, or the host BLAS) with the least end-to-end time; a
 depth-limited decision tree over log2 M, log2 N, log2 K and the transposes
 learns it (with log2 M*N*K, which lets one split follow the host/device
-line).  The tree is a multi-output regression tree on each candidate's
-regret, log2(time / best time) clipped at 2, and each leaf runs the
-candidate with the least mean regret there: a wrong choice costs what it
-costs in time, not one count of a misclassification.
+line).  The tree works on each candidate's regret, log2(time / best time)
+clipped at 2, and each leaf runs the candidate with the least mean regret
+there: a wrong choice costs what it costs in time, not one count of a
+misclassification.  Two ways of growing it compete per entry: a multi-output
+regression tree (squared error of every candidate's regret) and RegretTree
+(each split minimises the summed regret of what each side runs).
 
 Quality is measured on shapes held out from training (5 folds, grouped by
 M x N x K so that no transpose of a held-out shape is seen): the geometric
-mean and the minimum of best time / chosen time.  The depth is the smallest
-of 1..8 whose held-out geometric mean is within 0.005 of the best depth's.
+mean and the minimum of best time / chosen time.  The way and depth kept are
+the shallowest (squared error first) whose held-out geometric mean is within
+0.005 of the best of both ways at depths 0..8.
 
 Entries, most specific first (lib/core/table.h):
   name    one per device (CSVs of the same device are merged)
