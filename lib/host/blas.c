@@ -98,8 +98,9 @@ struct link_map *g590_host_symbol_owner(void *sym) {
 
 /* `handle`'s definition of routine r in form f (its CBLAS spelling when
  * `cblas`), or NULL when it has none of its own (from a dependency other
- * than `self_map`, or libgemm590). */
-static void *own_symbol(void *handle, struct link_map *self_map, int f, routine r, bool cblas) {
+ * than `self_map`, or libgemm590); *owner: the object defining it. */
+static void *own_symbol(void *handle, struct link_map *self_map, int f, routine r, bool cblas,
+                        struct link_map **owner_out) {
   char name[64];
   if (cblas)
     snprintf(name, sizeof name, "%scblas_%s%s", forms[f].prefix, routine_names[r],
@@ -109,6 +110,7 @@ static void *own_symbol(void *handle, struct link_map *self_map, int f, routine 
   void *sym = dlsym(handle, name);
   struct link_map *owner = sym ? g590_host_symbol_owner(sym) : NULL;
   struct link_map *ours = g590_host_symbol_owner((void *)own_symbol);
+  *owner_out = owner;
   if (!owner || owner == ours || (self_map && owner != self_map)) return NULL;
   return sym;
 }
@@ -132,21 +134,21 @@ static struct link_map *openblas_object(void *handle) {
 /* OpenBLAS's CBLAS routines run its own drivers and never call the
  * Fortran symbols back, so the host lane may hand a call to them as its
  * last act (lib/api/lane.h); a netlib CBLAS over OpenBLAS calls back.
- * True when OpenBLAS itself defines each CBLAS routine taken. */
-static bool never_calls_back(struct link_map *openblas) {
+ * True when OpenBLAS itself defines each CBLAS routine taken (cblas_owner:
+ * the object defining each, as own_symbol found it). */
+static bool never_calls_back(struct link_map *openblas, struct link_map *const *cblas_owner) {
   if (!openblas) return false;
   for (int r = 0; r < R_COUNT; r++)
-    if (*cblas_slot(r) && g590_host_symbol_owner(*cblas_slot(r)) != openblas) return false;
+    if (*cblas_slot(r) && cblas_owner[r] != openblas) return false;
   return true;
 }
 
 /* Routine r's Fortran spelling for the Fortran entries' quick lane: kept
- * only where OpenBLAS itself defines it (FORTRAN_GEMM_FN in g590.h: its
- * routines take no string lengths, which C callers such as f2py's wrappers
- * do not pass). */
-static void *openblas_fortran(routine r, struct link_map *openblas) {
-  return routines[r] && openblas && g590_host_symbol_owner(routines[r]) == openblas ? routines[r]
-                                                                                  : NULL;
+ * only where OpenBLAS itself defines it (owner, as own_symbol found it;
+ * FORTRAN_GEMM_FN in g590.h: its routines take no string lengths, which C
+ * callers such as f2py's wrappers do not pass). */
+static void *openblas_fortran(routine r, struct link_map *openblas, struct link_map *owner) {
+  return routines[r] && openblas && owner == openblas ? routines[r] : NULL;
 }
 
 /* Takes `handle` as the host BLAS if the object `self_map` names defines
@@ -154,19 +156,22 @@ static void *openblas_fortran(routine r, struct link_map *openblas) {
  * other routines in the same form, where it has them. */
 static bool take(void *handle, struct link_map *self_map, const char *label) {
   for (int f = 0; f < (int)(sizeof forms / sizeof *forms); f++) {
-    if (!own_symbol(handle, self_map, f, R_SGEMM, false)) continue;
+    struct link_map *owner[R_COUNT] = {NULL}, *cblas_owner[R_COUNT] = {NULL};
+    if (!own_symbol(handle, self_map, f, R_SGEMM, false, &owner[R_SGEMM])) continue;
     for (int r = 0; r < R_COUNT; r++) {
-      routines[r] = own_symbol(handle, self_map, f, r, false);
-      *cblas_slot(r) = routines[r] ? own_symbol(handle, self_map, f, r, true) : NULL;
+      routines[r] = own_symbol(handle, self_map, f, r, false, &owner[r]);
+      *cblas_slot(r) = routines[r] ? own_symbol(handle, self_map, f, r, true, &cblas_owner[r])
+                                   : NULL;
     }
     struct link_map *openblas = openblas_object(handle);
     g590_host_cblas *t = &g590_host_cblas_routines;
     for (int i = 0; i < 2; i++) {
-      t->fortran_gemm[i] = openblas_fortran(i ? R_DGEMM : R_SGEMM, openblas);
-      t->fortran_syrk[i] = openblas_fortran(i ? R_DSYRK : R_SSYRK, openblas);
+      routine gemm = i ? R_DGEMM : R_SGEMM, syrk = i ? R_DSYRK : R_SSYRK;
+      t->fortran_gemm[i] = openblas_fortran(gemm, openblas, owner[gemm]);
+      t->fortran_syrk[i] = openblas_fortran(syrk, openblas, owner[syrk]);
     }
     t->int64 = forms[f].int64;
-    t->calls_back = !never_calls_back(openblas);
+    t->calls_back = !never_calls_back(openblas, cblas_owner);
     host_handle = handle;
     if (f) snprintf(host_name, sizeof host_name, "%s:%ssgemm%s", label, forms[f].prefix,
                     forms[f].suffix);
