@@ -113,8 +113,7 @@ static __attribute__((noinline)) void syrk_fortran(const char *entry, const char
     g590_lane_warm() && g590_lane_uplo(*uplo) && t_ &&                                         \
         g590_lane_syrk_fits(false, t_ != G590_CBLAS_N, *n, *k, *alpha, *lda, *ldc, true) &&    \
         (fn_ = g590_host_lane_fortran(G590_SYRK, type == G590_F64, sizeof(INT) == 8)) &&        \
-        (g590_api_count_listed(GEMM590_PATH_HOST,                                              \
-                               (uint64_t)*n * (uint64_t)(*n + 1) * (uint64_t)*k / 2), true);    \
+        (g590_api_count_listed(GEMM590_PATH_HOST, g590_lane_syrk_mnk(*n, *k)), true);         \
   })
 #define FORTRAN_SYRK(name, srname, T, type, INT)                                               \
   static __attribute__((noinline)) void name##_full(FORTRAN_SYRK_PARAMS(T, INT)) {             \

@@ -54,6 +54,11 @@ static G590_INLINE bool g590_lane_quick_ld(int64_t ld, int64_t need) {
   return (uint64_t)ld <= G590_QUICK_LD && ld >= need;
 }
 
+/* A syrk's multiply-adds as the dispatcher counts them, n (n + 1) k / 2. */
+static G590_INLINE uint64_t g590_lane_syrk_mnk(int64_t n, int64_t k) {
+  return (uint64_t)n * (uint64_t)(n + 1) * (uint64_t)k / 2;
+}
+
 /* The quick lane (see G590_LANE_GEMM) is open once the bound is read and
  * the calling thread's counters are listed: both are first-call work that
  * needs calls of its own. */
@@ -161,7 +166,7 @@ static G590_INLINE bool g590_lane_syrk_fits(bool row, bool t, int64_t n, int64_t
                             lda, ldc, quick) &&                                                \
         (fn_ = G590_LANE_ROUTINE(G590_SYRK, f64, quick, sizeof(n) == 8, &int64_))) {           \
       G590_LANE_CALL(CBLAS_SYRK_FN, T, quick, int64_, fn_,                                     \
-                     (uint64_t)(n) * (uint64_t)((n) + 1) * (uint64_t)(k) / 2, LAYOUT, UPLO,     \
+                     g590_lane_syrk_mnk(n, k), LAYOUT, UPLO,                                    \
                      TRANS, n, k, alpha, a, lda, beta, c, ldc);                                \
       served_ = true;                                                                          \
     }                                                                                          \
