@@ -4,14 +4,15 @@
  * For each size n (square: M = N = K = n; syrk: C n x n, A n x k with
  * k = n) and routine, the median wall time of --repeats calls after one
  * warm-up call, operands in pageable host memory, column-major, NN (syrk:
- * upper, A not transposed).  Next to each syrk, the gemm that computes
- * the same C (op(A) op(A)^T: NT with B = A) through libgemm590, and the
+ * upper, A not transposed, unless --uplo and --trans say otherwise).  Next
+ * to each syrk, the gemm that computes the same C (op(A) op(A)^T: NT, or
+ * TN for --trans T, with B = A) through libgemm590, and the
  * ratio of the two times.  Rates are gemm-equivalent TFLOPS (2 n^3 / time)
  * so that a syrk and its gemm compare directly; a syrk does half the
  * multiply-adds.  The path column says where libgemm590 ran each call.
  *
  *   level3-bench [--sizes LIST] [--routines LIST] [--repeats R]
- *                [--host-blas LIB] [--nvblas LIB] [--no-host] */
+ *                [--host-blas LIB] [--nvblas LIB] [--no-host] [--uplo U|L] [--trans N|T] */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ static void load(provider *p, void *handle) {
 typedef struct run {
   bool syrk, f64, as_gemm; /* as_gemm: the syrk's C through gemm (NT, B = A) */
   const char *uplo;        /* the syrk's triangle */
+  const char *trans;       /* the syrk's transpose: C = A A^T ("N") or A^T A ("T") */
   int n;
   void *a, *c;
 } run;
@@ -56,10 +58,12 @@ static void call(const provider *p, const run *r) {
   const void *one = r->f64 ? (const void *)&one_d : (const void *)&one_f;
   const void *zero = r->f64 ? (const void *)&zero_d : (const void *)&zero_f;
   if (r->syrk && !r->as_gemm)
-    ((syrk_f)p->syrk[r->f64])(r->uplo, "N", &n, &n, one, r->a, &n, zero, r->c, &n);
+    ((syrk_f)p->syrk[r->f64])(r->uplo, r->trans, &n, &n, one, r->a, &n, zero, r->c, &n);
+  else if (r->syrk)
+    ((dgemm_f)p->gemm[r->f64])(r->trans[0] == 'T' ? "T" : "N", r->trans[0] == 'T' ? "N" : "T",
+                               &n, &n, &n, one, r->a, &n, r->a, &n, zero, r->c, &n);
   else
-    ((dgemm_f)p->gemm[r->f64])("N", r->syrk ? "T" : "N", &n, &n, &n, one, r->a, &n, r->a, &n,
-                               zero, r->c, &n);
+    ((dgemm_f)p->gemm[r->f64])("N", "N", &n, &n, &n, one, r->a, &n, r->a, &n, zero, r->c, &n);
 }
 
 /* Median seconds of `repeats` calls after a warm-up; NULL routine: -1. */
@@ -97,7 +101,8 @@ static const struct option longopts[] = {
     {"sizes", required_argument, NULL, 's'},     {"routines", required_argument, NULL, 'r'},
     {"repeats", required_argument, NULL, 'n'},   {"host-blas", required_argument, NULL, 'H'},
     {"nvblas", required_argument, NULL, 'N'},    {"no-host", no_argument, NULL, 'x'},
-    {"uplo", required_argument, NULL, 'u'},      CLI_STANDARD_OPTIONS};
+    {"uplo", required_argument, NULL, 'u'},      {"trans", required_argument, NULL, 't'},
+    CLI_STANDARD_OPTIONS};
 static const cli level3_cli = {
     "level3-bench",
     "usage: level3-bench [options]\n"
@@ -109,7 +114,9 @@ static const cli level3_cli = {
     "  --nvblas LIB          NVBLAS to compare with (e.g. libnvblas.so.13)\n"
     "  --no-host             no host BLAS rows\n"
     "  --uplo U|L            the syrk's triangle (default U; numpy's a @ a.T on C-ordered\n"
-    "                        arrays is a row-major upper syrk: L here)\n" CLI_STANDARD_HELP,
+    "                        arrays is a row-major upper syrk: L here)\n"
+    "  --trans N|T           the syrk's transpose (default N: C = A A^T; numpy's a @ a.T on\n"
+    "                        C-ordered arrays is T here, with --uplo L)\n" CLI_STANDARD_HELP,
     "h", longopts};
 
 int main(int argc, char **argv) {
@@ -117,7 +124,7 @@ int main(int argc, char **argv) {
   int nsizes = 4, repeats = 5;
   const char *routines = "dgemm,ssyrk,dsyrk", *host_lib = "libopenblas.so.0", *nvblas = NULL;
   bool no_host = false;
-  const char *uplo = "U";
+  const char *uplo = "U", *trans = "N";
   for (int opt; (opt = cli_next(&level3_cli, argc, argv)) != -1;) {
     if (opt == 's') nsizes = cli_long_list(&level3_cli, "--sizes", optarg, 1, 32768, sizes, 16);
     else if (opt == 'r') routines = optarg;
@@ -129,6 +136,10 @@ int main(int argc, char **argv) {
       if (strcmp(optarg, "U") && strcmp(optarg, "L"))
         cli_fail(&level3_cli, "--uplo takes U or L, not '%s'", optarg);
       uplo = optarg;
+    } else if (opt == 't') {
+      if (strcmp(optarg, "N") && strcmp(optarg, "T"))
+        cli_fail(&level3_cli, "--trans takes N or T, not '%s'", optarg);
+      trans = optarg;
     }
   }
   if (optind < argc) cli_fail(&level3_cli, "unexpected operand '%s'", argv[optind]);
@@ -164,7 +175,7 @@ int main(int argc, char **argv) {
     static const char *const names[] = {"dgemm", "ssyrk", "dsyrk"};
     for (int r = 0; r < 3; r++) {
       if (!strstr(routines, names[r])) continue;
-      run job = {r > 0, r != 1, false, uplo, n, a, c};
+      run job = {r > 0, r != 1, false, uplo, trans, n, a, c};
       if (!job.f64)
         for (size_t i = 0; i < elems; i++) af[i] = (float)(2.0 * rand() / RAND_MAX - 1.0);
       double flops = 2.0 * (double)n * n * n;
@@ -182,8 +193,8 @@ int main(int argc, char **argv) {
              path, ms(hb, sizeof hb, th, 10), ms(nb, sizeof nb, tn, 11), flops / tl * 1e-12,
              th > 0 ? th / tl : 0, tn > 0 ? tn / tl : 0, tg > 0 ? tl / tg : 0);
       if (tg > 0)
-        printf("%-7s %6d %14.3f  (the same C through %cgemm NT, libgemm590)\n", "  gemm", n,
-               tg * 1e3, job.f64 ? 'd' : 's');
+        printf("%-7s %6d %14.3f  (the same C through %cgemm %s, libgemm590)\n", "  gemm", n,
+               tg * 1e3, job.f64 ? 'd' : 's', trans[0] == 'T' ? "TN" : "NT");
       fflush(stdout);
     }
     free(a);

@@ -418,7 +418,8 @@ __kernel __attribute__((reqd_work_group_size(NT, 1, 1))) void
 #endif
 gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
                  __global const real_t *A, const int lda, __global const real_t *B, const int ldb,
-                 const real_t beta, __global real_t *C, const int ldc, const int col0) {
+                 const real_t beta, __global real_t *C, const int ldc, const int col0,
+                 const long ab_off) {
   /* real4_t-aligned: accessed as real4_t below. */
 #if ASYNC
 #define BUFFERS STAGES
@@ -443,6 +444,10 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
    * group leaves before its first barrier. */
   const int jb = j0 + col0;
   if ((SYRK_UPPER && i0 >= jb + TN) || (SYRK_LOWER && i0 + TM <= jb)) return;
+  /* ab_off: where this launch's op(A) starts in its buffer (a syrk's K
+   * slice, which op(B) shares; 0 otherwise). */
+  A += ab_off;
+  B += ab_off;
   /* The host pads K to a multiple of KS * slices. */
   const int slices = get_num_groups(2), z = get_group_id(2);
   const int steps = K / KS / slices;

@@ -27,7 +27,8 @@ bool g590_cl_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char 
 void g590_cl_buffers_release(g590_engine *e) {
   buffer_release(&e->a);
   buffer_release(&e->split);
-  for (int i = 0; i < 2; i++) buffer_release(&e->b[i]), buffer_release(&e->c[i]);
+  for (int i = 0; i < 2; i++) buffer_release(&e->b[i]);
+  for (int i = 0; i < G590_CL_C_SLOTS; i++) buffer_release(&e->c[i]);
   for (int i = 0; i < 3; i++) buffer_release(&e->h[i]);
   /* Pinned chunks: unmapped, and released once the unmaps are done. */
   for (int i = 0; i < 2; i++)

@@ -42,7 +42,14 @@ typedef struct g590_operand {
    * column col0 + j reach the caller (0: every row). */
   char triangle;          /* 0, 'U' or 'L' */
   int64_t col0;
+  /* The device copy starts this many columns (of dev_rows elements) into
+   * its buffer: a syrk's K slices of A side by side in one buffer. */
+  size_t dev_col0;
 } g590_operand;
+
+/* C panels the device holds at once: two alternate in a gemm; a syrk whose
+ * A crosses in K slices keeps every panel (lib/cl/pipeline.c). */
+#define G590_CL_C_SLOTS 8
 
 typedef struct g590_engine {
   char index[24];           /* "P:D": platform and device index, as GEMM590_DEVICE takes it */
@@ -56,7 +63,8 @@ typedef struct g590_engine {
   g590_program *programs;   /* in-memory program cache (under lock) */
   cl_command_queue kernel_queue; /* kernels; `queue` carries the transfers */
   g590_buffer a;            /* device operands, grown as needed (under lock); */
-  g590_buffer b[2], c[2];   /* B and C in two slots: column panels alternate */
+  g590_buffer b[2];         /* op(B) in two slots: column panels alternate */
+  g590_buffer c[G590_CL_C_SLOTS]; /* C panels: slots 0 and 1 alternate, or one per panel */
   g590_buffer h[3];         /* binary16 A, B and C panels on their way to be widened */
   g590_buffer split;        /* split-K partial products (lib/cl/launch.c) */
   void *staging;            /* pageable host staging: half operands, small C read-backs */
@@ -129,6 +137,8 @@ typedef struct g590_gemm_args {
   int lda, ldb, ldc;
   bool f64;               /* a float64 job (plan->f64) */
   int col0;               /* syrk families: the launch's first column of op(B) */
+  int64_t ab_off;         /* syrk families: elements before op(A) (and op(B)) in their
+                           * buffers: the K slice a launch reads (0: the whole A) */
 } g590_gemm_args;
 /* Sets the arguments of `kernel` (built from plan's family and defines)
  * and queues it on `q` over the m x n C, after `wait` (may be NULL).  A

@@ -99,12 +99,13 @@ static cl_int write_columns(g590_engine *e, cl_mem dst, const g590_operand *x, i
                             cl_event *ev, const char **call) {
   size_t row_bytes = (size_t)x->rows * link_bytes(x), dev_pitch = x->dev_rows * link_bytes(x);
   bool plain = x->dev_rows == (size_t)x->rows && (host_pitch == row_bytes || n == 1);
+  size_t col = x->dev_col0 + (size_t)c0;
   *call = plain ? "clEnqueueWriteBuffer" : "clEnqueueWriteBufferRect";
   if (plain)
     return G590_CL("clEnqueueWriteBuffer",
-                   clEnqueueWriteBuffer(e->queue, dst, blocking, (size_t)c0 * dev_pitch,
+                   clEnqueueWriteBuffer(e->queue, dst, blocking, col * dev_pitch,
                                         row_bytes * (size_t)n, host, 0, NULL, ev));
-  size_t dev_origin[3] = {0, (size_t)c0, 0}, host_origin[3] = {0, 0, 0};
+  size_t dev_origin[3] = {0, col, 0}, host_origin[3] = {0, 0, 0};
   size_t region[3] = {row_bytes, (size_t)n, 1};
   return G590_CL("clEnqueueWriteBufferRect",
                  clEnqueueWriteBufferRect(e->queue, dst, blocking, dev_origin, host_origin, region,

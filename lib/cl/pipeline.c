@@ -3,7 +3,10 @@
  * A goes up once; then C (and op(B)) is cut into column panels that
  * alternate between two slots of device buffers, so that the kernel of
  * one panel (on e->kernel_queue) runs while the next panel's op(B) goes up
- * and the previous panel's C comes down (on e->queue).  What the element
+ * and the previous panel's C comes down (on e->queue).  A syrk with a
+ * large A sends it in slices of K instead, the kernels of one slice
+ * running while the next crosses, with every panel of C kept on the
+ * device until the last slice (run_slices).  What the element
  * type changes is only how an operand reaches the kernel's layout (its
  * route): copied as it is (padded to whole tiles where the family wants
  * them), converted to binary16 while staged on the host (the fp16 opt-in,
@@ -63,7 +66,7 @@ static route route_for(const g590_job *job, const g590_plan *plan) {
 static operand make_operand(const route *r, const void *data, int64_t rows, int64_t cols,
                             int64_t ld, size_t row_unit, size_t col_unit, bool ab) {
   operand x = {data, rows, cols, ld, r->host_bytes, ab && r->ab_to_half,
-               round_up(rows, row_unit), round_up(cols, col_unit), 0, 0};
+               round_up(rows, row_unit), round_up(cols, col_unit), 0, 0, 0};
   return x;
 }
 
@@ -72,11 +75,13 @@ static const char *at(const void *base, size_t offset) { return (const char *)ba
 
 /* The layout of one job: A, op(B) and C as stored and on the device, and
  * the column panels (`width` columns each, a multiple of r.un, the last
- * one narrower). */
+ * one narrower).  A sliced syrk (slices > 1) sends A in slices of
+ * slice_k columns of op(A) (a multiple of r.uk, the last one shallower). */
 typedef struct layout {
   route r;
   operand a, b, c;
   int64_t width, panels;
+  int64_t slices, slice_k;
 } layout;
 
 /* Panel p's op(B) (as stored and its device copy) and C. */
@@ -91,6 +96,31 @@ static void panel_at(const g590_job *job, const layout *L, int64_t p, operand *b
   *cp = make_operand(r, at(job->c, (size_t)(n0 * job->ldc) * hb), job->m, cols, job->ldc, r->um,
                      r->un, false);
   if (job->op == G590_SYRK) cp->triangle = job->upper ? 'U' : 'L', cp->col0 = n0;
+}
+
+/* Slice s of a sliced syrk's A, K columns [s * slice_k, ...) of op(A),
+ * as stored and its device copy: dense (so it crosses by plain writes
+ * whether A is transposed or not), every slice laid out alike in a region
+ * of its own in A's buffer, the shallower last one padded with zeros.
+ * *depth: the K the slice's kernels run over (padded to r.uk). */
+static operand slice_at(const g590_job *job, const layout *L, int64_t s, int64_t *depth) {
+  const route *r = &L->r;
+  int64_t k0 = s * L->slice_k, cols = job->k - k0 < L->slice_k ? job->k - k0 : L->slice_k;
+  size_t hb = r->host_bytes;
+  operand x;
+  if (job->trans_a) {
+    /* A is K x M: a block of rows, M columns of slice_k rows each. */
+    x = make_operand(r, at(job->a, (size_t)k0 * hb), cols, job->m, job->lda, r->uk, r->um, true);
+    x.dev_rows = (size_t)L->slice_k;
+    x.dev_col0 = (size_t)s * x.dev_cols;
+  } else {
+    /* A is M x K: a block of columns. */
+    x = make_operand(r, at(job->a, (size_t)(k0 * job->lda) * hb), job->m, cols, job->lda, r->um,
+                     r->uk, true);
+    x.dev_col0 = (size_t)(s * L->slice_k);
+  }
+  *depth = (int64_t)round_up(cols, r->uk);
+  return x;
 }
 
 /* The panel width in columns.  Panels hide all transfers but A's, the
@@ -159,9 +189,10 @@ static bool zero_padding(g590_engine *e, cl_mem dst, const operand *x, size_t by
                          size_t why_len) {
   if (x->dev_rows == (size_t)x->rows && x->dev_cols == (size_t)x->cols) return true;
   const uint64_t zero = 0; /* a pattern of `bytes` (2, 4 or 8) zero bytes */
+  size_t offset = x->dev_col0 * x->dev_rows * bytes;
   cl_int err = G590_CL("clEnqueueFillBuffer",
-                       clEnqueueFillBuffer(e->queue, dst, &zero, bytes, 0, dev_elems(x) * bytes, 0,
-                                           NULL, NULL));
+                       clEnqueueFillBuffer(e->queue, dst, &zero, bytes, offset,
+                                           dev_elems(x) * bytes, 0, NULL, NULL));
   return !g590_cl_failed(err, "clEnqueueFillBuffer", why, why_len);
 }
 
@@ -169,7 +200,8 @@ static bool zero_padding(g590_engine *e, cl_mem dst, const operand *x, size_t by
  * the link straight into the copy's layout, or with `widen` as dense
  * binary16 into `scratch` and widened on the device into the layout (the
  * widening writes the padding's zeros; the in-order queue keeps `scratch`
- * from being refilled before the widening read it).  `pad`: clear the
+ * from being refilled before the widening read it; only a copy at the
+ * start of its buffer, dev_col0 = 0, is widened).  `pad`: clear the
  * padding first (A and B; C's padding is never copied back). */
 static bool send(g590_engine *e, const operand *x, size_t bytes, bool widen, cl_mem dst,
                  cl_mem scratch, bool pad, bool *fits, char *why, size_t why_len) {
@@ -231,17 +263,25 @@ static void release(cl_event *ev) {
   *ev = NULL;
 }
 
+/* Elements of A's device buffer: A, or its slices side by side. */
+static size_t a_elems(const layout *L) {
+  if (L->slices == 1) return dev_elems(&L->a);
+  /* Each slice: slice_k x M (A transposed) or M x slice_k. */
+  return (size_t)L->slices * (size_t)L->slice_k * round_up(L->c.rows, L->r.um);
+}
+
 /* Grows the device buffers for the layout: A, two slots of op(B) and C
- * panels (one when there is one panel), and the binary16 scratch of what
- * is widened. */
+ * panels (one when there is one panel; a slot per panel for a sliced
+ * syrk), and the binary16 scratch of what is widened. */
 static bool ensure_buffers(g590_engine *e, const g590_job *job, const layout *L, char *why,
                            size_t why_len) {
   const route *r = &L->r;
   operand b0, c0;
   panel_at(job, L, 0, &b0, &c0); /* the widest panel sizes the slots */
-  if (!g590_cl_buffer_ensure(e, &e->a, dev_elems(&L->a) * r->ab_bytes, why, why_len)) return false;
+  if (!g590_cl_buffer_ensure(e, &e->a, a_elems(L) * r->ab_bytes, why, why_len)) return false;
   size_t b_bytes = job->op == G590_SYRK ? 0 : dev_elems(&b0) * r->ab_bytes;
-  for (int s = 0; s < (L->panels > 1 ? 2 : 1); s++)
+  int64_t slots = L->slices > 1 ? L->panels : L->panels > 1 ? 2 : 1;
+  for (int s = 0; s < slots; s++)
     if ((b_bytes && !g590_cl_buffer_ensure(e, &e->b[s], b_bytes, why, why_len)) ||
         !g590_cl_buffer_ensure(e, &e->c[s], dev_elems(&c0) * r->c_bytes, why, why_len))
       return false;
@@ -296,7 +336,7 @@ static bool run_panels(g590_engine *e, const g590_job *job, const g590_plan *pla
       g590_gemm_args g = {(int)L->c.dev_rows, (int)cp.dev_cols, kk, job->alpha, job->beta,
                           e->a.mem, syrk ? e->a.mem : e->b[slot].mem, e->c[slot].mem,
                           (int)L->a.dev_rows, (int)(syrk ? L->a.dev_rows : bp.dev_rows),
-                          (int)L->c.dev_rows, plan->f64, syrk ? (int)(p * L->width) : 0};
+                          (int)L->c.dev_rows, plan->f64, syrk ? (int)(p * L->width) : 0, 0};
       ok = g590_cl_gemm_enqueue(e, e->kernel_queue, kernel, plan, &g, ready, &done[slot], why,
                              why_len);
       if (ok) clFlush(e->kernel_queue);
@@ -322,6 +362,100 @@ static bool run_panels(g590_engine *e, const g590_job *job, const g590_plan *pla
     clFinish(e->queue);
   }
   return ok;
+}
+
+/* Runs a sliced syrk with the engine lock held.  C's panels go up into
+ * slots 0 .. panels - 1 when beta != 0.  Then per slice s, on e->queue,
+ * its A into its region and a marker `ready`; on e->kernel_queue, after
+ * `ready`, every panel's kernel over that slice: the first slice's with
+ * the job's beta (`first`), the others adding to C (`more`, beta 1).  The
+ * host sends slice s + 1 while slice s computes.  After the last slice,
+ * panel p's C comes back as soon as its kernel ends, while the later
+ * panels compute: C reaches the caller only when final, leading columns
+ * first, as run_panels leaves it. */
+static bool run_slices(g590_engine *e, const g590_job *job, const g590_plan *plan,
+                       const layout *L, cl_kernel first, cl_kernel more, int64_t *cols_done,
+                       g590_phases *ph, char *why, size_t why_len) {
+  const route *r = &L->r;
+  cl_event done[G590_CL_C_SLOTS] = {NULL};
+  bool ok = true;
+  double t = g590_cl_now_ms();
+  for (int64_t p = 0; ok && job->beta != 0 && p < L->panels; p++)
+    ok = send_panel(e, job, L, p, (int)p, NULL, why, why_len);
+  for (int64_t s = 0; ok && s < L->slices; s++) {
+    int64_t depth;
+    operand x = slice_at(job, L, s, &depth);
+    cl_event ready = NULL;
+    ok = send(e, &x, r->ab_bytes, false, e->a.mem, NULL, true, NULL, why, why_len) &&
+         marker(e, 0, NULL, &ready, why, why_len);
+    if (ok) clFlush(e->queue);
+    ph->upload_ms += g590_cl_now_ms() - t;
+    bool last = s + 1 == L->slices;
+    for (int64_t p = 0; ok && p < L->panels; p++) {
+      operand bp, cp;
+      panel_at(job, L, p, &bp, &cp);
+      g590_gemm_args g = {(int)L->c.dev_rows, (int)cp.dev_cols, (int)depth, job->alpha,
+                          s == 0 ? job->beta : 1.0, e->a.mem, e->a.mem, e->c[p].mem,
+                          (int)x.dev_rows, (int)x.dev_rows, (int)L->c.dev_rows, plan->f64,
+                          (int)(p * L->width), (int64_t)(x.dev_col0 * x.dev_rows)};
+      ok = g590_cl_gemm_enqueue(e, e->kernel_queue, s == 0 ? first : more, plan, &g,
+                                p == 0 ? ready : NULL, last ? &done[p] : NULL, why, why_len);
+    }
+    if (ok) clFlush(e->kernel_queue);
+    release(&ready);
+    t = g590_cl_now_ms();
+  }
+  for (int64_t p = 0; ok && p < L->panels; p++) {
+    int64_t got = 0;
+    t = g590_cl_now_ms();
+    ok = wait_event(done[p], why, why_len);
+    ph->kernel_ms += g590_cl_now_ms() - t;
+    t = g590_cl_now_ms();
+    ok = ok && receive_panel(e, job, L, p, (int)p, &got, why, why_len);
+    ph->download_ms += g590_cl_now_ms() - t;
+    *cols_done = p * L->width + got;
+  }
+  for (int64_t p = 0; p < L->panels; p++) release(&done[p]);
+  if (!ok) {
+    clFinish(e->kernel_queue);
+    clFinish(e->queue);
+  }
+  return ok;
+}
+
+/* Whether a syrk sends A in K slices, and how deep.  The kernels then
+ * start after the first slice crossed instead of all of A (at n = k =
+ * 8192 in float64, 512 MiB, about 10 ms of link before any kernel ran).
+ * In exchange every C panel stays on the device until the last slice, and
+ * C makes one pass through device memory per slice: so only for an A of
+ * MIN_SLICED_BYTES or more (or four link chunks, so that a small
+ * GEMM590_LINK_CHUNK lets tests reach it), GEMM590_SYRK_SLICES slices (4)
+ * of at least one K step, when A's slices and every panel of C fit the device besides,
+ * and on routes that copy A as it is. */
+static void plan_slices(const g590_engine *e, const g590_job *job, layout *L) {
+  enum { MIN_SLICED_BYTES = 32 << 20 };
+  const route *r = &L->r;
+  size_t slices_wanted = (size_t)g590_config_get()->syrk_slices;
+  L->slices = 1, L->slice_k = 0;
+  if (slices_wanted < 2 || job->op != G590_SYRK || r->ab_widen || r->ab_to_half || r->c_widen ||
+      L->panels > G590_CL_C_SLOTS)
+    return;
+  size_t min_bytes = 4 * g590_config_get()->link_chunk_bytes;
+  if (min_bytes > MIN_SLICED_BYTES) min_bytes = MIN_SLICED_BYTES;
+  if (dev_elems(&L->a) * r->ab_bytes < min_bytes) return;
+  size_t k = job->trans_a ? L->a.dev_rows : L->a.dev_cols;
+  int64_t slice_k = (int64_t)round_up((k + slices_wanted - 1) / slices_wanted, r->uk);
+  int64_t slices = (job->k + slice_k - 1) / slice_k;
+  if (slices < 2) return;
+  layout sliced = *L;
+  sliced.slices = slices, sliced.slice_k = slice_k;
+  operand b0, c0;
+  panel_at(job, L, 0, &b0, &c0);
+  double a_bytes = (double)a_elems(&sliced) * (double)r->ab_bytes;
+  double c_bytes = (double)L->panels * (double)dev_elems(&c0) * (double)r->c_bytes;
+  if (a_bytes > (double)e->info.max_alloc || a_bytes + c_bytes > 0.9 * (double)e->info.global_mem)
+    return;
+  *L = sliced;
 }
 
 /* The layout of `job` for `plan`, or false with `why` when an operand
@@ -351,6 +485,7 @@ static bool plan_layout(const g590_engine *e, const g590_job *job, const g590_pl
   }
   if (L->width > fits) L->width = fits;
   L->panels = (job->n + L->width - 1) / L->width;
+  plan_slices(e, job, L);
   /* Kernel indices and leading dimensions are 32-bit. */
   if (L->c.dev_rows > INT_MAX || L->c.dev_cols > INT_MAX || L->a.dev_rows > INT_MAX ||
       L->a.dev_cols > INT_MAX || L->b.dev_rows > INT_MAX || L->b.dev_cols > INT_MAX) {
@@ -358,6 +493,20 @@ static bool plan_layout(const g590_engine *e, const g590_job *job, const g590_pl
     return false;
   }
   return true;
+}
+
+/* The kernel of `plan` for `job`, built with -DBETA_ZERO=beta_zero (a
+ * sliced syrk's later slices add to C whatever the job's beta). */
+static cl_kernel job_kernel(g590_engine *e, const g590_job *job, const g590_plan *plan,
+                            const layout *L, bool beta_zero, const char **origin, char *why,
+                            size_t why_len) {
+  char params[192], options[320];
+  g590_plan_options(plan, params, sizeof params);
+  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d%s%s%s", params,
+           job->trans_a, job->trans_b, beta_zero, L->r.c_bytes == 2 ? " -DC_HALF=1" : "",
+           plan->f64 ? " -DREAL_DOUBLE=1" : "",
+           job->op != G590_SYRK ? "" : job->upper ? " -DSYRK_UPPER=1" : " -DSYRK_LOWER=1");
+  return g590_cl_program_kernel(e, plan->family->name, options, origin, why, why_len);
 }
 
 g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *plan,
@@ -370,21 +519,22 @@ g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *pl
   }
   layout L;
   if (!plan_layout(e, job, plan, &L, why, why_len)) return G590_NOT_HANDLED;
-  char params[192], options[320];
+  char params[192];
   g590_plan_options(plan, params, sizeof params);
-  snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d%s%s%s", params,
-           job->trans_a, job->trans_b, job->beta == 0, L.r.c_bytes == 2 ? " -DC_HALF=1" : "",
-           plan->f64 ? " -DREAL_DOUBLE=1" : "",
-           job->op != G590_SYRK ? "" : job->upper ? " -DSYRK_UPPER=1" : " -DSYRK_LOWER=1");
-  const char *origin = "";
+  const char *origin = "", *more_origin = "";
   bool unfit = false, ok = false;
   g590_phases ph = {0, 0, 0};
   double start = g590_cl_now_ms();
   pthread_mutex_lock(&e->lock);
   e->link_copy_ms = 0;
-  cl_kernel kernel = g590_cl_program_kernel(e, plan->family->name, options, &origin, why, why_len);
-  if (kernel && ensure_buffers(e, job, &L, why, why_len))
-    ok = run_panels(e, job, plan, &L, kernel, cols_done, &unfit, &ph, why, why_len);
+  cl_kernel kernel = job_kernel(e, job, plan, &L, job->beta == 0, &origin, why, why_len);
+  cl_kernel more = L.slices == 1 || job->beta != 0
+                       ? kernel
+                       : job_kernel(e, job, plan, &L, false, &more_origin, why, why_len);
+  if (kernel && more && ensure_buffers(e, job, &L, why, why_len))
+    ok = L.slices > 1
+             ? run_slices(e, job, plan, &L, kernel, more, cols_done, &ph, why, why_len)
+             : run_panels(e, job, plan, &L, kernel, cols_done, &unfit, &ph, why, why_len);
   double copy_ms = e->link_copy_ms;
   pthread_mutex_unlock(&e->lock);
   double total_ms = g590_cl_now_ms() - start;
@@ -403,12 +553,16 @@ g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *pl
   }
   if (!ok) return G590_NOT_HANDLED;
   bool f16 = job->type == G590_F16;
+  char slices[48] = "";
+  if (L.slices > 1)
+    snprintf(slices, sizeof slices, " slices=%lldx%lld", (long long)L.slices,
+             (long long)L.slice_k);
   snprintf(what, what_len,
            "kernel=%s params=\"%s\" rule=\"%s\" program=%s device=\"%s\" devices=%s%s%s "
-           "panels=%lld ms=%.3f+%.3f+%.3f/%.3f staging_copy_ms=%.3f%s",
+           "panels=%lld%s ms=%.3f+%.3f+%.3f/%.3f staging_copy_ms=%.3f%s",
            plan->family->name, params, plan->rule, origin, e->info.name, e->index,
            f16 ? " c=binary16" : "", f16 && L.r.ab_widen ? " widened=device" : "",
-           (long long)L.panels, ph.upload_ms, ph.kernel_ms, ph.download_ms, total_ms, copy_ms,
+           (long long)L.panels, slices, ph.upload_ms, ph.kernel_ms, ph.download_ms, total_ms, copy_ms,
            !f16 && plan->half_operands ? " operands=binary16" : "");
   return G590_HANDLED;
 }

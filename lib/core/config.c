@@ -62,6 +62,11 @@ void g590_config_read(void) {
   c->link_threads = 16; /* capped by the core count where used */
   v = getenv("GEMM590_LINK_THREADS");
   if (v && atoi(v) >= 1) c->link_threads = atoi(v) > 32 ? 32 : atoi(v);
+  /* A large syrk's A crosses in 4 slices of K, the kernels of one running
+   * while the next crosses (lib/cl/pipeline.c); 1 sends it whole. */
+  c->syrk_slices = 4;
+  v = getenv("GEMM590_SYRK_SLICES");
+  if (v && atoi(v) >= 1) c->syrk_slices = atoi(v) > 8 ? 8 : atoi(v);
   v = getenv("GEMM590_MATH");
   c->math = !v ? GEMM590_MATH_FP32
             : strcmp(v, "fp16") == 0 ? GEMM590_MATH_FP16

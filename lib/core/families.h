@@ -65,7 +65,8 @@ typedef struct g590_family {
    * operands and local tiles in double: twice the local bytes). */
   bool float64;
   /* Serves syrk: takes the col0 argument (the launch's first column of
-   * op(B)) and -DSYRK_UPPER / -DSYRK_LOWER. */
+   * op(B)), the ab_off argument (where op(A) starts in its buffer) and
+   * -DSYRK_UPPER / -DSYRK_LOWER. */
   bool syrk;
 } g590_family;
 
