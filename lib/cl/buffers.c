@@ -41,6 +41,8 @@ void g590_cl_buffers_release(g590_engine *e) {
   }
   free(e->staging);
   e->staging = NULL;
+  free(e->trace);
+  e->trace = NULL;
   e->staging_bytes = 0;
 }
 

@@ -51,6 +51,15 @@ typedef struct g590_operand {
  * A crosses in K slices keeps every panel (lib/cl/pipeline.c). */
 #define G590_CL_C_SLOTS 8
 
+/* One step of a traced device call (GEMM590_VERBOSE=2, lib/cl/trace.c):
+ * `what` (a string literal), its start after the call's start and its
+ * length, ms. */
+typedef struct g590_cl_trace_step {
+  const char *what;
+  double at, ms;
+} g590_cl_trace_step;
+#define G590_CL_TRACE_MAX 4096
+
 typedef struct g590_engine {
   char index[24];           /* "P:D": platform and device index, as GEMM590_DEVICE takes it */
   cl_platform_id platform;
@@ -71,6 +80,9 @@ typedef struct g590_engine {
   size_t staging_bytes;
   g590_pinned pinned[2];    /* double-buffered pinned chunks of the host link */
   double link_copy_ms;      /* host time in staging copies during the current call */
+  g590_cl_trace_step *trace; /* the current call's steps when traced (under lock) */
+  int trace_n, trace_lost;
+  double trace_start;
 } g590_engine;
 
 /* The engine, initialised on first use; NULL with `why` set when no device
@@ -118,6 +130,13 @@ bool g590_cl_staging(g590_engine *e, size_t bytes, char *why, size_t why_len);
 /* Grows a device buffer to at least `bytes` (contents not kept). */
 bool g590_cl_buffer_ensure(g590_engine *e, g590_buffer *buf, size_t bytes, char *why,
                         size_t why_len);
+
+/* GEMM590_VERBOSE=2 (lib/cl/trace.c, under the lock): starts a call's
+ * timeline; records one step from t0 to t1 (g590_cl_now_ms); prints the
+ * call's sums and steps to stderr after `label`. */
+void g590_cl_trace_begin(g590_engine *e);
+void g590_cl_trace(g590_engine *e, const char *what, double t0, double t1);
+void g590_cl_trace_print(g590_engine *e, const char *label);
 
 /* Host time of one device call, for the verbose line: uploading (and
  * queueing conversions), waiting for kernels, and downloading. */

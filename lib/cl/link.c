@@ -80,21 +80,27 @@ static bool stage_columns(g590_engine *e, void *dst, size_t pitch, const g590_op
     fits = g590_cl_pack_half_columns(dst, pitch, (const float *)src, ld_bytes, x->rows, n);
   else
     g590_cl_copy_columns(dst, pitch, src, ld_bytes, (size_t)x->rows * x->host_bytes, n);
-  e->link_copy_ms += g590_cl_now_ms() - t;
+  double t1 = g590_cl_now_ms();
+  e->link_copy_ms += t1 - t;
+  g590_cl_trace(e, "up.copy", t, t1);
   return fits;
 }
 
-static bool wait_release(cl_event *ev, const char *call, char *why, size_t why_len) {
+/* Waits for a transfer (`what` names it in the trace) and releases it. */
+static bool wait_release(g590_engine *e, cl_event *ev, const char *what, char *why,
+                         size_t why_len) {
   if (!*ev) return true;
+  double t = g590_cl_now_ms();
   cl_int err = G590_CL("clWaitForEvents", clWaitForEvents(1, ev));
+  g590_cl_trace(e, what, t, g590_cl_now_ms());
   clReleaseEvent(*ev);
   *ev = NULL;
-  return !g590_cl_failed(err, call, why, why_len);
+  return !g590_cl_failed(err, "clWaitForEvents", why, why_len);
 }
 
 /* Queues the copy of columns [c0, c0 + n) of `x` from host memory laid
  * out with `host_pitch` bytes per column. */
-static cl_int write_columns(g590_engine *e, cl_mem dst, const g590_operand *x, int64_t c0,
+static cl_int enqueue_write(g590_engine *e, cl_mem dst, const g590_operand *x, int64_t c0,
                             int64_t n, const void *host, size_t host_pitch, cl_bool blocking,
                             cl_event *ev, const char **call) {
   size_t row_bytes = (size_t)x->rows * link_bytes(x), dev_pitch = x->dev_rows * link_bytes(x);
@@ -110,6 +116,17 @@ static cl_int write_columns(g590_engine *e, cl_mem dst, const g590_operand *x, i
   return G590_CL("clEnqueueWriteBufferRect",
                  clEnqueueWriteBufferRect(e->queue, dst, blocking, dev_origin, host_origin, region,
                                           dev_pitch, 0, host_pitch, 0, host, 0, NULL, ev));
+}
+
+/* enqueue_write, traced as up.enqueue (the driver's time to queue the
+ * copy, or with `blocking` to finish it). */
+static cl_int write_columns(g590_engine *e, cl_mem dst, const g590_operand *x, int64_t c0,
+                            int64_t n, const void *host, size_t host_pitch, cl_bool blocking,
+                            cl_event *ev, const char **call) {
+  double t = g590_cl_now_ms();
+  cl_int err = enqueue_write(e, dst, x, c0, n, host, host_pitch, blocking, ev, call);
+  g590_cl_trace(e, "up.enqueue", t, g590_cl_now_ms());
+  return err;
 }
 
 /* Columns per pinned chunk for a block of `cols` columns of `row_bytes`
@@ -157,21 +174,21 @@ bool g590_cl_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, bool
     for (int64_t c0 = 0, i = 0; ok && all_fit && c0 < x->cols; c0 += per_chunk, i++) {
       g590_pinned *p = &e->pinned[i & 1];
       int64_t n = x->cols - c0 < per_chunk ? x->cols - c0 : per_chunk;
-      ok = wait_release(&pending[i & 1], "clWaitForEvents", why, why_len);
+      ok = wait_release(e, &pending[i & 1], "up.wait", why, why_len);
       if (!ok || !(all_fit = stage_columns(e, p->host, row_bytes, x, c0, n))) break;
       cl_int err = write_columns(e, dst, x, c0, n, p->host, row_bytes, CL_FALSE, &pending[i & 1],
                                  &call);
       ok = !g590_cl_failed(err, call, why, why_len);
     }
     for (int i = 0; i < 2; i++)
-      ok = wait_release(&pending[i], "clWaitForEvents", why, why_len) && ok;
+      ok = wait_release(e, &pending[i], "up.wait", why, why_len) && ok;
   }
   if (fits) *fits = all_fit;
   if (!all_fit) snprintf(why, why_len, "values outside binary16 range");
   return ok && all_fit;
 }
 
-static cl_int read_columns(g590_engine *e, cl_mem src, const g590_operand *c, int64_t c0,
+static cl_int enqueue_read(g590_engine *e, cl_mem src, const g590_operand *c, int64_t c0,
                            int64_t n, void *host, cl_bool blocking, cl_event *ev,
                            const char **call) {
   size_t row_bytes = (size_t)c->rows * link_bytes(c), dev_pitch = c->dev_rows * link_bytes(c);
@@ -185,6 +202,16 @@ static cl_int read_columns(g590_engine *e, cl_mem src, const g590_operand *c, in
   return G590_CL("clEnqueueReadBufferRect",
                  clEnqueueReadBufferRect(e->queue, src, blocking, dev_origin, host_origin, region,
                                          dev_pitch, 0, row_bytes, 0, host, 0, NULL, ev));
+}
+
+/* enqueue_read, traced as down.enqueue. */
+static cl_int read_columns(g590_engine *e, cl_mem src, const g590_operand *c, int64_t c0,
+                           int64_t n, void *host, cl_bool blocking, cl_event *ev,
+                           const char **call) {
+  double t = g590_cl_now_ms();
+  cl_int err = enqueue_read(e, src, c, c0, n, host, blocking, ev, call);
+  g590_cl_trace(e, "down.enqueue", t, g590_cl_now_ms());
+  return err;
 }
 
 /* Copies n staged columns (dense, row_bytes each) out to column c0 of dst. */
@@ -225,7 +252,9 @@ static void unstage_columns(g590_engine *e, void *dst, const g590_operand *c, in
     g590_cl_copy_columns((char *)dst + (size_t)c0 * ld_bytes, ld_bytes, staged, row_bytes,
                          row_bytes, n);
   }
-  e->link_copy_ms += g590_cl_now_ms() - t;
+  double t1 = g590_cl_now_ms();
+  e->link_copy_ms += t1 - t;
+  g590_cl_trace(e, "down.copy", t, t1);
 }
 
 bool g590_cl_link_download(g590_engine *e, cl_mem src, const g590_operand *c, void *dst,
@@ -268,12 +297,12 @@ bool g590_cl_link_download(g590_engine *e, cl_mem src, const g590_operand *c, vo
                          &ev[(i + 1) & 1], &call);
       ok = !g590_cl_failed(err, call, why, why_len);
     }
-    ok = wait_release(&ev[i & 1], "clWaitForEvents", why, why_len) && ok;
+    ok = wait_release(e, &ev[i & 1], "down.wait", why, why_len) && ok;
     if (!ok) break;
     unstage_columns(e, dst, c, c0, n, e->pinned[i & 1].host);
     *cols_done = c0 + n;
   }
-  for (int i = 0; i < 2; i++) wait_release(&ev[i], "clWaitForEvents", why, why_len);
+  for (int i = 0; i < 2; i++) wait_release(e, &ev[i], "down.wait", why, why_len);
   return ok;
 }
 

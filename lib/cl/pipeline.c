@@ -253,8 +253,11 @@ static bool marker(g590_engine *e, cl_uint n, const cl_event *wait, cl_event *ev
   return !g590_cl_failed(err, "clEnqueueMarkerWithWaitList", why, why_len);
 }
 
-static bool wait_event(cl_event ev, char *why, size_t why_len) {
+/* Waits for a kernel (or the marker behind it), traced as kernel.wait. */
+static bool wait_event(g590_engine *e, cl_event ev, char *why, size_t why_len) {
+  double t = g590_cl_now_ms();
   cl_int err = G590_CL("clWaitForEvents", clWaitForEvents(1, &ev));
+  g590_cl_trace(e, "kernel.wait", t, g590_cl_now_ms());
   return !g590_cl_failed(err, "clWaitForEvents", why, why_len);
 }
 
@@ -344,7 +347,7 @@ static bool run_panels(g590_engine *e, const g590_job *job, const g590_plan *pla
     if (ok && p > 0) {
       int64_t got = 0;
       t = g590_cl_now_ms();
-      ok = wait_event(r->c_widen ? ready : done[prev], why, why_len);
+      ok = wait_event(e, r->c_widen ? ready : done[prev], why, why_len);
       ph->kernel_ms += g590_cl_now_ms() - t;
       t = g590_cl_now_ms();
       ok = ok && receive_panel(e, job, L, p - 1, prev, &got, why, why_len);
@@ -408,7 +411,7 @@ static bool run_slices(g590_engine *e, const g590_job *job, const g590_plan *pla
   for (int64_t p = 0; ok && p < L->panels; p++) {
     int64_t got = 0;
     t = g590_cl_now_ms();
-    ok = wait_event(done[p], why, why_len);
+    ok = wait_event(e, done[p], why, why_len);
     ph->kernel_ms += g590_cl_now_ms() - t;
     t = g590_cl_now_ms();
     ok = ok && receive_panel(e, job, L, p, (int)p, &got, why, why_len);
@@ -527,15 +530,25 @@ g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *pl
   double start = g590_cl_now_ms();
   pthread_mutex_lock(&e->lock);
   e->link_copy_ms = 0;
+  g590_cl_trace_begin(e);
+  double t = g590_cl_now_ms();
   cl_kernel kernel = job_kernel(e, job, plan, &L, job->beta == 0, &origin, why, why_len);
   cl_kernel more = L.slices == 1 || job->beta != 0
                        ? kernel
                        : job_kernel(e, job, plan, &L, false, &more_origin, why, why_len);
-  if (kernel && more && ensure_buffers(e, job, &L, why, why_len))
+  g590_cl_trace(e, "program", t, g590_cl_now_ms());
+  t = g590_cl_now_ms();
+  bool buffers = kernel && more && ensure_buffers(e, job, &L, why, why_len);
+  g590_cl_trace(e, "buffers", t, g590_cl_now_ms());
+  if (buffers)
     ok = L.slices > 1
              ? run_slices(e, job, plan, &L, kernel, more, cols_done, &ph, why, why_len)
              : run_panels(e, job, plan, &L, kernel, cols_done, &unfit, &ph, why, why_len);
   double copy_ms = e->link_copy_ms;
+  char label[96];
+  snprintf(label, sizeof label, "%s %lldx%lldx%lld", job->entry, (long long)job->m,
+           (long long)job->n, (long long)job->k);
+  g590_cl_trace_print(e, label);
   pthread_mutex_unlock(&e->lock);
   double total_ms = g590_cl_now_ms() - start;
   if (unfit && job->type == G590_F32 && job->fp16_ok) {

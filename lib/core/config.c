@@ -26,6 +26,7 @@ void g590_config_read(void) {
   g590_config *c = &g590_config_values;
   g590_unload_arm();
   c->verbose = env_flag("GEMM590_VERBOSE");
+  c->trace = c->verbose && atoi(getenv("GEMM590_VERBOSE")) >= 2;
   c->disable_device = env_flag("GEMM590_DISABLE_DEVICE");
   c->fallback_lib = env_string("GEMM590_FALLBACK_LIB");
   c->device = env_string("GEMM590_DEVICE");

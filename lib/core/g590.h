@@ -89,6 +89,7 @@ static inline void g590_once(_Atomic bool *done, pthread_once_t *once, void (*in
 /* ---- configuration (lib/core/config.c), read once from GEMM590_* ---- */
 typedef struct g590_config {
   bool verbose;               /* GEMM590_VERBOSE */
+  bool trace;                 /* GEMM590_VERBOSE=2: each device call's timeline too */
   bool disable_device;        /* GEMM590_DISABLE_DEVICE */
   const char *fallback_lib;   /* GEMM590_FALLBACK_LIB, NULL = build default */
   const char *device;         /* GEMM590_DEVICE, NULL = first GPU */
