@@ -10,7 +10,16 @@
  * every candidate forced.  Per shape it prints the best candidate,
  * best/chosen (1 = the library took the best path) and first-calls/best
  * (the first calls' time over that many calls of the best path), then the
- * geometric mean and the worst of best/chosen.  GEMM590_ADAPT=0 measures
+ * geometric mean and the worst of best/chosen.
+ *
+ * "Best" is the smallest of several noisy medians, so best/chosen reads
+ * below 1 even for a choice that is the fastest path: on a machine whose
+ * runs of one path differ by 10 %, the smallest of seven medians of three
+ * is that much luckier than any one of them.  So with 2 rounds or more it
+ * also prints a split estimate: the best path picked on the even rounds
+ * is timed against the choice on the odd rounds, and the other way round
+ * (the geometric mean of the two ratios): samples that pick a path never
+ * time it.  It may exceed 1.  GEMM590_ADAPT=0 measures
  * the table and rules alone; GEMM590_TABLE=off the rules (and learning)
  * without the device's table entry. */
 #include <limits.h>
@@ -94,6 +103,31 @@ static double run_public(const shape *s, const operands *o) {
   return (bench_now() - t0) * 1e3;
 }
 
+/* Median of every other of `n` samples, from `from` (0 or 1). */
+static double median_of_half(const double *t, int n, int from) {
+  double half[50];
+  int h = 0;
+  for (int i = from; i < n; i += 2) half[h++] = t[i];
+  return bench_median(half, h);
+}
+
+/* The split estimate of best/chosen (see the top): the best of `nc`
+ * candidates on one half of the rounds, against the choice on the other. */
+static double split_ratio(double times[][100], int nc, const double *chosen, int repeats) {
+  double log_sum = 0;
+  for (int pick = 0; pick < 2; pick++) {
+    int best = 0;
+    double best_ms = INFINITY;
+    for (int c = 0; c < nc; c++) {
+      double t = median_of_half(times[c], repeats, pick);
+      if (t < best_ms) best_ms = t, best = c;
+    }
+    log_sum += log(median_of_half(times[best], repeats, !pick) /
+                   median_of_half(chosen, repeats, !pick));
+  }
+  return exp(log_sum / 2);
+}
+
 /* The job of the same call (as lib/api/args.c would build it). */
 static g590_job job_of(const shape *s, const operands *o) {
   bool ta = s->trans[0] == 'T', tb = s->trans[1] == 'T';
@@ -163,9 +197,10 @@ int main(int argc, char **argv) {
   printf("regret-bench: %s, %s, learning %s, %d rounds, first %d calls\n", dev->name,
          f64 ? "cblas_dgemm" : "cblas_sgemm", g590_adapt_enabled(dev) ? "on" : "off", repeats,
          first);
-  printf("%-22s %9s %9s %9s %10s %11s  %s\n", "shape", "best_ms", "chosen_ms", "first_ms",
-         "best/chosen", "first/best", "best path");
-  double log_sum = 0, worst = INFINITY;
+  bool split = repeats >= 2;
+  printf("%-22s %9s %9s %9s %10s %11s%s  %s\n", "shape", "best_ms", "chosen_ms", "first_ms",
+         "best/chosen", "first/best", split ? "      split" : "", "best path");
+  double log_sum = 0, worst = INFINITY, split_log_sum = 0, split_worst = INFINITY;
   for (int si = 0; si < count; si++) {
     const shape *s = &shapes[si];
     size_t m = (size_t)s->mnk[0], n = (size_t)s->mnk[1], k = (size_t)s->mnk[2];
@@ -196,15 +231,27 @@ int main(int argc, char **argv) {
     double ratio = best_ms / chosen_ms;
     log_sum += log(ratio);
     worst = fmin(worst, ratio);
+    char split_text[16] = "";
+    if (split) {
+      double r = split_ratio(times, nc, chosen, repeats);
+      split_log_sum += log(r);
+      split_worst = fmin(split_worst, r);
+      snprintf(split_text, sizeof split_text, " %10.3f", r);
+    }
     char label[48], path[G590_OPTIONS_MAX + 32];
     snprintf(label, sizeof label, "%ldx%ldx%ld:%s", s->mnk[0], s->mnk[1], s->mnk[2], s->trans);
     g590_adapt_path_text(&cand[best], path, sizeof path);
-    printf("%-22s %9.3f %9.3f %9.2f %10.3f %11.3f  %s%s\n", label, best_ms, chosen_ms, first_ms,
-           ratio, first_ms / (first * best_ms), path, best == 0 ? " (selector's)" : "");
+    printf("%-22s %9.3f %9.3f %9.2f %10.3f %11.3f%s  %s%s\n", label, best_ms, chosen_ms,
+           first_ms, ratio, first_ms / (first * best_ms), split_text, path,
+           best == 0 ? " (selector's)" : "");
     fflush(stdout);
     free(o.a), free(o.b), free(o.c);
   }
   printf("best/chosen: geometric mean %.3f, worst %.3f over %d shapes\n", exp(log_sum / count),
          worst, count);
+  if (split)
+    printf("split (best picked on half the rounds, timed on the other half): geometric mean "
+           "%.3f, worst %.3f\n",
+           exp(split_log_sum / count), split_worst);
   return 0;
 }
