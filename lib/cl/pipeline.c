@@ -283,9 +283,10 @@ static bool ensure_buffers(g590_engine *e, const g590_job *job, const layout *L,
   panel_at(job, L, 0, &b0, &c0); /* the widest panel sizes the slots */
   if (!g590_cl_buffer_ensure(e, &e->a, a_elems(L) * r->ab_bytes, why, why_len)) return false;
   size_t b_bytes = job->op == G590_SYRK ? 0 : dev_elems(&b0) * r->ab_bytes;
+  /* Only a syrk (no op(B) buffers) is sliced, so only C takes more than two slots. */
   int64_t slots = L->slices > 1 ? L->panels : L->panels > 1 ? 2 : 1;
   for (int s = 0; s < slots; s++)
-    if ((b_bytes && !g590_cl_buffer_ensure(e, &e->b[s], b_bytes, why, why_len)) ||
+    if ((b_bytes && s < 2 && !g590_cl_buffer_ensure(e, &e->b[s], b_bytes, why, why_len)) ||
         !g590_cl_buffer_ensure(e, &e->c[s], dev_elems(&c0) * r->c_bytes, why, why_len))
       return false;
   if (r->ab_widen &&
