@@ -30,14 +30,16 @@ void g590_cl_buffers_release(g590_engine *e) {
   for (int i = 0; i < 2; i++) buffer_release(&e->b[i]);
   for (int i = 0; i < G590_CL_C_SLOTS; i++) buffer_release(&e->c[i]);
   for (int i = 0; i < 3; i++) buffer_release(&e->h[i]);
-  /* Pinned chunks: unmapped, and released once the unmaps are done. */
+  /* Pinned chunks: unmapped once no upload reads them, and released once
+   * the unmaps are done. */
+  g590_cl_link_settle(e);
   for (int i = 0; i < 2; i++)
     if (e->pinned[i].host)
       clEnqueueUnmapMemObject(e->queue, e->pinned[i].mem, e->pinned[i].host, 0, NULL, NULL);
   clFinish(e->queue);
   for (int i = 0; i < 2; i++) {
     if (e->pinned[i].mem) clReleaseMemObject(e->pinned[i].mem);
-    e->pinned[i] = (g590_pinned){NULL, NULL};
+    e->pinned[i] = (g590_pinned){NULL, NULL, NULL};
   }
   free(e->staging);
   e->staging = NULL;

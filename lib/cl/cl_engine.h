@@ -24,6 +24,7 @@ typedef struct g590_buffer {
 typedef struct g590_pinned {
   cl_mem mem;
   void *host;
+  cl_event pending; /* the upload still reading the chunk, or NULL (lib/cl/link.c) */
 } g590_pinned;
 
 /* An operand on its way across the host link: as stored in the caller's
@@ -79,6 +80,7 @@ typedef struct g590_engine {
   void *staging;            /* pageable host staging: half operands, small C read-backs */
   size_t staging_bytes;
   g590_pinned pinned[2];    /* double-buffered pinned chunks of the host link */
+  int pinned_next;          /* the chunk the next upload fills first: the one used longer ago */
   double link_copy_ms;      /* host time in staging copies during the current call */
   g590_cl_trace_step *trace; /* the current call's steps when traced (under lock) */
   int trace_n, trace_lost;
@@ -173,18 +175,27 @@ bool g590_cl_gemm_enqueue(g590_engine *e, cl_command_queue q, cl_kernel kernel,
  * each); false when the device cannot give them. */
 bool g590_cl_pinned_ensure(g590_engine *e, char *why, size_t why_len);
 /* Queues the copy of operand x into `dst` (laid out dev_rows x dev_cols).
- * The caller's memory may be read until the queue finishes.  With
+ * The caller's memory may be read until the queue finishes (the pinned
+ * chunks: until g590_cl_link_settle or the next upload reuses them).  With
  * x->to_half, *fits is false (and false returned) when some value does
  * not fit binary16 (see g590_host_pack_half); fits may be NULL otherwise. */
 bool g590_cl_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, bool *fits,
                       char *why, size_t why_len);
-/* Copies the c.rows x c.cols block of `src` (laid out as c's device copy)
- * into `dst` (leading dimension c.ld).  *cols_done counts leading columns
- * already final in dst; on failure the others are untouched, unless
- * `overwritable` (beta = 0: the host recomputes them without reading
- * them) lets it read straight into dst. */
-bool g590_cl_link_download(g590_engine *e, cl_mem src, const g590_operand *c, void *dst,
-                        bool overwritable, int64_t *cols_done, char *why, size_t why_len);
+/* Waits for the uploads still reading the pinned chunks and lets their
+ * events go: the end of every device call (an upload returns once its
+ * last chunk is queued, so the next one packs while that chunk crosses). */
+void g590_cl_link_settle(g590_engine *e);
+/* Copies `count` consecutive column panels of C back to the caller: panel
+ * p, the c[p].rows x c[p].cols block of src[p] (laid out as c[p]'s device
+ * copy), into c[p].data (leading dimension c[p].ld), read once ready[p]
+ * (ready may be NULL, or an entry NULL: at once) completed.  *cols_done
+ * counts leading columns of all the panels already final; on failure the
+ * others are untouched, unless `overwritable` (beta = 0: the host
+ * recomputes them without reading them) lets a small panel be read
+ * straight into the caller's memory.  At most G590_CL_C_SLOTS panels. */
+bool g590_cl_link_download(g590_engine *e, int count, const cl_mem *src, const g590_operand *c,
+                           const cl_event *ready, bool overwritable, int64_t *cols_done,
+                           char *why, size_t why_len);
 /* memcpy of `cols` columns of `row_bytes`, split across host threads when large. */
 void g590_cl_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
                        size_t row_bytes, int64_t cols);

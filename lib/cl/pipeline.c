@@ -242,8 +242,7 @@ static bool receive_panel(g590_engine *e, const g590_job *job, const layout *L, 
     src = e->h[2].mem;
     cp.dev_rows = (size_t)cp.rows, cp.dev_cols = (size_t)cp.cols;
   }
-  return g590_cl_link_download(e, src, &cp, (void *)cp.data, job->beta == 0, cols_done, why,
-                            why_len);
+  return g590_cl_link_download(e, 1, &src, &cp, NULL, job->beta == 0, cols_done, why, why_len);
 }
 
 static bool marker(g590_engine *e, cl_uint n, const cl_event *wait, cl_event *ev, char *why,
@@ -375,8 +374,9 @@ static bool run_panels(g590_engine *e, const g590_job *job, const g590_plan *pla
  * the job's beta (`first`), the others adding to C (`more`, beta 1).  The
  * host sends slice s + 1 while slice s computes.  After the last slice,
  * panel p's C comes back as soon as its kernel ends, while the later
- * panels compute: C reaches the caller only when final, leading columns
- * first, as run_panels leaves it. */
+ * panels compute, the panels' chunks in one stream through the pinned
+ * chunks: C reaches the caller only when final, leading columns first, as
+ * run_panels leaves it. */
 static bool run_slices(g590_engine *e, const g590_job *job, const g590_plan *plan,
                        const layout *L, cl_kernel first, cl_kernel more, int64_t *cols_done,
                        g590_phases *ph, char *why, size_t why_len) {
@@ -409,15 +409,20 @@ static bool run_slices(g590_engine *e, const g590_job *job, const g590_plan *pla
     release(&ready);
     t = g590_cl_now_ms();
   }
-  for (int64_t p = 0; ok && p < L->panels; p++) {
-    int64_t got = 0;
+  if (ok) {
+    /* Every panel back, each read once its last kernel ended: waiting for
+     * kernels counts as downloading here. */
+    cl_mem src[G590_CL_C_SLOTS];
+    operand cp[G590_CL_C_SLOTS];
+    for (int64_t p = 0; p < L->panels; p++) {
+      operand bp;
+      panel_at(job, L, p, &bp, &cp[p]);
+      src[p] = e->c[p].mem;
+    }
     t = g590_cl_now_ms();
-    ok = wait_event(e, done[p], why, why_len);
-    ph->kernel_ms += g590_cl_now_ms() - t;
-    t = g590_cl_now_ms();
-    ok = ok && receive_panel(e, job, L, p, (int)p, &got, why, why_len);
+    ok = g590_cl_link_download(e, (int)L->panels, src, cp, done, job->beta == 0, cols_done, why,
+                               why_len);
     ph->download_ms += g590_cl_now_ms() - t;
-    *cols_done = p * L->width + got;
   }
   for (int64_t p = 0; p < L->panels; p++) release(&done[p]);
   if (!ok) {
@@ -545,6 +550,7 @@ g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *pl
     ok = L.slices > 1
              ? run_slices(e, job, plan, &L, kernel, more, cols_done, &ph, why, why_len)
              : run_panels(e, job, plan, &L, kernel, cols_done, &unfit, &ph, why, why_len);
+  g590_cl_link_settle(e);
   double copy_ms = e->link_copy_ms;
   char label[96];
   snprintf(label, sizeof label, "%s %lldx%lldx%lld", job->entry, (long long)job->m,
