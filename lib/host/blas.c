@@ -98,9 +98,9 @@ struct link_map *g590_host_symbol_owner(void *sym) {
 
 /* `handle`'s definition of routine r in form f (its CBLAS spelling when
  * `cblas`), or NULL when it has none of its own (from a dependency other
- * than `self_map`, or libgemm590); *owner: the object defining it. */
-static void *own_symbol(void *handle, struct link_map *self_map, int f, routine r, bool cblas,
-                        struct link_map **owner_out) {
+ * than `self_map`, or `ours`, libgemm590); *owner: the object defining it. */
+static void *own_symbol(void *handle, struct link_map *self_map, struct link_map *ours, int f,
+                        routine r, bool cblas, struct link_map **owner_out) {
   char name[64];
   if (cblas)
     snprintf(name, sizeof name, "%scblas_%s%s", forms[f].prefix, routine_names[r],
@@ -109,7 +109,6 @@ static void *own_symbol(void *handle, struct link_map *self_map, int f, routine 
     snprintf(name, sizeof name, "%s%s%s", forms[f].prefix, routine_names[r], forms[f].suffix);
   void *sym = dlsym(handle, name);
   struct link_map *owner = sym ? g590_host_symbol_owner(sym) : NULL;
-  struct link_map *ours = g590_host_symbol_owner((void *)own_symbol);
   *owner_out = owner;
   if (!owner || owner == ours || (self_map && owner != self_map)) return NULL;
   return sym;
@@ -155,13 +154,16 @@ static void *openblas_fortran(routine r, struct link_map *openblas, struct link_
  * an SGEMM form itself (not through a dependency, never libgemm590); its
  * other routines in the same form, where it has them. */
 static bool take(void *handle, struct link_map *self_map, const char *label) {
+  struct link_map *ours = g590_host_symbol_owner((void *)take);
   for (int f = 0; f < (int)(sizeof forms / sizeof *forms); f++) {
     struct link_map *owner[R_COUNT] = {NULL}, *cblas_owner[R_COUNT] = {NULL};
-    if (!own_symbol(handle, self_map, f, R_SGEMM, false, &owner[R_SGEMM])) continue;
+    void *sgemm = own_symbol(handle, self_map, ours, f, R_SGEMM, false, &owner[R_SGEMM]);
+    if (!sgemm) continue;
     for (int r = 0; r < R_COUNT; r++) {
-      routines[r] = own_symbol(handle, self_map, f, r, false, &owner[r]);
-      *cblas_slot(r) = routines[r] ? own_symbol(handle, self_map, f, r, true, &cblas_owner[r])
-                                   : NULL;
+      routines[r] = r == R_SGEMM ? sgemm
+                                 : own_symbol(handle, self_map, ours, f, r, false, &owner[r]);
+      *cblas_slot(r) =
+          routines[r] ? own_symbol(handle, self_map, ours, f, r, true, &cblas_owner[r]) : NULL;
     }
     struct link_map *openblas = openblas_object(handle);
     g590_host_cblas *t = &g590_host_cblas_routines;
