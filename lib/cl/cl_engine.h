@@ -181,6 +181,9 @@ bool g590_cl_pinned_ensure(g590_engine *e, char *why, size_t why_len);
  * not fit binary16 (see g590_host_pack_half); fits may be NULL otherwise. */
 bool g590_cl_link_upload(g590_engine *e, cl_mem dst, const g590_operand *x, bool *fits,
                       char *why, size_t why_len);
+/* Waits for `ev` (a transfer or a kernel), timed in the trace as `what`;
+ * false with `why` when it failed. */
+bool g590_cl_wait(g590_engine *e, cl_event ev, const char *what, char *why, size_t why_len);
 /* Waits for the uploads still reading the pinned chunks and lets their
  * events go: the end of every device call (an upload returns once its
  * last chunk is queued, so the next one packs while that chunk crosses). */

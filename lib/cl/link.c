@@ -86,16 +86,21 @@ static bool stage_columns(g590_engine *e, void *dst, size_t pitch, const g590_op
   return fits;
 }
 
+bool g590_cl_wait(g590_engine *e, cl_event ev, const char *what, char *why, size_t why_len) {
+  double t = g590_cl_now_ms();
+  cl_int err = G590_CL("clWaitForEvents", clWaitForEvents(1, &ev));
+  g590_cl_trace(e, what, t, g590_cl_now_ms());
+  return !g590_cl_failed(err, "clWaitForEvents", why, why_len);
+}
+
 /* Waits for a transfer (`what` names it in the trace) and releases it. */
 static bool wait_release(g590_engine *e, cl_event *ev, const char *what, char *why,
                          size_t why_len) {
   if (!*ev) return true;
-  double t = g590_cl_now_ms();
-  cl_int err = G590_CL("clWaitForEvents", clWaitForEvents(1, ev));
-  g590_cl_trace(e, what, t, g590_cl_now_ms());
+  bool ok = g590_cl_wait(e, *ev, what, why, why_len);
   clReleaseEvent(*ev);
   *ev = NULL;
-  return !g590_cl_failed(err, "clWaitForEvents", why, why_len);
+  return ok;
 }
 
 /* Queues the copy of columns [c0, c0 + n) of `x` from host memory laid
@@ -264,14 +269,18 @@ static void unstage_columns(g590_engine *e, void *dst, const g590_operand *c, in
   g590_cl_trace(e, "down.copy", t, t1);
 }
 
-void g590_cl_link_settle(g590_engine *e) {
+/* Lets go of the events of the uploads reading the pinned chunks, after
+ * waiting for them with `wait`. */
+static void drop_pending(g590_engine *e, bool wait) {
   for (int i = 0; i < 2; i++)
     if (e->pinned[i].pending) {
-      clWaitForEvents(1, &e->pinned[i].pending);
+      if (wait) clWaitForEvents(1, &e->pinned[i].pending);
       clReleaseEvent(e->pinned[i].pending);
       e->pinned[i].pending = NULL;
     }
 }
+
+void g590_cl_link_settle(g590_engine *e) { drop_pending(e, true); }
 
 /* One panel the small way.  With beta = 0 (nothing of C is read, so a
  * half-written C is simply recomputed after a failure) and C contiguous,
@@ -305,12 +314,8 @@ bool g590_cl_link_download(g590_engine *e, int count, const cl_mem *src, const g
   }
   if (!chunked || !g590_cl_pinned_ensure(e, why, why_len)) {
     for (int p = 0; p < count; p++) {
-      if (ready && ready[p]) {
-        double t = g590_cl_now_ms();
-        cl_int err = G590_CL("clWaitForEvents", clWaitForEvents(1, &ready[p]));
-        g590_cl_trace(e, "kernel.wait", t, g590_cl_now_ms());
-        if (g590_cl_failed(err, "clWaitForEvents", why, why_len)) return false;
-      }
+      if (ready && ready[p] && !g590_cl_wait(e, ready[p], "kernel.wait", why, why_len))
+        return false;
       if (!download_direct(e, src[p], &c[p], overwritable, why, why_len)) return false;
       *cols_done += c[p].cols;
     }
@@ -324,11 +329,7 @@ bool g590_cl_link_download(g590_engine *e, int count, const cl_mem *src, const g
    * *cols_done leading columns are final and the rest are untouched.  The
    * queue is in order, so no read lands in a chunk before the uploads
    * reading it are done: their events go now. */
-  for (int i = 0; i < 2; i++)
-    if (e->pinned[i].pending) {
-      clReleaseEvent(e->pinned[i].pending);
-      e->pinned[i].pending = NULL;
-    }
+  drop_pending(e, false);
   const char *call;
   cl_event ev[2] = {NULL, NULL};
   int p = 0;

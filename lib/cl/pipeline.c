@@ -252,14 +252,6 @@ static bool marker(g590_engine *e, cl_uint n, const cl_event *wait, cl_event *ev
   return !g590_cl_failed(err, "clEnqueueMarkerWithWaitList", why, why_len);
 }
 
-/* Waits for a kernel (or the marker behind it), traced as kernel.wait. */
-static bool wait_event(g590_engine *e, cl_event ev, char *why, size_t why_len) {
-  double t = g590_cl_now_ms();
-  cl_int err = G590_CL("clWaitForEvents", clWaitForEvents(1, &ev));
-  g590_cl_trace(e, "kernel.wait", t, g590_cl_now_ms());
-  return !g590_cl_failed(err, "clWaitForEvents", why, why_len);
-}
-
 static void release(cl_event *ev) {
   if (*ev) clReleaseEvent(*ev);
   *ev = NULL;
@@ -347,7 +339,7 @@ static bool run_panels(g590_engine *e, const g590_job *job, const g590_plan *pla
     if (ok && p > 0) {
       int64_t got = 0;
       t = g590_cl_now_ms();
-      ok = wait_event(e, r->c_widen ? ready : done[prev], why, why_len);
+      ok = g590_cl_wait(e, r->c_widen ? ready : done[prev], "kernel.wait", why, why_len);
       ph->kernel_ms += g590_cl_now_ms() - t;
       t = g590_cl_now_ms();
       ok = ok && receive_panel(e, job, L, p - 1, prev, &got, why, why_len);
@@ -504,13 +496,13 @@ static bool plan_layout(const g590_engine *e, const g590_job *job, const g590_pl
   return true;
 }
 
-/* The kernel of `plan` for `job`, built with -DBETA_ZERO=beta_zero (a
- * sliced syrk's later slices add to C whatever the job's beta). */
+/* The kernel of `plan` for `job` (params: g590_plan_options's), built
+ * with -DBETA_ZERO=beta_zero (a sliced syrk's later slices add to C
+ * whatever the job's beta). */
 static cl_kernel job_kernel(g590_engine *e, const g590_job *job, const g590_plan *plan,
-                            const layout *L, bool beta_zero, const char **origin, char *why,
-                            size_t why_len) {
-  char params[192], options[320];
-  g590_plan_options(plan, params, sizeof params);
+                            const char *params, const layout *L, bool beta_zero,
+                            const char **origin, char *why, size_t why_len) {
+  char options[320];
   snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d%s%s%s", params,
            job->trans_a, job->trans_b, beta_zero, L->r.c_bytes == 2 ? " -DC_HALF=1" : "",
            plan->f64 ? " -DREAL_DOUBLE=1" : "",
@@ -530,7 +522,7 @@ g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *pl
   if (!plan_layout(e, job, plan, &L, why, why_len)) return G590_NOT_HANDLED;
   char params[192];
   g590_plan_options(plan, params, sizeof params);
-  const char *origin = "", *more_origin = "";
+  const char *origin = "", *more_origin = ""; /* the verbose line names the first's */
   bool unfit = false, ok = false;
   g590_phases ph = {0, 0, 0};
   double start = g590_cl_now_ms();
@@ -538,10 +530,10 @@ g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *pl
   e->link_copy_ms = 0;
   g590_cl_trace_begin(e);
   double t = g590_cl_now_ms();
-  cl_kernel kernel = job_kernel(e, job, plan, &L, job->beta == 0, &origin, why, why_len);
+  cl_kernel kernel = job_kernel(e, job, plan, params, &L, job->beta == 0, &origin, why, why_len);
   cl_kernel more = L.slices == 1 || job->beta != 0
                        ? kernel
-                       : job_kernel(e, job, plan, &L, false, &more_origin, why, why_len);
+                       : job_kernel(e, job, plan, params, &L, false, &more_origin, why, why_len);
   g590_cl_trace(e, "program", t, g590_cl_now_ms());
   t = g590_cl_now_ms();
   bool buffers = kernel && more && ensure_buffers(e, job, &L, why, why_len);
@@ -552,10 +544,12 @@ g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *pl
              : run_panels(e, job, plan, &L, kernel, cols_done, &unfit, &ph, why, why_len);
   g590_cl_link_settle(e);
   double copy_ms = e->link_copy_ms;
-  char label[96];
-  snprintf(label, sizeof label, "%s %lldx%lldx%lld", job->entry, (long long)job->m,
-           (long long)job->n, (long long)job->k);
-  g590_cl_trace_print(e, label);
+  if (e->trace_n) {
+    char label[96];
+    snprintf(label, sizeof label, "%s %lldx%lldx%lld", job->entry, (long long)job->m,
+             (long long)job->n, (long long)job->k);
+    g590_cl_trace_print(e, label);
+  }
   pthread_mutex_unlock(&e->lock);
   double total_ms = g590_cl_now_ms() - start;
   if (unfit && job->type == G590_F32 && job->fp16_ok) {
@@ -582,7 +576,7 @@ g590_status g590_cl_run(g590_engine *e, const g590_job *job, const g590_plan *pl
            "panels=%lld%s ms=%.3f+%.3f+%.3f/%.3f staging_copy_ms=%.3f%s",
            plan->family->name, params, plan->rule, origin, e->info.name, e->index,
            f16 ? " c=binary16" : "", f16 && L.r.ab_widen ? " widened=device" : "",
-           (long long)L.panels, slices, ph.upload_ms, ph.kernel_ms, ph.download_ms, total_ms, copy_ms,
-           !f16 && plan->half_operands ? " operands=binary16" : "");
+           (long long)L.panels, slices, ph.upload_ms, ph.kernel_ms, ph.download_ms, total_ms,
+           copy_ms, !f16 && plan->half_operands ? " operands=binary16" : "");
   return G590_HANDLED;
 }
