@@ -103,27 +103,34 @@ static double run_public(const shape *s, const operands *o) {
   return (bench_now() - t0) * 1e3;
 }
 
-/* Median of every other of `n` samples, from `from` (0 or 1). */
-static double median_of_half(const double *t, int n, int from) {
-  double half[50];
+/* Median of the rounds from, from + step, ... of `n`, on a copy:
+ * bench_median sorts, and the split estimate needs the rounds in order. */
+static double median_every(const double *t, int n, int from, int step) {
+  double pick[100];
   int h = 0;
-  for (int i = from; i < n; i += 2) half[h++] = t[i];
-  return bench_median(half, h);
+  for (int i = from; i < n; i += step) pick[h++] = t[i];
+  return bench_median(pick, h);
+}
+
+/* The candidate of `nc` whose median over those rounds is least; *ms: it. */
+static int fastest(double times[][100], int nc, int n, int from, int step, double *ms) {
+  int best = 0;
+  *ms = INFINITY;
+  for (int c = 0; c < nc; c++) {
+    double t = median_every(times[c], n, from, step);
+    if (t < *ms) *ms = t, best = c;
+  }
+  return best;
 }
 
 /* The split estimate of best/chosen (see the top): the best of `nc`
  * candidates on one half of the rounds, against the choice on the other. */
 static double split_ratio(double times[][100], int nc, const double *chosen, int repeats) {
-  double log_sum = 0;
+  double log_sum = 0, ms;
   for (int pick = 0; pick < 2; pick++) {
-    int best = 0;
-    double best_ms = INFINITY;
-    for (int c = 0; c < nc; c++) {
-      double t = median_of_half(times[c], repeats, pick);
-      if (t < best_ms) best_ms = t, best = c;
-    }
-    log_sum += log(median_of_half(times[best], repeats, !pick) /
-                   median_of_half(chosen, repeats, !pick));
+    int best = fastest(times, nc, repeats, pick, 2, &ms);
+    log_sum += log(median_every(times[best], repeats, !pick, 2) /
+                   median_every(chosen, repeats, !pick, 2));
   }
   return exp(log_sum / 2);
 }
@@ -222,12 +229,8 @@ int main(int argc, char **argv) {
       chosen[r] = run_public(s, &o);
       for (int c = 0; c < nc; c++) times[c][r] = run_forced(s, &o, &cand[c]);
     }
-    double chosen_ms = bench_median(chosen, repeats), best_ms = INFINITY;
-    int best = 0;
-    for (int c = 0; c < nc; c++) {
-      double t = bench_median(times[c], repeats);
-      if (t < best_ms) best_ms = t, best = c;
-    }
+    double chosen_ms = median_every(chosen, repeats, 0, 1), best_ms;
+    int best = fastest(times, nc, repeats, 0, 1, &best_ms);
     double ratio = best_ms / chosen_ms;
     log_sum += log(ratio);
     worst = fmin(worst, ratio);
