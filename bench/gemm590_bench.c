@@ -147,7 +147,7 @@ static double bench_resident(g590_engine *e, const variant *v, shape s, bool ta,
   if (a && b && c) {
     resident_ctx r = {e, kernel, &plan,
                       {(int)m, (int)n, (int)k, 1.0f, 0.0f, a, b, c, (int)lda, (int)ldb, (int)m, f64,
-                       0, 0}};
+                       0, 0, 0}};
     secs = time_runs(run_resident, &r, true, e);
   }
   if (a) clReleaseMemObject(a);

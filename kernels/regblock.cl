@@ -419,7 +419,7 @@ __kernel __attribute__((reqd_work_group_size(NT, 1, 1))) void
 gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
                  __global const real_t *A, const int lda, __global const real_t *B, const int ldb,
                  const real_t beta, __global real_t *C, const int ldc, const int col0,
-                 const long ab_off) {
+                 const long a_off, const long b_off) {
   /* real4_t-aligned: accessed as real4_t below. */
 #if ASYNC
 #define BUFFERS STAGES
@@ -444,10 +444,11 @@ gemm590_regblock(const int M, const int N, const int K, const real_t alpha,
    * group leaves before its first barrier. */
   const int jb = j0 + col0;
   if ((SYRK_UPPER && i0 >= jb + TN) || (SYRK_LOWER && i0 + TM <= jb)) return;
-  /* ab_off: where this launch's op(A) starts in its buffer (a syrk's K
-   * slice, which op(B) shares; 0 otherwise). */
-  A += ab_off;
-  B += ab_off;
+  /* a_off, b_off: where this launch's op(A) and op(B) start in their
+   * buffers (the K slice a launch reads when the operands cross in K
+   * slices; a syrk's two are the same; 0 otherwise). */
+  A += a_off;
+  B += b_off;
   /* The host pads K to a multiple of KS * slices. */
   const int slices = get_num_groups(2), z = get_group_id(2);
   const int steps = K / KS / slices;

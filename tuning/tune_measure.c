@@ -166,7 +166,7 @@ static double time_resident(tuner *t, const g590_plan *plan, const shape *s, dou
     /* syrk: m == n and tb == !ta, so A's leading dimension is op(B)'s. */
     resident_ctx r = {e, kernel, plan,
                       {(int)m, (int)n, (int)k, 1.0, 0.0, a, syrk ? a : b, c,
-                       (int)(s->ta ? k : m), (int)(s->tb ? n : k), (int)m, plan->f64, 0, 0}};
+                       (int)(s->ta ? k : m), (int)(s->tb ? n : k), (int)m, plan->f64, 0, 0, 0}};
     secs = time_median(run_resident, &r, t->repeats, give_up);
   }
   if (a) clReleaseMemObject(a);

@@ -158,8 +158,8 @@ typedef struct g590_gemm_args {
   int lda, ldb, ldc;
   bool f64;               /* a float64 job (plan->f64) */
   int col0;               /* syrk families: the launch's first column of op(B) */
-  int64_t ab_off;         /* syrk families: elements before op(A) (and op(B)) in their
-                           * buffers: the K slice a launch reads (0: the whole A) */
+  int64_t a_off, b_off;   /* syrk families: elements before op(A) and op(B) in their
+                           * buffers: the K slice a launch reads (0: whole operands) */
 } g590_gemm_args;
 /* Sets the arguments of `kernel` (built from plan's family and defines)
  * and queues it on `q` over the m x n C, after `wait` (may be NULL).  A

@@ -39,20 +39,20 @@ static const void *scalar_at(const scalars *s, int i) {
   return s->bytes == 8 ? (const void *)&s->d[i] : (const void *)&s->f[i];
 }
 
-/* The kernel's arguments; families that serve syrk take col0 and ab_off
- * as a 12th and 13th. */
+/* The kernel's arguments; families that serve syrk take col0, a_off and
+ * b_off as a 12th, 13th and 14th. */
 static bool set_gemm_args(cl_kernel k, const g590_plan *plan, const g590_gemm_args *g,
                           const cl_mem *c, char *why, size_t why_len) {
   scalars s = kernel_scalars(g);
-  cl_long ab_off = (cl_long)g->ab_off;
+  cl_long a_off = (cl_long)g->a_off, b_off = (cl_long)g->b_off;
   const void *values[] = {&g->m, &g->n,   &g->k,            scalar_at(&s, 0), &g->a,   &g->lda,
                           &g->b, &g->ldb, scalar_at(&s, 1), c,                &g->ldc, &g->col0,
-                          &ab_off};
+                          &a_off, &b_off};
   const size_t sizes[] = {sizeof(int),    sizeof(int), sizeof(int),   s.bytes,
                           sizeof(cl_mem), sizeof(int), sizeof(cl_mem), sizeof(int),
                           s.bytes,        sizeof(cl_mem), sizeof(int), sizeof(int),
-                          sizeof(cl_long)};
-  return set_args(k, values, sizes, plan->family->syrk ? 13 : 11, why, why_len);
+                          sizeof(cl_long), sizeof(cl_long)};
+  return set_args(k, values, sizes, plan->family->syrk ? 14 : 11, why, why_len);
 }
 
 static bool enqueue(cl_command_queue q, cl_kernel k, cl_uint dims, const size_t *global,

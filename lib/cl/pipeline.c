@@ -3,10 +3,10 @@
  * A goes up once; then C (and op(B)) is cut into column panels that
  * alternate between two slots of device buffers, so that the kernel of
  * one panel (on e->kernel_queue) runs while the next panel's op(B) goes up
- * and the previous panel's C comes down (on e->queue).  A syrk with a
- * large A sends it in slices of K instead, the kernels of one slice
- * running while the next crosses, with every panel of C kept on the
- * device until the last slice (run_slices).  What the element
+ * and the previous panel's C comes down (on e->queue).  A job with
+ * large operands sends A (and a gemm's B) in slices of K instead, the
+ * kernels of one slice running while the next crosses, with every panel
+ * of C kept on the device until the last slice (run_slices).  What the element
  * type changes is only how an operand reaches the kernel's layout (its
  * route): copied as it is (padded to whole tiles where the family wants
  * them), converted to binary16 while staged on the host (the fp16 opt-in,
@@ -75,8 +75,9 @@ static const char *at(const void *base, size_t offset) { return (const char *)ba
 
 /* The layout of one job: A, op(B) and C as stored and on the device, and
  * the column panels (`width` columns each, a multiple of r.un, the last
- * one narrower).  A sliced syrk (slices > 1) sends A in slices of
- * slice_k columns of op(A) (a multiple of r.uk, the last one shallower). */
+ * one narrower).  A sliced job (slices > 1) sends A (and a gemm's B) in
+ * slices of slice_k columns of op(A), rows of op(B) (a multiple of r.uk,
+ * the last one shallower). */
 typedef struct layout {
   route r;
   operand a, b, c;
@@ -98,29 +99,40 @@ static void panel_at(const g590_job *job, const layout *L, int64_t p, operand *b
   if (job->op == G590_SYRK) cp->triangle = job->upper ? 'U' : 'L', cp->col0 = n0;
 }
 
-/* Slice s of a sliced syrk's A, K columns [s * slice_k, ...) of op(A),
- * as stored and its device copy: dense (so it crosses by plain writes
- * whether A is transposed or not), every slice laid out alike in a region
- * of its own in A's buffer, the shallower last one padded with zeros.
- * *depth: the K the slice's kernels run over (padded to r.uk). */
-static operand slice_at(const g590_job *job, const layout *L, int64_t s, int64_t *depth) {
+/* Slice s of a sliced job's operand (A, or a gemm's B), K indices
+ * [s * slice_k, ...), as stored and its device copy: dense (so it crosses
+ * by plain writes whatever the transpose), every slice laid out alike in
+ * a region of its own of the operand's buffer, the shallower last one
+ * padded with zeros.  The operand is stored with K along its rows
+ * (`k_rows`: a transposed A, an untransposed B) or its columns, its other
+ * dimension `other` long, padded to `unit`.  *depth: the K the slice's
+ * kernels run over (padded to r.uk). */
+static operand k_slice(const g590_job *job, const layout *L, const void *data, bool k_rows,
+                       int64_t other, int64_t ld, size_t unit, int64_t s, int64_t *depth) {
   const route *r = &L->r;
   int64_t k0 = s * L->slice_k, cols = job->k - k0 < L->slice_k ? job->k - k0 : L->slice_k;
   size_t hb = r->host_bytes;
   operand x;
-  if (job->trans_a) {
-    /* A is K x M: a block of rows, M columns of slice_k rows each. */
-    x = make_operand(r, at(job->a, (size_t)k0 * hb), cols, job->m, job->lda, r->uk, r->um, true);
+  if (k_rows) {
+    /* K x other: a block of rows, `other` columns of slice_k rows each. */
+    x = make_operand(r, at(data, (size_t)k0 * hb), cols, other, ld, r->uk, unit, true);
     x.dev_rows = (size_t)L->slice_k;
     x.dev_col0 = (size_t)s * x.dev_cols;
   } else {
-    /* A is M x K: a block of columns. */
-    x = make_operand(r, at(job->a, (size_t)(k0 * job->lda) * hb), job->m, cols, job->lda, r->um,
-                     r->uk, true);
+    /* other x K: a block of columns. */
+    x = make_operand(r, at(data, (size_t)(k0 * ld) * hb), other, cols, ld, unit, r->uk, true);
     x.dev_col0 = (size_t)(s * L->slice_k);
   }
   *depth = (int64_t)round_up(cols, r->uk);
   return x;
+}
+
+static operand slice_a(const g590_job *job, const layout *L, int64_t s, int64_t *depth) {
+  return k_slice(job, L, job->a, job->trans_a, job->m, job->lda, L->r.um, s, depth);
+}
+static operand slice_b(const g590_job *job, const layout *L, int64_t s) {
+  int64_t depth;
+  return k_slice(job, L, job->b, !job->trans_b, job->n, job->ldb, L->r.un, s, &depth);
 }
 
 /* The panel width in columns.  Panels hide all transfers but A's, the
@@ -222,8 +234,9 @@ static bool send_panel(g590_engine *e, const g590_job *job, const layout *L, int
   const route *r = &L->r;
   operand bp, cp;
   panel_at(job, L, p, &bp, &cp);
-  /* A syrk's op(B) is op(A)^T: the kernel reads it from A's buffer. */
-  bool ok = job->op == G590_SYRK ||
+  /* A syrk's op(B) is op(A)^T: the kernel reads it from A's buffer; a
+   * sliced job's op(B) crosses in slices (run_slices). */
+  bool ok = job->op == G590_SYRK || L->slices > 1 ||
             send(e, &bp, r->ab_bytes, r->ab_widen, e->b[s].mem, e->h[1].mem, true, fits, why,
                  why_len);
   if (ok && job->beta != 0)
@@ -257,27 +270,39 @@ static void release(cl_event *ev) {
   *ev = NULL;
 }
 
-/* Elements of A's device buffer: A, or its slices side by side. */
-static size_t a_elems(const layout *L) {
-  if (L->slices == 1) return dev_elems(&L->a);
-  /* Each slice: slice_k x M (A transposed) or M x slice_k. */
-  return (size_t)L->slices * (size_t)L->slice_k * round_up(L->c.rows, L->r.um);
+/* Elements of a sliced operand's device buffer, its slices side by side
+ * (each slice_k x other, or other x slice_k, `other` padded to `unit`). */
+static size_t sliced_elems(const layout *L, int64_t other, size_t unit) {
+  return (size_t)L->slices * (size_t)L->slice_k * round_up(other, unit);
+}
+
+/* Elements of A's device buffer, and of op(B)'s (a panel's, or all of it
+ * in slices; none for a syrk, which reads A's). */
+static size_t a_elems(const g590_job *job, const layout *L) {
+  return L->slices == 1 ? dev_elems(&L->a) : sliced_elems(L, job->m, L->r.um);
+}
+static size_t b_elems(const g590_job *job, const layout *L) {
+  operand b0, c0;
+  panel_at(job, L, 0, &b0, &c0); /* the widest panel */
+  return job->op == G590_SYRK ? 0
+         : L->slices == 1     ? dev_elems(&b0)
+                              : sliced_elems(L, job->n, L->r.un);
 }
 
 /* Grows the device buffers for the layout: A, two slots of op(B) and C
- * panels (one when there is one panel; a slot per panel for a sliced
- * syrk), and the binary16 scratch of what is widened. */
+ * panels (one when there is one panel; for a sliced job, one op(B) whole
+ * and a C slot per panel), and the binary16 scratch of what is widened. */
 static bool ensure_buffers(g590_engine *e, const g590_job *job, const layout *L, char *why,
                            size_t why_len) {
   const route *r = &L->r;
   operand b0, c0;
   panel_at(job, L, 0, &b0, &c0); /* the widest panel sizes the slots */
-  if (!g590_cl_buffer_ensure(e, &e->a, a_elems(L) * r->ab_bytes, why, why_len)) return false;
-  size_t b_bytes = job->op == G590_SYRK ? 0 : dev_elems(&b0) * r->ab_bytes;
-  /* Only a syrk (no op(B) buffers) is sliced, so only C takes more than two slots. */
+  if (!g590_cl_buffer_ensure(e, &e->a, a_elems(job, L) * r->ab_bytes, why, why_len)) return false;
+  size_t b_bytes = b_elems(job, L) * r->ab_bytes;
   int64_t slots = L->slices > 1 ? L->panels : L->panels > 1 ? 2 : 1;
+  int64_t b_slots = L->slices > 1 ? 1 : 2;
   for (int s = 0; s < slots; s++)
-    if ((b_bytes && s < 2 && !g590_cl_buffer_ensure(e, &e->b[s], b_bytes, why, why_len)) ||
+    if ((b_bytes && s < b_slots && !g590_cl_buffer_ensure(e, &e->b[s], b_bytes, why, why_len)) ||
         !g590_cl_buffer_ensure(e, &e->c[s], dev_elems(&c0) * r->c_bytes, why, why_len))
       return false;
   if (r->ab_widen &&
@@ -331,7 +356,7 @@ static bool run_panels(g590_engine *e, const g590_job *job, const g590_plan *pla
       g590_gemm_args g = {(int)L->c.dev_rows, (int)cp.dev_cols, kk, job->alpha, job->beta,
                           e->a.mem, syrk ? e->a.mem : e->b[slot].mem, e->c[slot].mem,
                           (int)L->a.dev_rows, (int)(syrk ? L->a.dev_rows : bp.dev_rows),
-                          (int)L->c.dev_rows, plan->f64, syrk ? (int)(p * L->width) : 0, 0};
+                          (int)L->c.dev_rows, plan->f64, syrk ? (int)(p * L->width) : 0, 0, 0};
       ok = g590_cl_gemm_enqueue(e, e->kernel_queue, kernel, plan, &g, ready, &done[slot], why,
                              why_len);
       if (ok) clFlush(e->kernel_queue);
@@ -359,9 +384,11 @@ static bool run_panels(g590_engine *e, const g590_job *job, const g590_plan *pla
   return ok;
 }
 
-/* Runs a sliced syrk with the engine lock held.  C's panels go up into
+/* Runs a sliced job with the engine lock held.  C's panels go up into
  * slots 0 .. panels - 1 when beta != 0.  Then per slice s, on e->queue,
- * its A into its region and a marker `ready`; on e->kernel_queue, after
+ * its A (and a gemm's op(B), whole columns, into B's buffer: the panels'
+ * kernels read it from column p * width) into their regions and a marker
+ * `ready`; on e->kernel_queue, after
  * `ready`, every panel's kernel over that slice: the first slice's with
  * the job's beta (`first`), the others adding to C (`more`, beta 1).  The
  * host sends slice s + 1 while slice s computes.  After the last slice,
@@ -380,9 +407,13 @@ static bool run_slices(g590_engine *e, const g590_job *job, const g590_plan *pla
     ok = send_panel(e, job, L, p, (int)p, NULL, why, why_len);
   for (int64_t s = 0; ok && s < L->slices; s++) {
     int64_t depth;
-    operand x = slice_at(job, L, s, &depth);
+    operand x = slice_a(job, L, s, &depth), y = x;
+    bool syrk = job->op == G590_SYRK;
+    if (!syrk) y = slice_b(job, L, s);
+    cl_mem b = syrk ? e->a.mem : e->b[0].mem;
     cl_event ready = NULL;
     ok = send(e, &x, r->ab_bytes, false, e->a.mem, NULL, true, NULL, why, why_len) &&
+         (syrk || send(e, &y, r->ab_bytes, false, b, NULL, true, NULL, why, why_len)) &&
          marker(e, 0, NULL, &ready, why, why_len);
     if (ok) clFlush(e->queue);
     ph->upload_ms += g590_cl_now_ms() - t;
@@ -390,10 +421,13 @@ static bool run_slices(g590_engine *e, const g590_job *job, const g590_plan *pla
     for (int64_t p = 0; ok && p < L->panels; p++) {
       operand bp, cp;
       panel_at(job, L, p, &bp, &cp);
-      g590_gemm_args g = {(int)L->c.dev_rows, (int)cp.dev_cols, (int)depth, job->alpha,
-                          s == 0 ? job->beta : 1.0, e->a.mem, e->a.mem, e->c[p].mem,
-                          (int)x.dev_rows, (int)x.dev_rows, (int)L->c.dev_rows, plan->f64,
-                          (int)(p * L->width), (int64_t)(x.dev_col0 * x.dev_rows)};
+      g590_gemm_args g = {.m = (int)L->c.dev_rows, .n = (int)cp.dev_cols, .k = (int)depth,
+                          .alpha = job->alpha, .beta = s == 0 ? job->beta : 1.0,
+                          .a = e->a.mem, .b = b, .c = e->c[p].mem,
+                          .lda = (int)x.dev_rows, .ldb = (int)y.dev_rows,
+                          .ldc = (int)L->c.dev_rows, .f64 = plan->f64, .col0 = (int)(p * L->width),
+                          .a_off = (int64_t)(x.dev_col0 * x.dev_rows),
+                          .b_off = (int64_t)(y.dev_col0 * y.dev_rows)};
       ok = g590_cl_gemm_enqueue(e, e->kernel_queue, s == 0 ? first : more, plan, &g,
                                 p == 0 ? ready : NULL, last ? &done[p] : NULL, why, why_len);
     }
@@ -424,26 +458,34 @@ static bool run_slices(g590_engine *e, const g590_job *job, const g590_plan *pla
   return ok;
 }
 
-/* Whether a syrk sends A in K slices, and how deep.  The kernels then
- * start after the first slice crossed instead of all of A (at n = k =
- * 8192 in float64, 512 MiB, about 10 ms of link before any kernel ran).
- * In exchange every C panel stays on the device until the last slice, and
- * C makes one pass through device memory per slice: so only for an A of
+/* Whether a job sends A (and a gemm's B) in K slices, and how deep.  The
+ * kernels then start after the first slice crossed instead of all of A
+ * (and B's first panel): at n = k = 8192 in float64, 512 MiB of A, about
+ * 10 ms of link before any kernel ran.  In exchange every C panel stays
+ * on the device until the last slice, so C comes back only at the end
+ * (streaming as its panels' last kernels end), and C makes one pass
+ * through device memory per slice: so only for operands of
  * MIN_SLICED_BYTES or more (or four link chunks, so that a small
- * GEMM590_LINK_CHUNK lets tests reach it), GEMM590_SYRK_SLICES slices (4)
- * of at least one K step, when A's slices and every panel of C fit the device besides,
- * and on routes that copy A as it is. */
-static void plan_slices(const g590_engine *e, const g590_job *job, layout *L) {
+ * GEMM590_LINK_CHUNK lets tests reach it), GEMM590_SYRK_SLICES or
+ * GEMM590_GEMM_SLICES slices (4) of at least one K step, when the
+ * slices and every panel of C fit the device together, on routes that
+ * copy A and B as they are, with a family that takes the slices'
+ * offsets.  (A split-K plan splits each slice's K again.) */
+static void plan_slices(const g590_engine *e, const g590_job *job, const g590_plan *plan,
+                        layout *L) {
   enum { MIN_SLICED_BYTES = 32 << 20 };
   const route *r = &L->r;
-  size_t slices_wanted = (size_t)g590_config_get()->syrk_slices;
+  bool syrk = job->op == G590_SYRK;
+  const g590_config *cfg = g590_config_get();
+  size_t slices_wanted = (size_t)(syrk ? cfg->syrk_slices : cfg->gemm_slices);
   L->slices = 1, L->slice_k = 0;
-  if (slices_wanted < 2 || job->op != G590_SYRK || r->ab_widen || r->ab_to_half || r->c_widen ||
+  if (slices_wanted < 2 || !plan->family->syrk || r->ab_widen || r->ab_to_half || r->c_widen ||
       L->panels > G590_CL_C_SLOTS)
     return;
-  size_t min_bytes = 4 * g590_config_get()->link_chunk_bytes;
+  size_t min_bytes = 4 * cfg->link_chunk_bytes;
   if (min_bytes > MIN_SLICED_BYTES) min_bytes = MIN_SLICED_BYTES;
-  if (dev_elems(&L->a) * r->ab_bytes < min_bytes) return;
+  size_t ab_bytes = (dev_elems(&L->a) + (syrk ? 0 : dev_elems(&L->b))) * r->ab_bytes;
+  if (ab_bytes < min_bytes) return;
   size_t k = job->trans_a ? L->a.dev_rows : L->a.dev_cols;
   int64_t slice_k = (int64_t)round_up((k + slices_wanted - 1) / slices_wanted, r->uk);
   int64_t slices = (job->k + slice_k - 1) / slice_k;
@@ -452,9 +494,12 @@ static void plan_slices(const g590_engine *e, const g590_job *job, layout *L) {
   sliced.slices = slices, sliced.slice_k = slice_k;
   operand b0, c0;
   panel_at(job, L, 0, &b0, &c0);
-  double a_bytes = (double)a_elems(&sliced) * (double)r->ab_bytes;
+  double a_bytes = (double)a_elems(job, &sliced) * (double)r->ab_bytes;
+  double b_bytes = (double)b_elems(job, &sliced) * (double)r->ab_bytes;
   double c_bytes = (double)L->panels * (double)dev_elems(&c0) * (double)r->c_bytes;
-  if (a_bytes > (double)e->info.max_alloc || a_bytes + c_bytes > 0.9 * (double)e->info.global_mem)
+  double limit = (double)e->info.max_alloc;
+  if (a_bytes > limit || b_bytes > limit ||
+      a_bytes + b_bytes + c_bytes > 0.9 * (double)e->info.global_mem)
     return;
   *L = sliced;
 }
@@ -486,7 +531,7 @@ static bool plan_layout(const g590_engine *e, const g590_job *job, const g590_pl
   }
   if (L->width > fits) L->width = fits;
   L->panels = (job->n + L->width - 1) / L->width;
-  plan_slices(e, job, L);
+  plan_slices(e, job, plan, L);
   /* Kernel indices and leading dimensions are 32-bit. */
   if (L->c.dev_rows > INT_MAX || L->c.dev_cols > INT_MAX || L->a.dev_rows > INT_MAX ||
       L->a.dev_cols > INT_MAX || L->b.dev_rows > INT_MAX || L->b.dev_cols > INT_MAX) {

@@ -68,6 +68,11 @@ void g590_config_read(void) {
   c->syrk_slices = 4;
   v = getenv("GEMM590_SYRK_SLICES");
   if (v && atoi(v) >= 1) c->syrk_slices = atoi(v) > 8 ? 8 : atoi(v);
+  /* A large gemm's A and B likewise (the kernels start after a quarter
+   * of the operands crossed instead of A whole and B's first panel). */
+  c->gemm_slices = 4;
+  v = getenv("GEMM590_GEMM_SLICES");
+  if (v && atoi(v) >= 1) c->gemm_slices = atoi(v) > 8 ? 8 : atoi(v);
   v = getenv("GEMM590_MATH");
   c->math = !v ? GEMM590_MATH_FP32
             : strcmp(v, "fp16") == 0 ? GEMM590_MATH_FP16

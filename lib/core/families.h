@@ -64,9 +64,9 @@ typedef struct g590_family {
   /* Also serves float64 jobs, built with -DREAL_DOUBLE=1 (its arithmetic,
    * operands and local tiles in double: twice the local bytes). */
   bool float64;
-  /* Serves syrk: takes the col0 argument (the launch's first column of
-   * op(B)), the ab_off argument (where op(A) starts in its buffer) and
-   * -DSYRK_UPPER / -DSYRK_LOWER. */
+  /* Serves syrk and operands sent in K slices: takes the col0 argument
+   * (the launch's first column of op(B)), a_off and b_off (where op(A)
+   * and op(B) start in their buffers) and -DSYRK_UPPER / -DSYRK_LOWER. */
   bool syrk;
 } g590_family;
 

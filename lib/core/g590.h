@@ -103,6 +103,7 @@ typedef struct g590_config {
   uint64_t max_buffer;        /* GEMM590_MAX_BUFFER: caps the device's largest buffer (tests); 0 = no cap */
   int link_threads;           /* GEMM590_LINK_THREADS: host threads per staging copy */
   int syrk_slices;            /* GEMM590_SYRK_SLICES: K slices of a large syrk's A (1: A whole) */
+  int gemm_slices;            /* GEMM590_GEMM_SLICES: K slices of a large gemm's A and B (1: panels) */
   int math;                   /* GEMM590_MATH=fp16 or tf32: the process default (enum gemm590_math) */
   int adapt;                  /* GEMM590_ADAPT: 1 learn on any device, 0 never, -1 unset */
 } g590_config;
