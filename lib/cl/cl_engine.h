@@ -73,7 +73,8 @@ typedef struct g590_engine {
   g590_program *programs;   /* in-memory program cache (under lock) */
   cl_command_queue kernel_queue; /* kernels; `queue` carries the transfers */
   g590_buffer a;            /* device operands, grown as needed (under lock); */
-  g590_buffer b[2];         /* op(B) in two slots: column panels alternate */
+  g590_buffer b[2];         /* op(B) in two slots: column panels alternate (sliced: op(B)
+                             * whole in b[0], a transposed A's turned slices in b[1]) */
   g590_buffer c[G590_CL_C_SLOTS]; /* C panels: slots 0 and 1 alternate, or one per panel */
   g590_buffer h[3];         /* binary16 A, B and C panels on their way to be widened */
   g590_buffer split;        /* split-K partial products (lib/cl/launch.c) */
@@ -206,6 +207,14 @@ void g590_cl_copy_columns(void *dst, size_t dst_pitch, const void *src, size_t s
  * false when some value does not fit binary16 (see g590_host_pack_half). */
 bool g590_cl_pack_half_columns(uint16_t *dst, size_t dst_pitch, const float *src, size_t src_pitch,
                             int64_t rows, int64_t cols);
+/* Queues on `q`, after `wait` (may be NULL), the kernels/transpose.cl
+ * launch that writes dst (cols x rows, ld dst_ld, from element dst_off)
+ * = src^T (rows x cols, ld src_ld, from src_off), elements of float64
+ * when f64, else float32 (lib/cl/transpose.c). */
+bool g590_cl_transpose_on_device(g590_engine *e, cl_command_queue q, cl_event wait, bool f64,
+                                 cl_mem src, int64_t src_off, int src_ld, cl_mem dst,
+                                 int64_t dst_off, int dst_ld, int rows, int cols, char *why,
+                                 size_t why_len);
 /* Queues a kernels/convert.cl launch (widen: dense binary16 rows x cols
  * into float32 dst_rows x dst_cols with zero padding; narrow: float32 into
  * binary16 rows x cols). */

@@ -77,12 +77,15 @@ static const char *at(const void *base, size_t offset) { return (const char *)ba
  * the column panels (`width` columns each, a multiple of r.un, the last
  * one narrower).  A sliced job (slices > 1) sends A (and a gemm's B) in
  * slices of slice_k columns of op(A), rows of op(B) (a multiple of r.uk,
- * the last one shallower). */
+ * the last one shallower); with turn_a, a transposed A's slices are
+ * turned on the device into e->b[1], and the kernels read that untransposed
+ * copy (as op(B) too in a syrk). */
 typedef struct layout {
   route r;
   operand a, b, c;
   int64_t width, panels;
   int64_t slices, slice_k;
+  bool turn_a;
 } layout;
 
 /* Panel p's op(B) (as stored and its device copy) and C. */
@@ -290,8 +293,9 @@ static size_t b_elems(const g590_job *job, const layout *L) {
 }
 
 /* Grows the device buffers for the layout: A, two slots of op(B) and C
- * panels (one when there is one panel; for a sliced job, one op(B) whole
- * and a C slot per panel), and the binary16 scratch of what is widened. */
+ * panels (one when there is one panel; for a sliced job, one op(B) whole,
+ * A's turned slices and a C slot per panel), and the binary16 scratch of
+ * what is widened. */
 static bool ensure_buffers(g590_engine *e, const g590_job *job, const layout *L, char *why,
                            size_t why_len) {
   const route *r = &L->r;
@@ -305,6 +309,8 @@ static bool ensure_buffers(g590_engine *e, const g590_job *job, const layout *L,
     if ((b_bytes && s < b_slots && !g590_cl_buffer_ensure(e, &e->b[s], b_bytes, why, why_len)) ||
         !g590_cl_buffer_ensure(e, &e->c[s], dev_elems(&c0) * r->c_bytes, why, why_len))
       return false;
+  if (L->turn_a && !g590_cl_buffer_ensure(e, &e->b[1], a_elems(job, L) * r->ab_bytes, why, why_len))
+    return false;
   if (r->ab_widen &&
       (!g590_cl_buffer_ensure(e, &e->h[0], (size_t)(L->a.rows * L->a.cols) * 2, why, why_len) ||
        !g590_cl_buffer_ensure(e, &e->h[1], (size_t)(b0.rows * b0.cols) * 2, why, why_len)))
@@ -410,20 +416,33 @@ static bool run_slices(g590_engine *e, const g590_job *job, const g590_plan *pla
     operand x = slice_a(job, L, s, &depth), y = x;
     bool syrk = job->op == G590_SYRK;
     if (!syrk) y = slice_b(job, L, s);
-    cl_mem b = syrk ? e->a.mem : e->b[0].mem;
     cl_event ready = NULL;
     ok = send(e, &x, r->ab_bytes, false, e->a.mem, NULL, true, NULL, why, why_len) &&
-         (syrk || send(e, &y, r->ab_bytes, false, b, NULL, true, NULL, why, why_len)) &&
+         (syrk || send(e, &y, r->ab_bytes, false, e->b[0].mem, NULL, true, NULL, why, why_len)) &&
          marker(e, 0, NULL, &ready, why, why_len);
     if (ok) clFlush(e->queue);
     ph->upload_ms += g590_cl_now_ms() - t;
+    /* What the kernels read: A's slice as it crossed, or turned (slice_k x
+     * M into M x slice_k, at the same offset of e->b[1]); a syrk's op(B) is
+     * the same. */
+    cl_mem a = e->a.mem;
+    if (ok && L->turn_a) {
+      int64_t off = (int64_t)(x.dev_col0 * x.dev_rows);
+      ok = g590_cl_transpose_on_device(e, e->kernel_queue, ready, plan->f64, e->a.mem, off,
+                                       (int)x.dev_rows, e->b[1].mem, off, (int)x.dev_cols,
+                                       (int)x.dev_rows, (int)x.dev_cols, why, why_len);
+      a = e->b[1].mem;
+      x.dev_rows = x.dev_cols, x.dev_cols = (size_t)L->slice_k, x.dev_col0 = (size_t)(s * L->slice_k);
+    }
+    if (syrk) y = x;
+    cl_mem b = syrk ? a : e->b[0].mem;
     bool last = s + 1 == L->slices;
     for (int64_t p = 0; ok && p < L->panels; p++) {
       operand bp, cp;
       panel_at(job, L, p, &bp, &cp);
       g590_gemm_args g = {.m = (int)L->c.dev_rows, .n = (int)cp.dev_cols, .k = (int)depth,
                           .alpha = job->alpha, .beta = s == 0 ? job->beta : 1.0,
-                          .a = e->a.mem, .b = b, .c = e->c[p].mem,
+                          .a = a, .b = b, .c = e->c[p].mem,
                           .lda = (int)x.dev_rows, .ldb = (int)y.dev_rows,
                           .ldc = (int)L->c.dev_rows, .f64 = plan->f64, .col0 = (int)(p * L->width),
                           .a_off = (int64_t)(x.dev_col0 * x.dev_rows),
@@ -470,7 +489,9 @@ static bool run_slices(g590_engine *e, const g590_job *job, const g590_plan *pla
  * GEMM590_GEMM_SLICES slices (4) of at least one K step, when the
  * slices and every panel of C fit the device together, on routes that
  * copy A and B as they are, with a family that takes the slices'
- * offsets.  (A split-K plan splits each slice's K again.) */
+ * offsets.  (A split-K plan splits each slice's K again.)  A transposed
+ * A's slices are turned on the device where they fit twice
+ * (GEMM590_TURN_A, on by default). */
 static void plan_slices(const g590_engine *e, const g590_job *job, const g590_plan *plan,
                         layout *L) {
   enum { MIN_SLICED_BYTES = 32 << 20 };
@@ -478,7 +499,7 @@ static void plan_slices(const g590_engine *e, const g590_job *job, const g590_pl
   bool syrk = job->op == G590_SYRK;
   const g590_config *cfg = g590_config_get();
   size_t slices_wanted = (size_t)(syrk ? cfg->syrk_slices : cfg->gemm_slices);
-  L->slices = 1, L->slice_k = 0;
+  L->slices = 1, L->slice_k = 0, L->turn_a = false;
   if (slices_wanted < 2 || !plan->family->syrk || r->ab_widen || r->ab_to_half || r->c_widen ||
       L->panels > G590_CL_C_SLOTS)
     return;
@@ -497,10 +518,9 @@ static void plan_slices(const g590_engine *e, const g590_job *job, const g590_pl
   double a_bytes = (double)a_elems(job, &sliced) * (double)r->ab_bytes;
   double b_bytes = (double)b_elems(job, &sliced) * (double)r->ab_bytes;
   double c_bytes = (double)L->panels * (double)dev_elems(&c0) * (double)r->c_bytes;
-  double limit = (double)e->info.max_alloc;
-  if (a_bytes > limit || b_bytes > limit ||
-      a_bytes + b_bytes + c_bytes > 0.9 * (double)e->info.global_mem)
-    return;
+  double limit = (double)e->info.max_alloc, room = 0.9 * (double)e->info.global_mem;
+  if (a_bytes > limit || b_bytes > limit || a_bytes + b_bytes + c_bytes > room) return;
+  sliced.turn_a = job->trans_a && cfg->turn_a && 2 * a_bytes + b_bytes + c_bytes <= room;
   *L = sliced;
 }
 
@@ -548,8 +568,12 @@ static cl_kernel job_kernel(g590_engine *e, const g590_job *job, const g590_plan
                             const char *params, const layout *L, bool beta_zero,
                             const char **origin, char *why, size_t why_len) {
   char options[320];
+  /* Turned slices of A are read untransposed (and so is a syrk's op(B)
+   * = op(A)^T transposed). */
+  bool trans_a = job->trans_a && !L->turn_a;
+  bool trans_b = L->turn_a && job->op == G590_SYRK ? true : job->trans_b;
   snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d%s%s%s", params,
-           job->trans_a, job->trans_b, beta_zero, L->r.c_bytes == 2 ? " -DC_HALF=1" : "",
+           trans_a, trans_b, beta_zero, L->r.c_bytes == 2 ? " -DC_HALF=1" : "",
            plan->f64 ? " -DREAL_DOUBLE=1" : "",
            job->op != G590_SYRK ? "" : job->upper ? " -DSYRK_UPPER=1" : " -DSYRK_LOWER=1");
   return g590_cl_program_kernel(e, plan->family->name, options, origin, why, why_len);

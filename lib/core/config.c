@@ -73,6 +73,10 @@ void g590_config_read(void) {
   c->gemm_slices = 4;
   v = getenv("GEMM590_GEMM_SLICES");
   if (v && atoi(v) >= 1) c->gemm_slices = atoi(v) > 8 ? 8 : atoi(v);
+  /* A transposed A's slices turned on the device (kernels/transpose.cl),
+   * so that the kernels read the faster untransposed layout. */
+  v = getenv("GEMM590_TURN_A");
+  c->turn_a = !v || !*v || env_flag("GEMM590_TURN_A");
   v = getenv("GEMM590_MATH");
   c->math = !v ? GEMM590_MATH_FP32
             : strcmp(v, "fp16") == 0 ? GEMM590_MATH_FP16

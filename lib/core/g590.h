@@ -104,6 +104,7 @@ typedef struct g590_config {
   int link_threads;           /* GEMM590_LINK_THREADS: host threads per staging copy */
   int syrk_slices;            /* GEMM590_SYRK_SLICES: K slices of a large syrk's A (1: A whole) */
   int gemm_slices;            /* GEMM590_GEMM_SLICES: K slices of a large gemm's A and B (1: panels) */
+  bool turn_a;                /* GEMM590_TURN_A: a transposed A's slices turned on the device */
   int math;                   /* GEMM590_MATH=fp16 or tf32: the process default (enum gemm590_math) */
   int adapt;                  /* GEMM590_ADAPT: 1 learn on any device, 0 never, -1 unset */
 } g590_config;
