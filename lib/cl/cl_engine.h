@@ -162,6 +162,9 @@ typedef struct g590_gemm_args {
   int64_t a_off, b_off;   /* syrk families: elements before op(A) and op(B) in their
                            * buffers: the K slice a launch reads (0: whole operands) */
 } g590_gemm_args;
+/* Sets the first n arguments of kernel k: values[i], sizes[i] bytes. */
+bool g590_cl_set_args(cl_kernel k, const void *const *values, const size_t *sizes, cl_uint n,
+                      char *why, size_t why_len);
 /* Sets the arguments of `kernel` (built from plan's family and defines)
  * and queues it on `q` over the m x n C, after `wait` (may be NULL).  A
  * plan with plan->splits > 1 runs split K: the slices into e->split, then

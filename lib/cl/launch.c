@@ -15,8 +15,8 @@
 /* Beyond this much workspace C is large enough to fill the device alone. */
 #define MAX_SPLIT_BYTES ((size_t)256 << 20)
 
-static bool set_args(cl_kernel k, const void *const *values, const size_t *sizes, cl_uint n,
-                     char *why, size_t why_len) {
+bool g590_cl_set_args(cl_kernel k, const void *const *values, const size_t *sizes, cl_uint n,
+                      char *why, size_t why_len) {
   for (cl_uint i = 0; i < n; i++) {
     cl_int err = G590_CL("clSetKernelArg", clSetKernelArg(k, i, sizes[i], values[i]));
     if (g590_cl_failed(err, "clSetKernelArg", why, why_len)) return false;
@@ -52,7 +52,7 @@ static bool set_gemm_args(cl_kernel k, const g590_plan *plan, const g590_gemm_ar
                           sizeof(cl_mem), sizeof(int), sizeof(cl_mem), sizeof(int),
                           s.bytes,        sizeof(cl_mem), sizeof(int), sizeof(int),
                           sizeof(cl_long), sizeof(cl_long)};
-  return set_args(k, values, sizes, plan->family->syrk ? 14 : 11, why, why_len);
+  return g590_cl_set_args(k, values, sizes, plan->family->syrk ? 14 : 11, why, why_len);
 }
 
 static bool enqueue(cl_command_queue q, cl_kernel k, cl_uint dims, const size_t *global,
@@ -108,6 +108,6 @@ bool g590_cl_gemm_enqueue(g590_engine *e, cl_command_queue q, cl_kernel kernel,
                           s.bytes,        s.bytes,     sizeof(cl_mem)};
   /* Rows of C up to the padded m (a multiple of the tile, so of 4). */
   size_t sum_global[2] = {groups[0] * plan->tile[0] / 4, groups[1] * plan->tile[1]};
-  return set_args(sum, values, sizes, 7, why, why_len) &&
+  return g590_cl_set_args(sum, values, sizes, 7, why, why_len) &&
          enqueue(q, sum, 2, sum_global, NULL, NULL, done, why, why_len);
 }

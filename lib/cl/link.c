@@ -369,13 +369,10 @@ bool g590_cl_convert_on_device(g590_engine *e, bool narrow, cl_mem src, int64_t 
   if (!k) return false;
   int sld = (int)src_ld, dld = (int)dst_ld, r = (int)rows, c = (int)cols;
   int dr = (int)dst_rows, dc = (int)dst_cols;
-  struct { size_t size; const void *value; } args[] = {
-      {sizeof src, &src}, {sizeof sld, &sld}, {sizeof dst, &dst}, {sizeof dld, &dld},
-      {sizeof r, &r},     {sizeof c, &c},     {sizeof dr, &dr},   {sizeof dc, &dc}};
-  for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++) {
-    cl_int err = G590_CL("clSetKernelArg", clSetKernelArg(k, i, args[i].size, args[i].value));
-    if (g590_cl_failed(err, "clSetKernelArg", why, why_len)) return false;
-  }
+  const void *values[] = {&src, &sld, &dst, &dld, &r, &c, &dr, &dc};
+  const size_t sizes[] = {sizeof src, sizeof sld, sizeof dst, sizeof dld,
+                          sizeof r,   sizeof c,   sizeof dr,  sizeof dc};
+  if (!g590_cl_set_args(k, values, sizes, 8, why, why_len)) return false;
   size_t global[2] = {narrow ? (size_t)rows : dst_rows, narrow ? (size_t)cols : dst_cols};
   cl_int err = G590_CL("clEnqueueNDRangeKernel",
                        clEnqueueNDRangeKernel(e->queue, k, 2, NULL, global, NULL, 0, NULL, NULL));

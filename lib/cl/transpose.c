@@ -13,13 +13,10 @@ bool g590_cl_transpose_on_device(g590_engine *e, cl_command_queue q, cl_event wa
                                        &origin, why, why_len);
   if (!k) return false;
   cl_long so = (cl_long)src_off, doff = (cl_long)dst_off;
-  struct { size_t size; const void *value; } args[] = {
-      {sizeof src, &src}, {sizeof so, &so},     {sizeof src_ld, &src_ld}, {sizeof dst, &dst},
-      {sizeof doff, &doff}, {sizeof dst_ld, &dst_ld}, {sizeof rows, &rows}, {sizeof cols, &cols}};
-  for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++) {
-    cl_int err = G590_CL("clSetKernelArg", clSetKernelArg(k, i, args[i].size, args[i].value));
-    if (g590_cl_failed(err, "clSetKernelArg", why, why_len)) return false;
-  }
+  const void *values[] = {&src, &so, &src_ld, &dst, &doff, &dst_ld, &rows, &cols};
+  const size_t sizes[] = {sizeof src,  sizeof so,     sizeof src_ld, sizeof dst,
+                          sizeof doff, sizeof dst_ld, sizeof rows,   sizeof cols};
+  if (!g590_cl_set_args(k, values, sizes, 8, why, why_len)) return false;
   size_t global[2] = {((size_t)rows + TS - 1) / TS * TS, ((size_t)cols + TS - 1) / TS * ROWS_PER};
   size_t local[2] = {TS, ROWS_PER};
   cl_int err = G590_CL("clEnqueueNDRangeKernel",
