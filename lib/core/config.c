@@ -68,9 +68,12 @@ void g590_config_read(void) {
   c->syrk_slices = 4;
   v = getenv("GEMM590_SYRK_SLICES");
   if (v && atoi(v) >= 1) c->syrk_slices = atoi(v) > 8 ? 8 : atoi(v);
-  /* A large gemm's A and B likewise (the kernels start after a quarter
-   * of the operands crossed instead of A whole and B's first panel). */
-  c->gemm_slices = 4;
+  /* A large gemm's A and B likewise, in 2 slices: the kernels start
+   * after half the operands crossed instead of A whole and B's first
+   * panel.  On the H100 (bench/NOTES.md) 2 slices never lost to none
+   * (0.82-0.95x the time), 4 lost at n = 2048 and 3000x5000x2500, 8
+   * lost 4 ms everywhere below 8192. */
+  c->gemm_slices = 2;
   v = getenv("GEMM590_GEMM_SLICES");
   if (v && atoi(v) >= 1) c->gemm_slices = atoi(v) > 8 ? 8 : atoi(v);
   /* A transposed A's slices turned on the device (kernels/transpose.cl),

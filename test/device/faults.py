@@ -9,7 +9,10 @@ as it exists, and one that no family reaches fails this test.  Every run is a fr
 the probe (probe.c: checks every result itself) with the family forced on
 the CPU device and GEMM590_LINK_CHUNK=64 KiB, so that the probe's large
 call takes the chunked, double-buffered transfers and its small calls the
-direct ones.
+direct ones, and GEMM590_GEMM_SLICES=1, so that it sends A whole and op(B)
+in panels (in K slices its split-K launches alone would set 588 kernel
+arguments, each a probe run in part 2; the sliced path meets its faults in
+the dgemm-syrk-sliced-*-fault-every tests).
 
 Part 1, GEMM590_FAULT=<site>: every use of the site fails.  `probe mix`
 runs with an empty disk cache, so that the build sites are reached (for
@@ -60,7 +63,7 @@ def sites_in(lib_dir):
 
 def probe_env(family, cache_dir, fault=None):
     env = gemm590_env(GEMM590_DEVICE="cpu", GEMM590_KERNEL=family, GEMM590_CACHE_DIR=cache_dir,
-                   GEMM590_LINK_CHUNK=CHUNK, GEMM590_VERBOSE=1)
+                   GEMM590_LINK_CHUNK=CHUNK, GEMM590_GEMM_SLICES=1, GEMM590_VERBOSE=1)
     if fault:
         env["GEMM590_FAULT"] = fault
     return env
