@@ -485,8 +485,8 @@ static bool run_slices(g590_engine *e, const g590_job *job, const g590_plan *pla
  * (streaming as its panels' last kernels end), and C makes one pass
  * through device memory per slice: so only for operands of
  * MIN_SLICED_BYTES or more (or four link chunks, so that a small
- * GEMM590_LINK_CHUNK lets tests reach it), GEMM590_SYRK_SLICES or
- * GEMM590_GEMM_SLICES slices (4) of at least one K step, when the
+ * GEMM590_LINK_CHUNK lets tests reach it), GEMM590_SYRK_SLICES (4) or
+ * GEMM590_GEMM_SLICES (2) slices of at least one K step, when the
  * slices and every panel of C fit the device together, on routes that
  * copy A and B as they are, with a family that takes the slices'
  * offsets.  (A split-K plan splits each slice's K again.)  A transposed
