@@ -115,15 +115,15 @@ static const g590_table_node h100_dgemm_nodes[] = {
 /* h100-dsyrk: dsyrk on device "NVIDIA H100 80GB HBM3" (NVIDIA Corporation,
  * driver 580.159.04).
  * Data: h100-dsyrk.csv.
- * 32 shapes (16 M x N x K in NT, TN), 10 candidates, time = e2e.
- * Tree: depth limit 2 (of 0..8, by held-out score), split by squared_error;
- * merged: depth 2, leaves 3, choices 2.
- * Held out (5 folds): best/chosen geomean 0.941, worst 0.497.
- * Training fit: geomean 0.995, worst 0.932.
+ * 48 shapes (24 M x N x K in NT, TN), 10 candidates, time = e2e.
+ * Tree: depth limit 3 (of 0..8, by held-out score), split by regret; merged:
+ * depth 3, leaves 4, choices 3.
+ * Held out (5 folds): best/chosen geomean 0.967, worst 0.497.
+ * Training fit: geomean 1.000, worst 1.000.
  * Best single candidate (regblock -DTM=64 -DTN=64 -DKS=8 -DWARPS_M=2
- * -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DMMA=2): geomean 0.505,
+ * -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DMMA=2): geomean 0.500,
  * worst 0.021.
- * Host for every shape: geomean 0.486, worst 0.044.
+ * Host for every shape: geomean 0.444, worst 0.026.
  *
  * Measured by gemm590-tune --quick --routine dsyrk (2026-12-06, 27 s) on one
  * NVIDIA H100 80GB HBM3 (driver 580.159.04) with a 16-core host,
@@ -135,33 +135,45 @@ static const g590_table_node h100_dgemm_nodes[] = {
  * End-to-end times include transfers from pageable memory; syrk rows are the
  * upper triangle, M = N, TB = !TA. Quick grid only (shapes up to 4096): larger
  * products follow the last leaf unmeasured.
+ * Extended 2026-12-07 (eighth session, build c6e7140 with K slices and turned
+ * transposed slices) by the same command, which resumed on this file: the
+ * squares 640 and 768 the quick grid gained, and the shapes of float64's
+ * larger default --max-size (8192: 16x16x8192, 64x64x32768, 4096x4096x2048,
+ * 8192x8192x64, 8192x8192x8192, 1x1x4096) and one more candidate at 2048 and
+ * 8192, 1 min 18 s on one H100 80GB HBM3, same host settings.
  *
- * leaf 1: MNK<=49780174 -> host
- * leaf 3: K<=715 MNK>49780174 -> host
- * leaf 4: K>715 MNK>49780174 -> regblock -DTM=64 -DTN=64 -DKS=8 -DWARPS_M=2
- * -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DMMA=2 */
+ * leaf 1: MNK<=49780160 -> host
+ * leaf 3: K<=572 MNK>49780160 -> host
+ * leaf 5: K>572 49780160<MNK<=15229190194 -> regblock -DTM=64 -DTN=64 -DKS=8
+ * -DWARPS_M=2 -DWARPS_N=2 -DNO_REQD_WG=1 -cl-nv-maxrregcount=255 -DMMA=2
+ * leaf 6: K>572 MNK>15229190194 -> regblock -DTM=128 -DTN=128 -DKS=8
+ * -DWARPS_M=4 -DWARPS_N=4 -DNO_REQD_WG=1 -cl-nv-maxrregcount=128 -DMMA=2
+ * -DASYNC=1 -DSTAGES=3 -DSWIZZLE=1 */
 static const g590_table_choice h100_dsyrk_choices[] = {
     {NULL, {0}},
+    {&g590_regblock, {.tm = 128, .tn = 128, .ks = 8, .warps_m = 4, .warps_n = 4, .no_reqd_wg = 1, .maxrregcount = 128, .mma = 2, .async = 1, .stages = 3, .swizzle = 1}},
     {&g590_regblock, {.tm = 64, .tn = 64, .ks = 8, .warps_m = 2, .warps_n = 2, .no_reqd_wg = 1, .maxrregcount = 255, .mma = 2}},
 };
 static const g590_table_node h100_dsyrk_nodes[] = {
-    {G590_FEATURE_MNK, 49780174, 1, 2, -1},
+    {G590_FEATURE_MNK, 49780160, 1, 2, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
-    {G590_FEATURE_K, 715, 3, 4, -1},
+    {G590_FEATURE_K, 572, 3, 4, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
+    {G590_FEATURE_MNK, 15229190194, 5, 6, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 2},
     {G590_FEATURE_LEAF, 0, -1, -1, 1},
 };
 
 /* h100-ssyrk: ssyrk on device "NVIDIA H100 80GB HBM3" (NVIDIA Corporation,
  * driver 580.159.04).
  * Data: h100-ssyrk.csv.
- * 32 shapes (16 M x N x K in NT, TN), 7 candidates, time = e2e.
- * Tree: depth limit 1 (of 0..8, by held-out score), split by squared_error;
- * merged: depth 1, leaves 2, choices 2.
- * Held out (5 folds): best/chosen geomean 0.871, worst 0.266.
- * Training fit: geomean 0.947, worst 0.613.
- * Best single candidate (host): geomean 0.529, worst 0.047.
- * Host for every shape: geomean 0.529, worst 0.047.
+ * 36 shapes (18 M x N x K in NT, TN), 7 candidates, time = e2e.
+ * Tree: depth limit 2 (of 0..8, by held-out score), split by regret; merged:
+ * depth 2, leaves 3, choices 2.
+ * Held out (5 folds): best/chosen geomean 0.925, worst 0.557.
+ * Training fit: geomean 0.991, worst 0.781.
+ * Best single candidate (host): geomean 0.554, worst 0.047.
+ * Host for every shape: geomean 0.554, worst 0.047.
  *
  * Measured by gemm590-tune --quick --routine ssyrk (2026-12-05, 21 s) on one
  * NVIDIA H100 80GB HBM3 (driver 580.159.04) with a 16-core host,
@@ -170,15 +182,21 @@ static const g590_table_node h100_dsyrk_nodes[] = {
  * from pageable memory; syrk rows are the upper triangle, M = N, TB = !TA.
  * Quick grid only (shapes up to 4096): larger products follow the last leaf
  * unmeasured. The H200 was not lent that day: no entry for it.
+ * Extended 2026-12-07 (eighth session, build c6e7140) by the same command,
+ * resumed on this file: the squares 640 and 768 the quick grid gained (3 s on
+ * one H100 80GB HBM3, same host settings).
  *
- * leaf 1: MNK<=49780174 -> host
- * leaf 2: MNK>49780174 -> regblock -DTM=64 -DTN=64 -DKS=16 -DWM=4 -DWN=8 */
+ * leaf 1: MNK<=49780160 -> host
+ * leaf 3: K<=572 MNK>49780160 -> host
+ * leaf 4: K>572 MNK>49780160 -> regblock -DTM=64 -DTN=64 -DKS=16 -DWM=4 -DWN=8 */
 static const g590_table_choice h100_ssyrk_choices[] = {
     {NULL, {0}},
     {&g590_regblock, {.tm = 64, .tn = 64, .ks = 16, .wm = 4, .wn = 8}},
 };
 static const g590_table_node h100_ssyrk_nodes[] = {
-    {G590_FEATURE_MNK, 49780174, 1, 2, -1},
+    {G590_FEATURE_MNK, 49780160, 1, 2, -1},
+    {G590_FEATURE_LEAF, 0, -1, -1, 0},
+    {G590_FEATURE_K, 572, 3, 4, -1},
     {G590_FEATURE_LEAF, 0, -1, -1, 0},
     {G590_FEATURE_LEAF, 0, -1, -1, 1},
 };
@@ -665,10 +683,10 @@ const g590_table_entry g590_embedded_tables[] = {
      G590_TYPE_GPU, true, h100_dgemm_choices, 2, h100_dgemm_nodes, 3, G590_F64, G590_GEMM},
     {"h100-dsyrk", G590_MATCH_NAME,
      "NVIDIA H100 80GB HBM3",
-     G590_TYPE_GPU, true, h100_dsyrk_choices, 2, h100_dsyrk_nodes, 5, G590_F64, G590_SYRK},
+     G590_TYPE_GPU, true, h100_dsyrk_choices, 3, h100_dsyrk_nodes, 7, G590_F64, G590_SYRK},
     {"h100-ssyrk", G590_MATCH_NAME,
      "NVIDIA H100 80GB HBM3",
-     G590_TYPE_GPU, true, h100_ssyrk_choices, 2, h100_ssyrk_nodes, 3, G590_F32, G590_SYRK},
+     G590_TYPE_GPU, true, h100_ssyrk_choices, 2, h100_ssyrk_nodes, 5, G590_F32, G590_SYRK},
     {"h200", G590_MATCH_NAME,
      "NVIDIA H200",
      G590_TYPE_GPU, true, h200_choices, 4, h200_nodes, 7, G590_F32, G590_GEMM},
