@@ -491,10 +491,17 @@ static bool run_slices(g590_engine *e, const g590_job *job, const g590_plan *pla
  * copy A and B as they are, with a family that takes the slices'
  * offsets.  (A split-K plan splits each slice's K again.)  A transposed
  * A's slices are turned on the device where they fit twice
- * (GEMM590_TURN_A, on by default). */
+ * (GEMM590_TURN_A, on by default).
+ * An operand stored with K along its columns (a transposed A, an
+ * untransposed B) is staged in columns of slice_k elements: fewer slices
+ * where those would fall below MIN_COLUMN_BYTES.  On the H100 host the
+ * same 2 MiB chunks of an sgemm at n = 2048 copied at 45 GB/s in columns
+ * of 4 KiB (2 slices) and 27 GB/s in columns of 2 KiB (4 slices), which
+ * made 4 slices slower than none, and 8 slices (1 KiB) lost 4 ms at 2048
+ * and 4096 (bench/NOTES.md). */
 static void plan_slices(const g590_engine *e, const g590_job *job, const g590_plan *plan,
                         layout *L) {
-  enum { MIN_SLICED_BYTES = 32 << 20 };
+  enum { MIN_SLICED_BYTES = 32 << 20, MIN_COLUMN_BYTES = 4096 };
   const route *r = &L->r;
   bool syrk = job->op == G590_SYRK;
   const g590_config *cfg = g590_config_get();
@@ -508,6 +515,14 @@ static void plan_slices(const g590_engine *e, const g590_job *job, const g590_pl
   size_t ab_bytes = (dev_elems(&L->a) + (syrk ? 0 : dev_elems(&L->b))) * r->ab_bytes;
   if (ab_bytes < min_bytes) return;
   size_t k = job->trans_a ? L->a.dev_rows : L->a.dev_cols;
+  /* (A small GEMM590_LINK_CHUNK lowers the column bound too: tests.) */
+  size_t min_column = cfg->link_chunk_bytes / 256 < MIN_COLUMN_BYTES ? cfg->link_chunk_bytes / 256
+                                                                      : MIN_COLUMN_BYTES;
+  if (job->trans_a || (!syrk && !job->trans_b)) {
+    size_t most = k * r->host_bytes / (min_column ? min_column : 1);
+    if (slices_wanted > most) slices_wanted = most;
+    if (slices_wanted < 2) return;
+  }
   int64_t slice_k = (int64_t)round_up((k + slices_wanted - 1) / slices_wanted, r->uk);
   int64_t slices = (job->k + slice_k - 1) / slice_k;
   if (slices < 2) return;
