@@ -72,7 +72,8 @@ void g590_config_read(void) {
    * after half the operands crossed instead of A whole and B's first
    * panel.  On the H100 (bench/NOTES.md) 2 slices never lost to none
    * (0.82-0.95x the time), 4 lost at n = 2048 and 3000x5000x2500, 8
-   * lost 4 ms everywhere below 8192. */
+   * lost 4 ms everywhere below 8192 (short staged columns, which
+   * plan_slices in lib/cl/pipeline.c now bounds). */
   c->gemm_slices = 2;
   v = getenv("GEMM590_GEMM_SLICES");
   if (v && atoi(v) >= 1) c->gemm_slices = atoi(v) > 8 ? 8 : atoi(v);
