@@ -71,6 +71,8 @@ static operand make_operand(const route *r, const void *data, int64_t rows, int6
 }
 
 static size_t dev_elems(const operand *x) { return x->dev_rows * x->dev_cols; }
+/* Elements of its buffer before x's device copy (a slice's region). */
+static size_t dev_start(const operand *x) { return x->dev_col0 * x->dev_rows; }
 static const char *at(const void *base, size_t offset) { return (const char *)base + offset; }
 
 /* The layout of one job: A, op(B) and C as stored and on the device, and
@@ -204,7 +206,7 @@ static bool zero_padding(g590_engine *e, cl_mem dst, const operand *x, size_t by
                          size_t why_len) {
   if (x->dev_rows == (size_t)x->rows && x->dev_cols == (size_t)x->cols) return true;
   const uint64_t zero = 0; /* a pattern of `bytes` (2, 4 or 8) zero bytes */
-  size_t offset = x->dev_col0 * x->dev_rows * bytes;
+  size_t offset = dev_start(x) * bytes;
   cl_int err = G590_CL("clEnqueueFillBuffer",
                        clEnqueueFillBuffer(e->queue, dst, &zero, bytes, offset,
                                            dev_elems(x) * bytes, 0, NULL, NULL));
@@ -427,7 +429,7 @@ static bool run_slices(g590_engine *e, const g590_job *job, const g590_plan *pla
      * the same. */
     cl_mem a = e->a.mem;
     if (ok && L->turn_a) {
-      int64_t off = (int64_t)(x.dev_col0 * x.dev_rows);
+      int64_t off = (int64_t)dev_start(&x);
       ok = g590_cl_transpose_on_device(e, e->kernel_queue, ready, plan->f64, e->a.mem, off,
                                        (int)x.dev_rows, e->b[1].mem, off, (int)x.dev_cols,
                                        (int)x.dev_rows, (int)x.dev_cols, why, why_len);
@@ -445,8 +447,7 @@ static bool run_slices(g590_engine *e, const g590_job *job, const g590_plan *pla
                           .a = a, .b = b, .c = e->c[p].mem,
                           .lda = (int)x.dev_rows, .ldb = (int)y.dev_rows,
                           .ldc = (int)L->c.dev_rows, .f64 = plan->f64, .col0 = (int)(p * L->width),
-                          .a_off = (int64_t)(x.dev_col0 * x.dev_rows),
-                          .b_off = (int64_t)(y.dev_col0 * y.dev_rows)};
+                          .a_off = (int64_t)dev_start(&x), .b_off = (int64_t)dev_start(&y)};
       ok = g590_cl_gemm_enqueue(e, e->kernel_queue, s == 0 ? first : more, plan, &g,
                                 p == 0 ? ready : NULL, last ? &done[p] : NULL, why, why_len);
     }
@@ -515,11 +516,12 @@ static void plan_slices(const g590_engine *e, const g590_job *job, const g590_pl
   size_t ab_bytes = (dev_elems(&L->a) + (syrk ? 0 : dev_elems(&L->b))) * r->ab_bytes;
   if (ab_bytes < min_bytes) return;
   size_t k = job->trans_a ? L->a.dev_rows : L->a.dev_cols;
-  /* (A small GEMM590_LINK_CHUNK lowers the column bound too: tests.) */
+  /* (A small GEMM590_LINK_CHUNK lowers the column bound too: tests.  The
+   * chunk is 4096 bytes or more, so the bound is 16 or more.) */
   size_t min_column = cfg->link_chunk_bytes / 256 < MIN_COLUMN_BYTES ? cfg->link_chunk_bytes / 256
                                                                       : MIN_COLUMN_BYTES;
   if (job->trans_a || (!syrk && !job->trans_b)) {
-    size_t most = k * r->host_bytes / (min_column ? min_column : 1);
+    size_t most = k * r->host_bytes / min_column;
     if (slices_wanted > most) slices_wanted = most;
     if (slices_wanted < 2) return;
   }
@@ -586,7 +588,7 @@ static cl_kernel job_kernel(g590_engine *e, const g590_job *job, const g590_plan
   /* Turned slices of A are read untransposed (and so is a syrk's op(B)
    * = op(A)^T transposed). */
   bool trans_a = job->trans_a && !L->turn_a;
-  bool trans_b = L->turn_a && job->op == G590_SYRK ? true : job->trans_b;
+  bool trans_b = (L->turn_a && job->op == G590_SYRK) || job->trans_b;
   snprintf(options, sizeof options, "%s -DTRANS_A=%d -DTRANS_B=%d -DBETA_ZERO=%d%s%s%s", params,
            trans_a, trans_b, beta_zero, L->r.c_bytes == 2 ? " -DC_HALF=1" : "",
            plan->f64 ? " -DREAL_DOUBLE=1" : "",
